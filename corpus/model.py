@@ -1,0 +1,170 @@
+"""Records of a parsed question collection: sections, questions, the collection.
+
+A collection is a tree: sections (the grouping level) hold questions, questions
+hold sub-questions (any deeper heading: "#### 区别", "##### L1范数", ...).
+Every question knows its own Markdown text and can assemble its full answer
+(own text plus its descendants'). The records are plain dataclasses so that
+the index, the interviewer and the web app can share them without importing
+the parser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+PATH_SEPARATOR = " › "
+
+
+@dataclass
+class Question:
+    """One heading below the section level and the text under it.
+
+    ``body`` is the Markdown under the heading up to the next heading, for
+    display (code, LaTeX and tables intact; reference-link blocks removed).
+    ``plain`` is the same text cleaned for embedding and scoring (no images,
+    no HTML, no reference links). ``references`` are the links of the
+    ``参考：`` blocks, kept apart because they are not answer text.
+    """
+
+    id: str
+    title: str
+    heading: str
+    level: int
+    section_id: str
+    section: str
+    path: tuple[str, ...]
+    parent_id: str | None
+    body: str
+    plain: str
+    references: list[str]
+    source: str
+    line_start: int
+    line_end: int
+    code: list[str] = field(default_factory=list)
+    children: list[str] = field(default_factory=list)
+
+    @property
+    def display_path(self) -> str:
+        """``机器学习基础 › 2. L0、L1、L2 › 区别`` (section first)."""
+        return PATH_SEPARATOR.join((self.section, *self.path))
+
+    @property
+    def location(self) -> str:
+        """``file.md:LINE`` for showing where the text came from."""
+        return f"{self.source}:{self.line_start}"
+
+    @property
+    def has_own_text(self) -> bool:
+        """True when the heading is followed by answer text or code of its own."""
+        return bool(self.plain.strip()) or bool(self.code)
+
+
+@dataclass
+class Section:
+    """A grouping heading (``## 机器学习基础``) and the ids of its top questions."""
+
+    id: str
+    title: str
+    level: int
+    source: str
+    line_start: int
+    question_ids: list[str] = field(default_factory=list)
+    intro: str = ""
+
+
+@dataclass
+class Collection:
+    """A parsed collection: sections in document order and all questions by id."""
+
+    title: str
+    sections: list[Section]
+    questions: dict[str, Question]
+    sources: list[str]
+    content_hash: str
+    warnings: list[str] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Question]:
+        return iter(self.questions.values())
+
+    def __len__(self) -> int:
+        return len(self.questions)
+
+    def get(self, question_id: str) -> Question | None:
+        return self.questions.get(question_id)
+
+    def top_level(self, section_ids: list[str] | None = None) -> list[Question]:
+        """Questions directly under a section, in document order."""
+        wanted = None if section_ids is None else set(section_ids)
+        return [
+            self.questions[qid]
+            for s in self.sections
+            if wanted is None or s.id in wanted or s.title in wanted
+            for qid in s.question_ids
+        ]
+
+    def descendants(self, question_id: str) -> list[Question]:
+        """All sub-questions below ``question_id``, depth first, document order."""
+        out: list[Question] = []
+        stack = list(reversed(self.questions[question_id].children))
+        while stack:
+            q = self.questions[stack.pop()]
+            out.append(q)
+            stack.extend(reversed(q.children))
+        return out
+
+    def ancestors(self, question_id: str) -> list[Question]:
+        """Parent questions from the nearest up to the top-level question."""
+        out: list[Question] = []
+        parent = self.questions[question_id].parent_id
+        while parent is not None:
+            q = self.questions[parent]
+            out.append(q)
+            parent = q.parent_id
+        return out
+
+    def answer_markdown(self, question_id: str) -> str:
+        """The reference answer for display: own body plus every sub-question's."""
+        q = self.questions[question_id]
+        parts = [q.body.strip()] if q.body.strip() else []
+        for d in self.descendants(question_id):
+            hashes = "#" * min(6, d.level)
+            block = f"{hashes} {d.title}"
+            if d.body.strip():
+                block += "\n\n" + d.body.strip()
+            parts.append(block)
+        return "\n\n".join(parts)
+
+    def answer_plain(self, question_id: str) -> str:
+        """The reference answer as clean text for scoring: own plus descendants'."""
+        q = self.questions[question_id]
+        parts = [q.plain] if q.plain.strip() else []
+        for d in self.descendants(question_id):
+            if d.plain.strip():
+                parts.append(f"{d.title}\n{d.plain}")
+        return "\n\n".join(parts)
+
+    def is_answered(self, question_id: str) -> bool:
+        """True when the question or any sub-question has answer text."""
+        if self.questions[question_id].has_own_text:
+            return True
+        return any(d.has_own_text for d in self.descendants(question_id))
+
+    def find_by_heading(self, text: str) -> Question | None:
+        """First question in document order whose heading contains ``text``.
+
+        ``text`` is matched against the heading as written in the Markdown
+        (without the leading ``#``s); this is how evaluation files name
+        questions.
+        """
+        needle = text.strip()
+        if not needle:
+            return None
+        for q in self.questions.values():
+            if needle in q.heading:
+                return q
+        return None
+
+    def section_of(self, question_id: str) -> Section:
+        sid = self.questions[question_id].section_id
+        return next(s for s in self.sections if s.id == sid)

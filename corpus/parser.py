@@ -1,0 +1,330 @@
+"""Parse Markdown Q&A collections (one file or a folder) into a :class:`Collection`.
+
+The shape of a collection is inferred from its headings, so that other
+collections work without configuration:
+
+* a single heading at the shallowest level that comes first (``# AI 问题合集``)
+  is the document title, not a section;
+* the **section level** is the deepest of the remaining levels above which every
+  heading is a pure container (no answer text of its own), e.g. ``##`` in the
+  bundled collection, or ``##`` in "``#`` chapter / ``##`` 3.1 section /
+  ``###`` 3.1.1 question" books (the chapter becomes part of the section name);
+* every deeper heading is a question; a question's sub-headings are its
+  sub-questions / answer parts.
+
+Headings inside fenced code are not headings. Unusable input raises
+:class:`CorpusError` with a message that names the file and says what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .model import Collection, Question, Section
+from .text import (
+    clean_title,
+    sanitize_display,
+    split_code,
+    split_references,
+    strip_numbering,
+    to_plain,
+)
+
+PARSER_VERSION = 2
+BUNDLED_COLLECTION = Path(__file__).parent / "data" / "ai_questions.md"
+
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
+_ATX_CJK = re.compile(r"^ {0,3}(#{1,6})([\u3000-\u9fff\uff00-\uffef].*?)[ \t]*$")
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+class CorpusError(Exception):
+    """A collection cannot be used; the message says which file and what to do."""
+
+
+@dataclass
+class _Heading:
+    level: int
+    text: str
+    line: int  # 1-based
+    body: list[str] = field(default_factory=list)
+    body_start: int = 0
+
+    @property
+    def has_text(self) -> bool:
+        kept, _ = split_references(self.body)
+        prose, code = split_code(kept)
+        return bool(to_plain(prose)) or bool(code)
+
+
+@dataclass
+class _SourceFile:
+    rel: str
+    path: Path
+    text: str
+
+
+def load_collection(path: str | os.PathLike[str] | None = None, section_level: int | None = None) -> Collection:
+    """Load one Markdown file or every ``.md`` file under a folder.
+
+    ``path`` defaults to the bundled "AI 问题合集". ``section_level`` (1–6)
+    overrides the inferred section heading level.
+    """
+    root = Path(path) if path is not None else BUNDLED_COLLECTION
+    files = _read_sources(root)
+    return parse_sources(files, section_level=section_level, title_hint=root.stem)
+
+
+def parse_markdown(text: str, source: str = "collection.md", section_level: int | None = None) -> Collection:
+    """Parse Markdown text (one file's content) into a collection."""
+    return parse_sources([_SourceFile(source, Path(source), text)], section_level=section_level)
+
+
+def parse_sources(
+    files: list[_SourceFile], section_level: int | None = None, title_hint: str = ""
+) -> Collection:
+    if section_level is not None and not 1 <= section_level <= 6:
+        raise CorpusError(f"section level must be between 1 and 6 (got {section_level}).")
+    sections: list[Section] = []
+    questions: dict[str, Question] = {}
+    warnings: list[str] = []
+    title = ""
+    used_ids: set[str] = set()
+    for f in files:
+        headings, preamble = _scan(f.text)
+        if not headings:
+            msg = (
+                f"{f.rel}: no Markdown headings found. Questions must be headings "
+                f"('## Section', '### Question'); add headings or choose another file."
+            )
+            if len(files) == 1:
+                raise CorpusError(msg)
+            warnings.append(msg + " (skipped)")
+            continue
+        file_title, sec_level, chapter_levels = _infer_levels(headings, section_level)
+        title = title or file_title
+        _build_tree(f, headings, sec_level, chapter_levels, file_title, sections, questions, used_ids)
+    if not questions:
+        names = ", ".join(f.rel for f in files[:5])
+        raise CorpusError(
+            f"No questions found in {names}: headings below the section level are questions "
+            f"(e.g. '## Section' then '### Question'). Check the heading levels or pass --section-level."
+        )
+    digest = hashlib.sha256(f"parser-v{PARSER_VERSION}".encode())
+    for f in files:
+        digest.update(f.rel.encode() + b"\0" + f.text.encode("utf-8") + b"\0")
+    return Collection(
+        title=title or title_hint or "Questions",
+        sections=sections,
+        questions=questions,
+        sources=[f.rel for f in files],
+        content_hash=digest.hexdigest(),
+        warnings=warnings,
+    )
+
+
+# --------------------------------------------------------------------- reading
+
+
+def _read_sources(root: Path) -> list[_SourceFile]:
+    if not root.exists():
+        raise CorpusError(
+            f"Collection not found: {root}. Check the path, or leave out --corpus to use the bundled "
+            f"AI 问题合集. / 找不到题库：{root}"
+        )
+    if root.is_dir():
+        paths = sorted(
+            p for p in root.rglob("*")
+            if p.suffix.lower() in (".md", ".markdown") and p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        )
+        if not paths:
+            raise CorpusError(
+                f"The folder {root} holds no Markdown files (*.md). Put your questions in .md files "
+                f"there, or point --corpus at a single file. / 文件夹中没有 .md 文件。"
+            )
+        return [_read_file(p, p.relative_to(root).as_posix()) for p in paths]
+    return [_read_file(root, root.name)]
+
+
+def _read_file(path: Path, rel: str) -> _SourceFile:
+    try:
+        size = path.stat().st_size
+        if size > _MAX_FILE_BYTES:
+            raise CorpusError(f"{path}: {size // (1024 * 1024)} MB is too large for a question collection (limit 200 MB); split it into several files in a folder.")
+        data = path.read_bytes()
+    except PermissionError:
+        raise CorpusError(f"{path}: permission denied; make the file readable or copy it somewhere you own.") from None
+    except IsADirectoryError:
+        raise CorpusError(f"{path} is a folder, not a file.") from None
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    if not data.strip():
+        raise CorpusError(f"{path} is empty. Add questions as Markdown headings ('## Section', '### Question').")
+    if b"\0" in data[:65536]:
+        raise CorpusError(f"{path} looks like a binary file, not Markdown text. Point --corpus at a .md file.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(
+            f"{path} is not UTF-8 text (invalid byte 0x{data[exc.start]:02x} at offset {exc.start}). "
+            f"Save it as UTF-8, e.g. `iconv -f GBK -t UTF-8 in.md > out.md`. / 请将文件另存为 UTF-8 编码。"
+        ) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _SourceFile(rel, path, text)
+
+
+# --------------------------------------------------------------------- structure
+
+
+def _scan(text: str) -> tuple[list[_Heading], list[str]]:
+    """Headings with the lines under each; ``#`` lines inside code fences are text."""
+    headings: list[_Heading] = []
+    preamble: list[str] = []
+    fence: str | None = None
+    for number, line in enumerate(text.split("\n"), start=1):
+        m_fence = _FENCE.match(line)
+        if fence is not None:
+            if m_fence and m_fence.group(1)[0] == fence[0] and len(m_fence.group(1)) >= len(fence):
+                fence = None
+        elif m_fence:
+            fence = m_fence.group(1)
+        else:
+            m = _ATX.match(line) or _ATX_CJK.match(line)
+            if m and (m.group(2) or "").strip().strip("#").strip():
+                headings.append(_Heading(len(m.group(1)), m.group(2).strip(), number, body_start=number + 1))
+                continue
+        (headings[-1].body if headings else preamble).append(line)
+    return headings, preamble
+
+
+def _infer_levels(headings: list[_Heading], forced: int | None) -> tuple[str, int, set[int]]:
+    """Return (document title, section level, chapter levels above it)."""
+    levels = sorted({h.level for h in headings})
+    title = ""
+    top = levels[0]
+    top_headings = [h for h in headings if h.level == top]
+    if len(top_headings) == 1 and headings[0].level == top and len(levels) > 1:
+        title = clean_title(top_headings[0].text)
+        levels = levels[1:]
+    if forced is not None:
+        return title, forced, {lv for lv in levels if lv < forced}
+    if len(levels) == 1:
+        return title, levels[0] - 1, set()  # questions only: one section per file
+    section = levels[0]
+    for lv in levels[1:-1]:
+        at_level = [h for h in headings if h.level == lv]
+        containers = sum(1 for h in at_level if not h.has_text)
+        # a level where (nearly) every heading is an empty container is still grouping
+        if containers / len(at_level) >= 0.9 and all(
+            not h.has_text for h in headings if h.level == section
+        ):
+            section = lv
+        else:
+            break
+    return title, section, {lv for lv in levels if lv < section}
+
+
+def _norm(title: str) -> str:
+    t = unicodedata.normalize("NFKC", strip_numbering(clean_title(title))).lower()
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def _stable_id(prefix: str, parts: list[str], used: set[str]) -> str:
+    base = hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:10]
+    candidate, n = f"{prefix}{base}", 2
+    while candidate in used:  # duplicate headings under the same parent
+        candidate = f"{prefix}{base}-{n}"
+        n += 1
+    used.add(candidate)
+    return candidate
+
+
+def _build_tree(
+    f: _SourceFile,
+    headings: list[_Heading],
+    section_level: int,
+    chapter_levels: set[int],
+    file_title: str,
+    sections: list[Section],
+    questions: dict[str, Question],
+    used_ids: set[str],
+) -> None:
+    base_dir = f.path.parent if f.path.exists() else None
+    chapters: dict[int, str] = {}
+    section: Section | None = None
+    stack: list[Question] = []  # open questions, shallowest first
+    total_lines = f.text.count("\n") + 1
+
+    def new_section(title: str, level: int, line: int) -> Section:
+        sid = _stable_id("s-", [_norm(title)], used_ids)
+        s = Section(id=sid, title=title, level=level, source=f.rel, line_start=line)
+        sections.append(s)
+        return s
+
+    for index, h in enumerate(headings):
+        end_line = headings[index + 1].line - 1 if index + 1 < len(headings) else total_lines
+        if h.level < section_level:
+            if h.level in chapter_levels:
+                chapters = {lv: t for lv, t in chapters.items() if lv < h.level}
+                chapters[h.level] = clean_title(h.text)
+            section, stack = None, []
+            continue
+        if h.level == section_level:
+            name = " › ".join([*(chapters[lv] for lv in sorted(chapters)), clean_title(h.text)])
+            section = new_section(name, h.level, h.line)
+            kept, _ = split_references(h.body)
+            section.intro = to_plain(split_code(kept)[0])
+            stack = []
+            continue
+        if section is None:  # questions before any section heading
+            name = " › ".join(chapters[lv] for lv in sorted(chapters)) or file_title or Path(f.rel).stem
+            section = new_section(name, section_level, h.line)
+        while stack and stack[-1].level >= h.level:
+            stack.pop()
+        parent = stack[-1] if stack else None
+        title = clean_title(h.text)
+        path = (*(parent.path if parent else ()), title)
+        id_parts = [_norm(section.title), *(_norm(p) for p in path)]
+        qid = _stable_id("q-", id_parts, used_ids)
+        kept, refs = split_references(h.body)
+        prose, code = split_code(kept)
+        display = "\n".join(_drop_blank_edges(kept))
+        q = Question(
+            id=qid,
+            title=title,
+            heading=h.text,
+            level=h.level,
+            section_id=section.id,
+            section=section.title,
+            path=path,
+            parent_id=parent.id if parent else None,
+            body=sanitize_display(display.strip("\n"), base_dir),
+            plain=to_plain(prose),
+            references=refs,
+            source=f.rel,
+            line_start=h.line,
+            line_end=end_line,
+            code=code,
+        )
+        questions[qid] = q
+        if parent is None:
+            section.question_ids.append(qid)
+        else:
+            parent.children.append(qid)
+        stack.append(q)
+
+
+def _drop_blank_edges(lines: list[str]) -> list[str]:
+    start, end = 0, len(lines)
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return lines[start:end]
