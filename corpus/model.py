@@ -16,6 +16,21 @@ from typing import Iterator
 PATH_SEPARATOR = " › "
 
 
+@dataclass(frozen=True)
+class Block:
+    """One paragraph, list, table, formula or code block of an answer.
+
+    Blocks carry source line numbers so that search results can point at the
+    exact passage; the index chunks answers by merging consecutive blocks.
+    """
+
+    kind: str  # "text" | "code" | "table" | "math"
+    markdown: str
+    plain: str
+    line_start: int
+    line_end: int
+
+
 @dataclass
 class Question:
     """One heading below the section level and the text under it.
@@ -42,6 +57,7 @@ class Question:
     line_start: int
     line_end: int
     code: list[str] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
     children: list[str] = field(default_factory=list)
 
     @property

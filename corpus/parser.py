@@ -3,17 +3,25 @@
 The shape of a collection is inferred from its headings, so that other
 collections work without configuration:
 
-* a single heading at the shallowest level that comes first (``# AI 问题合集``)
-  is the document title, not a section;
-* the **section level** is the deepest of the remaining levels above which every
+* a single ``#`` heading that comes first (``# AI 问题合集``) is the document
+  title, not a section;
+* the shallowest remaining level is a question level, not a section level,
+  when most of its headings have answer text of their own and some have no
+  sub-headings at all (a file of questions without section headings);
+* otherwise the **section level** is the deepest of the remaining levels above which every
   heading is a pure container (no answer text of its own), e.g. ``##`` in the
   bundled collection, or ``##`` in "``#`` chapter / ``##`` 3.1 section /
   ``###`` 3.1.1 question" books (the chapter becomes part of the section name);
 * every deeper heading is a question; a question's sub-headings are its
   sub-questions / answer parts.
 
-Headings inside fenced code are not headings. Unusable input raises
-:class:`CorpusError` with a message that names the file and says what to do.
+In a folder of files, each file's own title (``# 第三章 …``) is a chapter:
+it prefixes the names of that file's sections, and the collection is named
+after the folder. Headings inside fenced code are not headings; a fence that
+is never closed runs to the end of its file (as Markdown renderers show it)
+and is reported in ``Collection.warnings``. Unusable input raises
+:class:`CorpusError` with a message that names the file and says what to do;
+in a folder, a file that is empty or has no headings is skipped with a warning.
 """
 
 from __future__ import annotations
@@ -25,9 +33,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .blocks import split_blocks
 from .model import Collection, Question, Section
 from .text import (
     clean_title,
+    closes_fence,
     sanitize_display,
     split_code,
     split_references,
@@ -83,33 +93,47 @@ def load_collection(path: str | os.PathLike[str] | None = None, section_level: i
 
 def parse_markdown(text: str, source: str = "collection.md", section_level: int | None = None) -> Collection:
     """Parse Markdown text (one file's content) into a collection."""
-    return parse_sources([_SourceFile(source, Path(source), text)], section_level=section_level)
+    return parse_sources([_SourceFile(source, Path(source), _normalize(text))], section_level=section_level)
 
 
 def parse_sources(
     files: list[_SourceFile], section_level: int | None = None, title_hint: str = ""
 ) -> Collection:
-    if section_level is not None and not 1 <= section_level <= 6:
-        raise CorpusError(f"section level must be between 1 and 6 (got {section_level}).")
+    if section_level is not None and (
+        isinstance(section_level, bool) or not isinstance(section_level, int) or not 1 <= section_level <= 6
+    ):
+        raise CorpusError(
+            f"section level must be a whole number from 1 to 6 (got {section_level!r}): the number of '#' "
+            f"of your section headings, e.g. 2 for '## Section'."
+        )
     sections: list[Section] = []
     questions: dict[str, Question] = {}
     warnings: list[str] = []
     title = ""
     used_ids: set[str] = set()
     for f in files:
-        headings, preamble = _scan(f.text)
-        if not headings:
+        headings, unclosed = _scan(f.text)
+        if not f.text.strip():
+            msg = f"{f.rel} is empty. Add questions as Markdown headings ('## Section', '### Question')."
+        else:
             msg = (
                 f"{f.rel}: no Markdown headings found. Questions must be headings "
                 f"('## Section', '### Question'); add headings or choose another file."
             )
+        if not headings:
             if len(files) == 1:
                 raise CorpusError(msg)
             warnings.append(msg + " (skipped)")
             continue
+        if unclosed:
+            warnings.append(
+                f"{f.rel}:{unclosed}: code fence is never closed, so the rest of the file is code "
+                f"(headings after it are not questions). Close it with a matching ``` or ~~~ line."
+            )
         file_title, sec_level, chapter_levels = _infer_levels(headings, section_level)
         title = title or file_title
-        _build_tree(f, headings, sec_level, chapter_levels, file_title, sections, questions, used_ids)
+        chapter = [file_title] if file_title and len(files) > 1 else []
+        _build_tree(f, headings, sec_level, chapter_levels, file_title, chapter, sections, questions, used_ids)
     if not questions:
         names = ", ".join(f.rel for f in files[:5])
         raise CorpusError(
@@ -119,6 +143,8 @@ def parse_sources(
     digest = hashlib.sha256(f"parser-v{PARSER_VERSION}".encode())
     for f in files:
         digest.update(f.rel.encode() + b"\0" + f.text.encode("utf-8") + b"\0")
+    if len(files) > 1:  # a folder: its files' titles are chapters
+        title = title_hint or title
     return Collection(
         title=title or title_hint or "Questions",
         sections=sections,
@@ -140,20 +166,33 @@ def _read_sources(root: Path) -> list[_SourceFile]:
         )
     if root.is_dir():
         paths = sorted(
-            p for p in root.rglob("*")
-            if p.suffix.lower() in (".md", ".markdown") and p.is_file()
-            and not any(part.startswith(".") for part in p.relative_to(root).parts)
+            (
+                p for p in root.rglob("*")
+                if p.suffix.lower() in (".md", ".markdown") and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(root).parts)
+            ),
+            key=lambda p: _natural_key(p.relative_to(root).as_posix()),
         )
         if not paths:
             raise CorpusError(
                 f"The folder {root} holds no Markdown files (*.md). Put your questions in .md files "
                 f"there, or point --corpus at a single file. / 文件夹中没有 .md 文件。"
             )
-        return [_read_file(p, p.relative_to(root).as_posix()) for p in paths]
+        return [_read_file(p, p.relative_to(root).as_posix(), allow_empty=True) for p in paths]
     return [_read_file(root, root.name)]
 
 
-def _read_file(path: Path, rel: str) -> _SourceFile:
+def _natural_key(rel: str) -> list[object]:
+    """``2.md`` before ``10.md``: chapter files are rarely zero-padded."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t.lower()) for t in re.split(r"(\d+)", rel)]
+
+
+def _normalize(text: str) -> str:
+    """Drop a byte-order mark and turn CRLF / CR line endings into LF."""
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _read_file(path: Path, rel: str, allow_empty: bool = False) -> _SourceFile:
     try:
         size = path.stat().st_size
         if size > _MAX_FILE_BYTES:
@@ -165,7 +204,7 @@ def _read_file(path: Path, rel: str) -> _SourceFile:
         raise CorpusError(f"{path} is a folder, not a file.") from None
     except OSError as exc:
         raise CorpusError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
-    if not data.strip():
+    if not data.strip() and not allow_empty:
         raise CorpusError(f"{path} is empty. Add questions as Markdown headings ('## Section', '### Question').")
     if b"\0" in data[:65536]:
         raise CorpusError(f"{path} looks like a binary file, not Markdown text. Point --corpus at a .md file.")
@@ -176,32 +215,35 @@ def _read_file(path: Path, rel: str) -> _SourceFile:
             f"{path} is not UTF-8 text (invalid byte 0x{data[exc.start]:02x} at offset {exc.start}). "
             f"Save it as UTF-8, e.g. `iconv -f GBK -t UTF-8 in.md > out.md`. / 请将文件另存为 UTF-8 编码。"
         ) from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _SourceFile(rel, path, text)
+    return _SourceFile(rel, path, _normalize(text))
 
 
 # --------------------------------------------------------------------- structure
 
 
-def _scan(text: str) -> tuple[list[_Heading], list[str]]:
-    """Headings with the lines under each; ``#`` lines inside code fences are text."""
+def _scan(text: str) -> tuple[list[_Heading], int]:
+    """Headings with the lines under each; ``#`` lines inside code fences are text.
+
+    Also returns the line of a code fence that is never closed (0 if none).
+    """
     headings: list[_Heading] = []
     preamble: list[str] = []
     fence: str | None = None
+    fence_line = 0
     for number, line in enumerate(text.split("\n"), start=1):
         m_fence = _FENCE.match(line)
         if fence is not None:
-            if m_fence and m_fence.group(1)[0] == fence[0] and len(m_fence.group(1)) >= len(fence):
+            if closes_fence(fence, line):
                 fence = None
         elif m_fence:
-            fence = m_fence.group(1)
+            fence, fence_line = m_fence.group(1), number
         else:
             m = _ATX.match(line) or _ATX_CJK.match(line)
             if m and (m.group(2) or "").strip().strip("#").strip():
                 headings.append(_Heading(len(m.group(1)), m.group(2).strip(), number, body_start=number + 1))
                 continue
         (headings[-1].body if headings else preamble).append(line)
-    return headings, preamble
+    return headings, fence_line if fence is not None else 0
 
 
 def _infer_levels(headings: list[_Heading], forced: int | None) -> tuple[str, int, set[int]]:
@@ -210,12 +252,12 @@ def _infer_levels(headings: list[_Heading], forced: int | None) -> tuple[str, in
     title = ""
     top = levels[0]
     top_headings = [h for h in headings if h.level == top]
-    if len(top_headings) == 1 and headings[0].level == top and len(levels) > 1:
+    if top == 1 and len(top_headings) == 1 and headings[0].level == top and len(levels) > 1:
         title = clean_title(top_headings[0].text)
         levels = levels[1:]
     if forced is not None:
         return title, forced, {lv for lv in levels if lv < forced}
-    if len(levels) == 1:
+    if len(levels) == 1 or _is_question_level(headings, levels[0]):
         return title, levels[0] - 1, set()  # questions only: one section per file
     section = levels[0]
     for lv in levels[1:-1]:
@@ -229,6 +271,14 @@ def _infer_levels(headings: list[_Heading], forced: int | None) -> tuple[str, in
         else:
             break
     return title, section, {lv for lv in levels if lv < section}
+
+
+def _is_question_level(headings: list[_Heading], level: int) -> bool:
+    """Most headings of ``level`` have text, and some have text but no sub-headings."""
+    at_level = [i for i, h in enumerate(headings) if h.level == level]
+    with_text = [i for i in at_level if headings[i].has_text]
+    leaves = [i for i in with_text if i + 1 == len(headings) or headings[i + 1].level <= level]
+    return len(with_text) * 2 >= len(at_level) and bool(leaves)
 
 
 def _norm(title: str) -> str:
@@ -252,6 +302,7 @@ def _build_tree(
     section_level: int,
     chapter_levels: set[int],
     file_title: str,
+    chapter: list[str],
     sections: list[Section],
     questions: dict[str, Question],
     used_ids: set[str],
@@ -259,17 +310,24 @@ def _build_tree(
     base_dir = f.path.parent if f.path.exists() else None
     chapters: dict[int, str] = {}
     section: Section | None = None
+    section_key = ""
     stack: list[Question] = []  # open questions, shallowest first
     total_lines = f.text.count("\n") + 1
 
-    def new_section(title: str, level: int, line: int) -> Section:
-        sid = _stable_id("s-", [_norm(title)], used_ids)
-        s = Section(id=sid, title=title, level=level, source=f.rel, line_start=line)
+    def new_section(parts: list[str], level: int, line: int) -> Section:
+        nonlocal section_key
+        # each part is normalised on its own, so renumbering "3.1" → "4.1" under a
+        # chapter keeps the ids
+        section_key = " › ".join(_norm(p) for p in parts)
+        sid = _stable_id("s-", [section_key], used_ids)
+        s = Section(id=sid, title=" › ".join(parts), level=level, source=f.rel, line_start=line)
         sections.append(s)
         return s
 
     for index, h in enumerate(headings):
         end_line = headings[index + 1].line - 1 if index + 1 < len(headings) else total_lines
+        if index == 0 and file_title:
+            continue  # the document title (or, in a folder, the chapter)
         if h.level < section_level:
             if h.level in chapter_levels:
                 chapters = {lv: t for lv, t in chapters.items() if lv < h.level}
@@ -277,21 +335,21 @@ def _build_tree(
             section, stack = None, []
             continue
         if h.level == section_level:
-            name = " › ".join([*(chapters[lv] for lv in sorted(chapters)), clean_title(h.text)])
-            section = new_section(name, h.level, h.line)
+            parts = [*chapter, *(chapters[lv] for lv in sorted(chapters)), clean_title(h.text)]
+            section = new_section(parts, h.level, h.line)
             kept, _ = split_references(h.body)
             section.intro = to_plain(split_code(kept)[0])
             stack = []
             continue
         if section is None:  # questions before any section heading
-            name = " › ".join(chapters[lv] for lv in sorted(chapters)) or file_title or Path(f.rel).stem
-            section = new_section(name, section_level, h.line)
+            parts = [*chapter, *(chapters[lv] for lv in sorted(chapters))] or [file_title or Path(f.rel).stem]
+            section = new_section(parts, section_level, h.line)
         while stack and stack[-1].level >= h.level:
             stack.pop()
         parent = stack[-1] if stack else None
         title = clean_title(h.text)
         path = (*(parent.path if parent else ()), title)
-        id_parts = [_norm(section.title), *(_norm(p) for p in path)]
+        id_parts = [section_key, *(_norm(p) for p in path)]
         qid = _stable_id("q-", id_parts, used_ids)
         kept, refs = split_references(h.body)
         prose, code = split_code(kept)
@@ -305,13 +363,14 @@ def _build_tree(
             section=section.title,
             path=path,
             parent_id=parent.id if parent else None,
-            body=sanitize_display(display.strip("\n"), base_dir),
+            body=sanitize_display(display, base_dir).strip("\n"),
             plain=to_plain(prose),
             references=refs,
             source=f.rel,
             line_start=h.line,
             line_end=end_line,
             code=code,
+            blocks=split_blocks(h.body, h.body_start),
         )
         questions[qid] = q
         if parent is None:

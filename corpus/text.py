@@ -4,8 +4,12 @@ Two views of the same answer are needed:
 
 * **display** Markdown: what the user reads. Code, LaTeX and tables stay intact;
   reference-link blocks (``参考：`` + a list of links) move out to a list of
-  their own; images whose file does not exist are replaced by a short note;
-  active HTML (``<script>``, ``<iframe>``, ``on*=`` handlers) is removed.
+  their own; images whose file does not exist are replaced by a short note
+  (or dropped when they have no alt text); active HTML (``<script>``,
+  ``<iframe>``, ``on*=`` handlers), presentational tags (``<font>``,
+  ``<center>``) and ``[TOC]`` markers are removed, and ``<br>`` becomes a line
+  break (except in table rows, where it is the only way to break a cell).
+  Fenced code and inline code spans are never changed.
 * **plain** text: what is embedded and scored. No images, no HTML, no link
   URLs, no Markdown markup, no code (code is returned separately).
 
@@ -18,9 +22,11 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 _REF_HEAD = re.compile(
-    r"^\s*(?:[>*_\s]*)(参考资料|参考文献|参考链接|参考|相关链接|references?|reference links?)\s*[:：]?\s*(.*)$",
+    r"^\s*(?:[>*_\s]*)(参考资料|参考文献|参考链接|参考文章|参考博客|参考来源|参考|相关链接|延伸阅读|扩展阅读"
+    r"|references?|reference links?)\s*[:：]?\s*(.*)$",
     re.IGNORECASE,
 )
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)、])\s+(.*)$")
@@ -32,6 +38,9 @@ _DANGEROUS_BLOCK = re.compile(
     r"<(script|style|iframe|object|embed)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL
 )
 _DANGEROUS_TAG = re.compile(r"</?(script|style|iframe|object|embed)\b[^>]*>", re.IGNORECASE)
+_PRESENTATIONAL_TAG = re.compile(r"</?(font|center)\b[^>]*>", re.IGNORECASE)
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_INLINE_CODE = re.compile(r"(`+)(?:[^\n]|\n(?![ \t]*\n))+?(?<!`)\1(?!`)")
 _EVENT_ATTR = re.compile(r"""\s on[a-z]+\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""", re.IGNORECASE | re.VERBOSE)
 _JS_URL = re.compile(r"javascript:", re.IGNORECASE)
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*\b[^<>]*>")
@@ -41,7 +50,7 @@ _BARE_URL = re.compile(r"https?://[^\s)\]>，。]+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _HR = re.compile(r"^\s*([-*_=])(\s*\1){2,}\s*$")
 _TOC = re.compile(r"^\s*\[(toc|TOC)\]\s*$")
-_EMPHASIS = re.compile(r"(\*\*|__|~~|\*|`)")
+_EMPHASIS = re.compile(r"(\*\*|__|~~|`)")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 
 
@@ -49,15 +58,45 @@ def is_remote(url: str) -> bool:
     return url.lower().startswith(("http://", "https://", "//", "data:"))
 
 
+def closes_fence(fence: str, line: str) -> bool:
+    """True when ``line`` closes a code fence whose opening run was ``fence``.
+
+    As in CommonMark, the closing run uses the same character (backtick or
+    tilde), is at least as long and has nothing after it, so a line such as
+    "```python" inside an open backtick block is code, not a closing fence.
+    """
+    m = _FENCE.match(line)
+    if not m or m.group(1)[0] != fence[0] or len(m.group(1)) < len(fence):
+        return False
+    return not line.strip()[len(m.group(1)):].strip()
+
+
+def _only_links(text: str) -> bool:
+    """A line that is nothing but links / URLs (a reference list without markers)."""
+    if not (_MD_LINK.search(text) or _BARE_URL.search(text)):
+        return False
+    rest = _BARE_URL.sub("", _MD_LINK.sub("", text))
+    return not re.sub(r"[\s,，、;；|]+", "", rest)
+
+
 def split_references(lines: list[str]) -> tuple[list[str], list[str]]:
+    """Remove ``参考：`` blocks; see :func:`reference_lines`."""
+    removed, refs = reference_lines(lines)
+    kept = [line for i, line in enumerate(lines) if i not in removed]
+    return kept, refs
+
+
+def reference_lines(lines: list[str]) -> tuple[set[int], list[str]]:
     """Remove ``参考：`` blocks (a label line and the link list after it).
 
-    Returns the remaining lines and the reference items (list markers removed).
+    Returns the indices of the removed lines and the reference items (list
+    markers removed).
     A label line with a link on it (``参考：[title](url)``) is itself a reference.
-    Only lists whose items hold links are taken; other text stays answer text.
-    Lines inside fenced code are never touched.
+    Only list items holding links, and lines that are nothing but links, are
+    taken; other text stays answer text. Lines inside fenced code are never
+    touched.
     """
-    kept: list[str] = []
+    kept: list[int] = []
     refs: list[str] = []
     fence: str | None = None
     i = 0
@@ -66,21 +105,21 @@ def split_references(lines: list[str]) -> tuple[list[str], list[str]]:
         if fence is not None or f:
             if fence is None:
                 fence = f.group(1)
-            elif f and f.group(1)[0] == fence[0] and len(f.group(1)) >= len(fence):
+            elif closes_fence(fence, lines[i]):
                 fence = None
-            kept.append(lines[i])
+            kept.append(i)
             i += 1
             continue
         m = _REF_HEAD.match(lines[i])
         if not m:
-            kept.append(lines[i])
+            kept.append(i)
             i += 1
             continue
-        rest = m.group(2).strip()
+        rest = m.group(2).strip().strip("*_:：").strip()  # "**参考资料：**"
         label_only = rest == ""
         has_link = bool(_MD_LINK.search(rest) or _BARE_URL.search(rest))
         if not label_only and not has_link:
-            kept.append(lines[i])  # "参考下面的公式..." is prose, not a reference label
+            kept.append(i)  # "参考下面的公式..." is prose, not a reference label
             i += 1
             continue
         if rest:
@@ -98,16 +137,20 @@ def split_references(lines: list[str]) -> tuple[list[str], list[str]]:
                 taken_any = True
                 j += 1
                 continue
+            if not item and _only_links(line):
+                refs.append(line.strip())
+                taken_any = True
+                j += 1
+                continue
             break
         if label_only and not taken_any:
             # A bare "参考：" followed by prose: keep everything as text.
-            kept.append(lines[i])
+            kept.append(i)
             i += 1
             continue
-        # keep a blank line where the block was, so paragraphs stay apart
-        kept.append("")
         i = j
-    return kept, refs
+    kept_set = set(kept)
+    return {k for k in range(len(lines)) if k not in kept_set}, refs
 
 
 def _image_exists(url: str, base_dir: Path | None) -> bool:
@@ -117,16 +160,51 @@ def _image_exists(url: str, base_dir: Path | None) -> bool:
         return False
     target = url.split("#", 1)[0].split("?", 1)[0]
     try:
-        return (base_dir / target).is_file()
+        # Typora and most editors write "images/%E6%B1%A0.png" for "images/池.png"
+        return any((base_dir / t).is_file() for t in dict.fromkeys((target, unquote(target))))
     except (OSError, ValueError):
         return False
 
 
 def sanitize_display(markdown: str, base_dir: Path | None) -> str:
-    """Display Markdown: drop active HTML and images that cannot be shown."""
-    text = _DANGEROUS_BLOCK.sub("", markdown)
+    """Display Markdown: drop active HTML and images that cannot be shown.
+
+    Only prose is changed; fenced code blocks and inline code spans are kept
+    as written (an answer about XSS may well show ``<script>`` in code).
+    """
+    out: list[str] = []
+    prose: list[str] = []
+    fence: str | None = None
+    for line in markdown.split("\n"):
+        if fence is None:
+            f = _FENCE.match(line)
+            if not f:
+                prose.append(line)
+                continue
+            fence = f.group(1)
+            if prose:
+                out.append(_sanitize_prose("\n".join(prose), base_dir))
+                prose = []
+        elif closes_fence(fence, line):
+            fence = None
+        out.append(line)
+    if prose:
+        out.append(_sanitize_prose("\n".join(prose), base_dir))
+    return "\n".join(out)
+
+
+def _sanitize_prose(text: str, base_dir: Path | None) -> str:
+    spans: list[str] = []
+
+    def stash(m: re.Match[str]) -> str:
+        spans.append(m.group(0))
+        return f"\ue000{len(spans) - 1}\ue001"
+
+    text = _INLINE_CODE.sub(stash, text)
+    text = _DANGEROUS_BLOCK.sub("", text)
     text = _DANGEROUS_TAG.sub("", text)
-    text = _EVENT_ATTR.sub("", text)
+    text = _PRESENTATIONAL_TAG.sub("", text)
+    text = _HTML_TAG.sub(lambda m: _EVENT_ATTR.sub("", m.group(0)), text)
     text = _JS_URL.sub("", text)
 
     def md_image(m: re.Match[str]) -> str:
@@ -145,7 +223,15 @@ def sanitize_display(markdown: str, base_dir: Path | None) -> str:
 
     text = _MD_IMAGE.sub(md_image, text)
     text = _HTML_IMG.sub(html_image, text)
-    return text
+    lines = []
+    for line in text.split("\n"):
+        if _TOC.match(line):
+            continue
+        if not line.lstrip().startswith("|"):  # a table cell needs its <br>
+            line = _BR.sub("\n", line)
+        lines.append(line)
+    text = "\n".join(lines)
+    return re.sub("\ue000(\\d+)\ue001", lambda m: spans[int(m.group(1))], text)
 
 
 def split_code(lines: list[str]) -> tuple[list[str], list[str]]:
@@ -167,7 +253,7 @@ def split_code(lines: list[str]) -> tuple[list[str], list[str]]:
                 prose.append("")
             else:
                 prose.append(line)
-        elif m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not line.strip()[len(m.group(1)):].strip():
+        elif closes_fence(fence, line):
             blocks.append("\n".join(current))
             fence = None
         else:
@@ -184,7 +270,9 @@ def to_plain(lines: list[str]) -> str:
     text = _DANGEROUS_BLOCK.sub(" ", text)
     text = _MD_IMAGE.sub(" ", text)
     text = _HTML_IMG.sub(" ", text)
-    text = re.sub(r"<br\s*/?>", "\n", text, flags=re.IGNORECASE)
+    # a <br> inside a table cell is a space; elsewhere it is a line break
+    text = "\n".join(_BR.sub(" ", ln) if ln.lstrip().startswith("|") else ln for ln in text.split("\n"))
+    text = _BR.sub("\n", text)
     text = _HTML_TAG.sub(" ", text)
     text = html.unescape(text)
     text = _MD_LINK.sub(lambda m: m.group(1), text)

@@ -1,0 +1,110 @@
+"""Chinese-aware keyword tokens for BM25 and key-term matching.
+
+Chinese text is segmented with jieba (search mode, so "梯度消失" also yields
+"梯度" and "消失"); Latin words, numbers and tokens like ``L1``, ``1x1`` and
+``F1`` stay whole and are lower-cased. Stop words and punctuation are dropped.
+A :class:`Tokenizer` owns its own jieba dictionary, so adding domain terms
+never touches process-wide state.
+
+>>> Tokenizer().tokens("Dropout 为什么能防止过拟合？")
+['dropout', '防止', '拟合', '过拟合']
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from functools import cached_property
+from typing import Iterable
+
+_LATIN = re.compile(r"[a-z][a-z0-9+#]*(?:[-'][a-z0-9]+)*|\d+(?:\.\d+)?(?:[x×*]\d+)?[a-z]*")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+# Function words and interview filler that carry no topic.
+CHINESE_STOPWORDS = frozenset(
+    """
+    的 了 是 在 和 与 及 或 等 也 就 都 而 及其 其 之 为 以 于 对 把 被 让 给 从 向 到 由 上 下 中 里 个 这 那
+    这个 那个 这些 那些 这样 那样 一个 一种 一些 有 没有 会 能 可以 可能 要 需要 应该 如何 怎么 怎样 怎么样
+    什么 为什么 为何 哪些 哪个 哪种 多少 吗 呢 吧 啊 呀 嘛 么 啥 请 请问 说 说说 讲 讲讲 谈谈 介绍 介绍一下 一下
+    简述 描述 解释 理解 问题 相关 关于 方面 进行 使用 通过 时候 时 的话 如果 因为 所以 但是 但 然后 并且 而且
+    还 还是 又 很 非常 比较 更 最 不 没 无 如 比如 例如 即 我们 你 我 他 它 她 他们 自己 其中 以及 之间 之后
+    之前 一样 一般 通常 常用 常见 主要 具体 基本 原理 作用 以下 如下 下面 上面 这里 那里 哪里 些 点 种 区别 不同
+    """.split()
+)
+ENGLISH_STOPWORDS = frozenset(
+    """
+    a an the of to in on for and or is are was were be been being it its this that these those with by as at from
+    what why how when which who whom does do did can could should would will shall may might must about into than
+    then there their them they we you your i me my our us he she his her not no yes so if but also very more most
+    explain describe tell please between difference differences compare vs versus use used using work works
+    """.split()
+)
+STOPWORDS = CHINESE_STOPWORDS | ENGLISH_STOPWORDS
+
+# Domain terms jieba should keep whole (it would split 过拟合 / 感受野 otherwise).
+DOMAIN_TERMS = (
+    "过拟合 欠拟合 正则化 归一化 标准化 交叉熵 损失函数 激活函数 梯度消失 梯度爆炸 反向传播 前向传播 学习率 "
+    "感受野 卷积核 池化 全连接 残差 批归一化 随机失活 权值共享 局部连接 空洞卷积 膨胀卷积 深度可分离卷积 转置卷积 "
+    "特征图 参数量 计算量 召回率 准确率 精确率 混淆矩阵 决策树 随机森林 支持向量机 逻辑回归 线性回归 朴素贝叶斯 "
+    "核函数 对偶 拉格朗日 信息增益 增益率 基尼指数 基尼系数 熵 协方差 相关系数 欧式距离 余弦相似度 维数灾难 "
+    "伪标签 端到端 数据不平衡 样本不均衡 过采样 欠采样 集成学习 提升树 梯度提升 泰勒展开 生成对抗网络 判别器 "
+    "生成器 模式崩溃 非极大值抑制 交并比 边缘检测 仿射变换 透视变换 双线性插值 锐化 去噪 迁移学习 目标检测 "
+    "图像分割 图像分类 多卡训练 模型压缩 知识蒸馏 剪枝 量化 稀疏 稀疏性 权重衰减 动量 自适应 初始化 "
+    "均方误差 平方损失 最大似然 极大似然 先验 后验 高斯混合 聚类 特征融合 特征选择 特征工程 词向量 注意力 "
+    "循环神经网络 卷积神经网络 长短期记忆 门控 遗忘门 输入门 输出门 梯度裁剪 预训练 微调 数据增强 早停"
+).split()
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width → half-width) and lower case."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+class Tokenizer:
+    """Segment mixed Chinese/English text into keyword tokens."""
+
+    def __init__(self, extra_terms: Iterable[str] = ()) -> None:
+        self._extra = tuple(extra_terms)
+        self._lock = threading.Lock()
+
+    @cached_property
+    def _jieba(self):  # type: ignore[no-untyped-def]
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        tk = jieba.Tokenizer()
+        for term in (*DOMAIN_TERMS, *self._extra):
+            tk.add_word(term, freq=2000)
+        return tk
+
+    def _cut(self, text: str) -> list[str]:
+        with self._lock:  # jieba's lazy initialisation is not thread-safe
+            return list(self._jieba.cut_for_search(text, HMM=True))
+
+    def words(self, text: str) -> list[str]:
+        """All segments (stop words included), in order: used for phrase matching."""
+        text = normalise(text)
+        out: list[str] = []
+        for piece in self._cut(text):
+            piece = piece.strip()
+            if not piece:
+                continue
+            if _CJK.search(piece):
+                out.append(piece)
+            else:
+                out.extend(_LATIN.findall(piece))
+        return out
+
+    def tokens(self, text: str) -> list[str]:
+        """Keyword tokens: segments minus stop words and one-letter Latin noise."""
+        return [
+            w for w in self.words(text)
+            if w not in STOPWORDS and not (len(w) == 1 and not _CJK.match(w) and not w.isdigit())
+        ]
+
+    def warm(self) -> None:
+        """Load the dictionary now (about a second) instead of on the first query."""
+        self._cut("预热")

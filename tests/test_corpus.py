@@ -1,0 +1,613 @@
+"""Tests for the Markdown collection parser (corpus.parser / corpus.text).
+
+Numbers about the bundled "AI 问题合集" (corpus/data/ai_questions.md) were
+counted by hand, independently of the parser:
+
+* ``grep -c '^## '``  → 14 sections;
+* ``grep -c '^### '`` → 86 top-level questions (none of them inside a fence);
+* 233 lines start with ``#``; 16 of them sit inside the 10 ```` ``` ```` fences
+  (lines 1010-1011, 1145-1151, 1488-1489, 1492, 1588-1589, 1592, 2430), 1 is the
+  ``# AI 问题合集`` title and 14 are ``##`` sections, leaving
+  86 ``###`` + 79 ``####`` + 25 ``#####`` + 12 ``######`` = 202 questions;
+* unanswered top-level questions: reading each ``###`` block (with its
+  sub-headings) and ignoring ``参考：`` link lists gives 32.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from corpus.parser import BUNDLED_COLLECTION, CorpusError, load_collection, parse_markdown
+
+FIXTURES = Path(__file__).parent / "fixtures" / "collections"
+BUNDLED_TEXT = BUNDLED_COLLECTION.read_text(encoding="utf-8")
+
+# (first, last) line of every fenced code block in the bundled file (grep -n '^```')
+BUNDLED_FENCES = [
+    (983, 989), (1004, 1014), (1018, 1020), (1104, 1110), (1117, 1128),
+    (1144, 1197), (1487, 1581), (1587, 1673), (1825, 1856), (2429, 2478),
+]
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return load_collection()
+
+
+def q_by_path(collection, display_path):
+    matches = [q for q in collection if q.display_path == display_path]
+    assert len(matches) == 1, f"{display_path!r}: {len(matches)} matches"
+    return matches[0]
+
+
+def ids_by_path(collection):
+    return {q.display_path: q.id for q in collection}
+
+
+# ------------------------------------------------------------------ bundled collection
+
+
+def test_bundled_counts(bundled):
+    assert bundled.title == "AI 问题合集"
+    assert bundled.sources == ["ai_questions.md"]
+    assert bundled.warnings == []
+    assert len(bundled.sections) == 14
+    assert len(bundled.top_level()) == 86
+    assert len(bundled) == 202
+    levels = [q.level for q in bundled]
+    assert [levels.count(lv) for lv in (3, 4, 5, 6)] == [86, 79, 25, 12]
+    assert [s.title for s in bundled.sections] == [
+        "机器学习基础", "传统的机器学习算法", "深度学习基础", "经典网络", "卷积神经网络（CNN）",
+        "RNN&LSTM", "生成对抗网络（GAN）", "计算机视觉", "图像处理基础", "深度学习框架",
+        "优化算法", "超参数调整", "模型压缩、加速", "参考",
+    ]
+    # ### headings per section, counted in the file
+    assert [len(s.question_ids) for s in bundled.sections] == [14, 10, 15, 7, 18, 8, 1, 4, 6, 2, 0, 0, 1, 0]
+    assert len({q.id for q in bundled}) == 202
+    assert len({s.id for s in bundled.sections}) == 14
+
+
+def test_bundled_known_questions_and_paths(bundled):
+    l012 = bundled.find_by_heading("2. L0、L1、L2")
+    assert l012.display_path == "机器学习基础 › 2. L0、L1、L2"
+    assert (l012.level, l012.line_start, l012.parent_id) == (3, 15, None)
+    assert l012.location == "ai_questions.md:15"
+    child_titles = [bundled.questions[c].title for c in l012.children]
+    assert child_titles == [
+        "原理和公式", "作用", "各自的问题", "区别", "应用场景", "L1 为什么不用于 CNN",
+        "为什么不用 L0", "实现参数的稀疏有什么好处吗？", "参数值越小代表模型越简单吗？",
+    ]
+
+    diff = q_by_path(bundled, "机器学习基础 › 2. L0、L1、L2 › 区别")
+    assert (diff.level, diff.line_start, diff.line_end) == (4, 87, 127)
+    assert diff.parent_id == l012.id and diff.section == "机器学习基础"
+    assert diff.plain.startswith("L1会产生稀疏的特征")
+
+    l0 = q_by_path(bundled, "机器学习基础 › 2. L0、L1、L2 › 原理和公式 › L0范数")
+    assert l0.level == 5
+    assert [a.title for a in bundled.ancestors(l0.id)] == ["原理和公式", "2. L0、L1、L2"]
+
+    deepest = q_by_path(bundled, "传统的机器学习算法 › 2. SVM › SVM和LR有哪些区别 › 不同点 › 1.损失函数不同")
+    assert deepest.level == 6 and deepest.line_start == 425
+
+    # numbered sub-headings and emphasis in headings
+    assert q_by_path(bundled, "机器学习基础 › 6. 关于归一化 › 6.3 标准化和归一化的区别").line_start == 240
+    xgb = bundled.find_by_heading("9.1 **为什么XGBoost要用泰勒展开")
+    assert xgb.title == "9.1 为什么XGBoost要用泰勒展开，优势在哪里？"
+    assert xgb.display_path.startswith("传统的机器学习算法 › 9. Xgboost 相关 › ")
+
+    # ### headings that are sub-groups (no numbering) inside a section
+    nms = bundled.find_by_heading("2. NMS 原理及代码实现")
+    assert nms.display_path == "计算机视觉 › 目标检测 › 2. NMS 原理及代码实现"
+
+
+def test_bundled_unanswered_detection(bundled):
+    loss = bundled.find_by_heading("1. 常用的损失函数，原理以及特点")
+    assert loss.body == "" and loss.plain == "" and loss.code == []
+    assert not loss.has_own_text
+    assert not bundled.is_answered(loss.id)
+
+    # containers: no text of their own, answered through their sub-questions
+    for heading in ("6. 关于归一化", "14. 统计概率学相关问题", "2. L0、L1、L2"):
+        q = bundled.find_by_heading(heading)
+        assert not q.has_own_text, heading
+        assert bundled.is_answered(q.id), heading
+    # ... but a container whose sub-questions are all empty is unanswered
+    for heading in ("6. 决策树的原理", "1. ResNet", "图像分类", "Tensorflow"):
+        q = bundled.find_by_heading(heading)
+        assert q.children, heading
+        assert not bundled.is_answered(q.id), heading
+
+    norm = bundled.find_by_heading("6. 关于归一化")
+    answer = bundled.answer_markdown(norm.id)
+    assert "#### 6.1 为什么机器学习中要进行特征归一化？为什么要对输入图像做归一化呢？" in answer
+    assert "消除特征之间量纲的影响" in bundled.answer_plain(norm.id)
+
+    unanswered = [q for q in bundled.top_level() if not bundled.is_answered(q.id)]
+    assert len(unanswered) == 32
+
+
+def test_bundled_hash_lines_in_code_are_not_headings(bundled):
+    for q in bundled:
+        for first, last in BUNDLED_FENCES:
+            assert not first <= q.line_start <= last, q.display_path
+        assert "tensor t3" not in q.title and "bboxees" not in q.title
+    assert bundled.find_by_heading("tensor t3") is None
+    assert bundled.find_by_heading("bboxees维度为") is None
+
+    concat = q_by_path(bundled, "深度学习基础 › 11. 特征融合 concat 和 add 的区别 › concat")
+    assert concat.line_start <= 1010 <= concat.line_end
+    assert "# tensor t3 with shape [2, 3]\n# tensor t4 with shape [2, 3]" in concat.body
+    assert any("# tensor t3 with shape [2, 3]" in block for block in concat.code)
+    assert "tensor t3" not in concat.plain  # code is not prose
+
+    nms_code = q_by_path(bundled, "计算机视觉 › 目标检测 › 2. NMS 原理及代码实现 › 代码实现")
+    assert nms_code.line_start == 2427 and nms_code.line_end >= 2478
+    assert "# bboxees维度为 [N, 4]，scores维度为 [N, 1]，均为np.array()" in nms_code.code[0]
+
+    lr = bundled.find_by_heading("13. 学习率设置的 trick")
+    assert "# total_decay_step = 15000" in lr.body
+    assert lr.line_end >= 1197
+
+
+def test_bundled_code_fences_stay_intact(bundled):
+    lines = BUNDLED_TEXT.split("\n")
+    concat = q_by_path(bundled, "深度学习基础 › 11. 特征融合 concat 和 add 的区别 › concat")
+    fenced = "\n".join(lines[1004 - 1:1014])  # lines 1004-1014, fences included
+    assert fenced.startswith("```python") and fenced.endswith("```")
+    assert fenced in concat.body
+    for q in bundled:
+        for block in q.code:
+            assert block in q.body, q.display_path
+        assert q.body.count("```") % 2 == 0, q.display_path
+
+
+def test_bundled_references_are_kept_apart(bundled):
+    l012 = bundled.find_by_heading("2. L0、L1、L2")
+    assert l012.references == [
+        "l1正则与l2正则的特点是什么，各有什么优势？ - Andy Yang的回答 - 知乎 "
+        "https://www.zhihu.com/question/26485586/answer/616029832",
+        "[机器学习中的范数规则化之（一）L0、L1与L2范数](https://blog.csdn.net/zouxy09/article/details/24971995)",
+        "[L1,L2,L0区别，为什么可以防止过拟合](https://www.jianshu.com/p/475d2c3197d2)",
+    ]
+    assert l012.body == "" and l012.plain == ""
+
+    # "参考：URL" on the label line
+    euclid = bundled.find_by_heading("9. 欧式距离和余弦相似度的区别是什么？")
+    assert euclid.references == ["https://www.zhihu.com/question/19640394"]
+    assert euclid.plain.startswith("欧式距离：")
+
+    # "参考文章：" label followed by a bare URL line (was left in body and plain)
+    sq = bundled.find_by_heading("8.为什么机器学习中解决回归问题")
+    assert len(sq.references) == 1 and sq.references[0].startswith("https://github.com/GYee/")
+    assert sq.body.startswith("损失函数是是模型预测值") and sq.plain.startswith("损失函数是是模型预测值")
+
+    # "参考文章：" + list, "参考资料：" + list, "参考：" + a link line without list marker
+    assert len(bundled.find_by_heading("10.激活函数的一些问题").references) == 4
+    assert len(bundled.find_by_heading("2. NMS 原理及代码实现").references) == 2
+    f1 = bundled.find_by_heading("13. 为什么使用F1 score而不是算术平均？")
+    assert f1.references[0].startswith("[为什么要用f1-score而不是平均值](https://www.cnblogs.com/")
+    assert f1.plain.startswith("F1 score是分类问题中常用的评价指标")
+
+    label = re.compile(r"^\s*参考(资料|文章)?\s*[:：]", re.MULTILINE)
+    for q in bundled:
+        assert not label.search(q.plain), q.display_path
+        prose_body = re.sub(r"```.*?```", "", q.body, flags=re.DOTALL)
+        assert not label.search(prose_body), q.display_path
+        assert "http" not in q.plain, q.display_path
+    act = bundled.find_by_heading("10.激活函数的一些问题")
+    assert act.references[0].startswith("[最全最详细的常见激活函数总结")
+    assert "blog.csdn.net" not in act.body and "最全最详细" not in act.plain
+
+
+def test_bundled_latex_and_tables_intact(bundled):
+    l0 = q_by_path(bundled, "机器学习基础 › 2. L0、L1、L2 › 原理和公式 › L0范数")
+    assert "$$\n||x||_0=\\#(i)with\\ x_i \\neq 0\n$$" in l0.body
+    sq = bundled.find_by_heading("8.为什么机器学习中解决回归问题")
+    assert "$$\n(\\omega^*, b) = arg min_{(\\omega, b)}\\sum_{i=1}^{m}({f(x_i)}-y_i)^2\n$$" in sq.body
+    for q in bundled:
+        prose = re.sub(r"```.*?```", "", q.body, flags=re.DOTALL)
+        assert prose.count("$$") % 2 == 0, q.display_path
+
+    lines = BUNDLED_TEXT.split("\n")
+    table = bundled.find_by_heading("7. 不同网络模型的模型大小、推测速度")
+    assert lines[1343 - 1] in table.body and lines[1344 - 1] in table.body
+    assert lines[1343 - 1].startswith("| Network")
+    # <br /> inside a table cell stays for display; plain has neither tags nor pipes
+    cnn_rnn = bundled.find_by_heading("1. **CNN**和**RNN**的区别")
+    assert "传统神经网络的扩展。<br />2、前向计算产生结果" in cnn_rnn.body
+    assert "<br" not in cnn_rnn.plain and "|" not in cnn_rnn.plain
+    assert "相同点 1、传统神经网络的扩展。 2、前向计算产生结果" in cnn_rnn.plain
+
+
+def test_bundled_images(tmp_path):
+    # copy the file so that no images/ folder next to it can exist
+    copy = tmp_path / "ai_questions.md"
+    shutil.copy(BUNDLED_COLLECTION, copy)
+    c = load_collection(copy)
+    for q in c:
+        assert "![" not in q.plain and "<img" not in q.plain, q.display_path
+        assert "gitee.com" not in q.plain, q.display_path
+        assert "](images/" not in q.body and 'src="images/' not in q.body, q.display_path
+    mobilenet = c.find_by_heading("1. 为什么 MobileNet 会这么快？")
+    assert '<img src="https://gitee.com/lcai013/image_cdn/raw/master/notes_images/im2col.jpeg"' in mobilenet.body
+    assert "![](https://gitee.com/lcai013/image_cdn/raw/master/notes_images/im2col_3.jpeg)" in mobilenet.body
+    shown = c.find_by_heading("梯度消失和梯度爆炸的表现")
+    assert "（图片缺失：这里写图片描述）" in shown.body
+    pool = c.find_by_heading("14.3 池化操作")
+    assert pool.body.endswith("（图片缺失：池化操作.png）")
+    empty_alt = c.find_by_heading("梯度消失分析")  # ![](images/..._fig2.png)
+    assert "图片缺失" not in empty_alt.body.split("$$")[0]
+
+
+def test_bundled_parse_markdown_matches_load_collection(bundled):
+    again = parse_markdown(BUNDLED_TEXT, source="ai_questions.md")
+    assert ids_by_path(again) == ids_by_path(bundled)
+    assert again.content_hash == bundled.content_hash
+    changed = parse_markdown(BUNDLED_TEXT + "\n补充一句。\n", source="ai_questions.md")
+    assert changed.content_hash != bundled.content_hash
+
+
+# ------------------------------------------------------------------ stable ids
+
+
+def test_id_stable_when_question_inserted_before(bundled):
+    text = BUNDLED_TEXT.replace("### 2. L0、L1、L2\n", "### 1.5 新插入的问题\n\n新的答案。\n\n### 2. L0、L1、L2\n", 1)
+    assert text != BUNDLED_TEXT
+    c = parse_markdown(text, source="ai_questions.md")
+    assert len(c) == len(bundled) + 1
+    old = ids_by_path(bundled)
+    new = ids_by_path(c)
+    assert all(new[path] == qid for path, qid in old.items())
+    assert c.find_by_heading("1.5 新插入的问题").id not in old.values()
+
+
+def test_id_stable_when_other_answer_edited(bundled):
+    text = BUNDLED_TEXT.replace("它会受到不同单位刻度的影响", "它会受到不同单位刻度（量纲）的影响", 1)
+    assert text != BUNDLED_TEXT
+    c = parse_markdown(text, source="ai_questions.md")
+    assert ids_by_path(c) == ids_by_path(bundled)
+    assert "量纲" in c.find_by_heading("9. 欧式距离").plain
+
+
+def test_id_stable_when_renumbered(bundled):
+    text = BUNDLED_TEXT.replace("### 3. 手推交叉熵公式", "### 4. 手推交叉熵公式", 1)
+    text = text.replace("#### 6.1 为什么机器学习中要进行特征归一化", "#### 7.2 为什么机器学习中要进行特征归一化", 1)
+    text = text.replace("### 6. 关于归一化", "### 9. 关于归一化", 1)
+    c = parse_markdown(text, source="ai_questions.md")
+    for old_heading, new_heading in [
+        ("3. 手推交叉熵公式", "4. 手推交叉熵公式"),
+        ("6. 关于归一化", "9. 关于归一化"),
+        ("6.1 为什么机器学习中要进行特征归一化", "7.2 为什么机器学习中要进行特征归一化"),
+        ("6.2 哪些机器学习算法不需要归一化处理", "6.2 哪些机器学习算法不需要归一化处理"),
+    ]:
+        assert c.find_by_heading(new_heading).id == bundled.find_by_heading(old_heading).id, old_heading
+    assert c.find_by_heading("4. 手推交叉熵公式").title == "4. 手推交叉熵公式"
+
+
+def test_id_stable_when_chapter_and_section_renumbered():
+    text = (FIXTURES / "chapter_book.md").read_text(encoding="utf-8")
+    before = parse_markdown(text)
+    renumbered = text.replace("## 3.1 基本概念", "## 5.1 基本概念").replace("# 第三章 深度学习基础", "# 第五章 深度学习基础")
+    after = parse_markdown(renumbered)
+    assert after.sections[0].title == "第五章 深度学习基础 › 5.1 基本概念"
+    assert [s.id for s in after.sections] == [s.id for s in before.sections]
+    assert [q.id for q in after] == [q.id for q in before]
+
+
+def test_duplicate_sibling_headings_get_distinct_ids(bundled):
+    md = "## 网络\n\n### 1. ResNet\n\n#### 作用\n\n缓解退化。\n\n#### 作用\n\n加速收敛。\n\n### 2. ResNet\n\n重复的题目。\n"
+    c = parse_markdown(md)
+    resnet = c.find_by_heading("1. ResNet")
+    a, b = (c.questions[i] for i in resnet.children)
+    assert a.title == b.title == "作用"
+    assert a.id != b.id
+    assert (a.plain, b.plain) == ("缓解退化。", "加速收敛。")
+    tops = c.top_level()
+    assert len(tops) == 2 and tops[0].id != tops[1].id
+    assert parse_markdown(md).questions.keys() == c.questions.keys()  # deterministic
+    # same title under different parents in the bundled file
+    same = [q for q in bundled if q.title == "采用 concat 还是逐像素相加"]
+    assert len(same) == 2 and same[0].id != same[1].id
+
+
+# ------------------------------------------------------------------ other shapes
+
+
+def test_chapter_section_numbered_questions():
+    c = load_collection(FIXTURES / "chapter_book.md")
+    assert [s.title for s in c.sections] == [
+        "第三章 深度学习基础 › 3.1 基本概念",
+        "第三章 深度学习基础 › 3.2 网络操作与计算",
+        "第四章 经典网络 › 4.1 LeNet-5",
+    ]
+    assert len(c) == 4
+    q = c.find_by_heading("3.1.1 神经网络组成？")
+    assert q.level == 3 and q.parent_id is None
+    assert q.display_path == "第三章 深度学习基础 › 3.1 基本概念 › 3.1.1 神经网络组成？"
+    assert q.plain == "为了描述神经网络，我们先从最简单的神经网络说起。"
+    assert c.title == "chapter_book"  # two chapters: no single document title
+
+
+def test_folder_one_chapter_per_file():
+    c = load_collection(FIXTURES / "chapter_folder")
+    assert c.title == "chapter_folder"
+    # natural order (2 before 10), nested folders, hidden files/folders and .txt ignored
+    assert c.sources == ["01_基础.md", "2_概率.md", "02_进阶/03_优化.md", "10_附录.md"]
+    assert [s.title for s in c.sections] == [
+        "第一章 数学基础 › 1.1 线性代数",
+        "第二章 概率 › 2.1 分布",
+        "第三章 优化 › 3.1 基本概念",
+        "第十章 附录 › 10.1 基本概念",
+    ]
+    assert len(c) == 5
+    titles = " ".join(q.display_path for q in c)
+    assert "隐藏" not in titles and "草稿" not in titles and "不是问题" not in titles
+    nested = c.find_by_heading("3.1.1 什么是学习率？")
+    assert nested.source == "02_进阶/03_优化.md" and nested.location == "02_进阶/03_优化.md:5"
+    appendix = c.find_by_heading("10.1.1 什么是学习率？")
+    assert appendix.id != nested.id and appendix.section_id != nested.section_id
+    assert c.warnings == []
+
+
+def test_toc_markers_are_dropped():
+    c = load_collection(FIXTURES / "html_toc.md")
+    assert c.title == "前端与杂项"
+    assert [s.title for s in c.sections] == ["HTML 题"]
+    assert c.sections[0].intro == ""
+    for q in c:
+        assert "TOC" not in q.title and "[TOC]" not in q.body and "TOC" not in q.plain
+
+
+def test_html_tags_removed_from_display_and_plain():
+    c = load_collection(FIXTURES / "html_toc.md")
+    q = c.find_by_heading("1. 换行与颜色")
+    for text in (q.body, q.plain):
+        assert "<font" not in text and "</font>" not in text
+        assert "<center" not in text and "</center>" not in text
+        assert "<script" not in text and "alert(1)" not in text
+        assert "onerror" not in text and "alert(2)" not in text
+    assert "第一行\n第二行\n第三行" in q.body and "第一行\n第二行\n第三行" in q.plain
+    assert "红色重点" in q.body and "居中文字" in q.body
+    assert "红色重点" in q.plain and "居中文字" in q.plain
+    assert "<" not in q.plain and ">" not in q.plain
+    # <br> is kept only where it is needed: inline code and table cells
+    assert "行内代码 `<br>` 不应被改动。" in q.body
+    assert "| 优点 | 快<br />省内存 |" in q.body
+    assert q.body.count("<br") == 2
+    # an image that loads keeps its tag but loses its handler
+    assert '<img src="https://example.com/ok.png" alt="远程">' in q.body
+    assert "alert(3)" not in q.body
+    assert "（图片缺失：坏图）" in q.body
+
+
+def test_html_in_code_blocks_is_left_alone():
+    c = load_collection(FIXTURES / "html_toc.md")
+    xss = c.find_by_heading("2. 什么是 XSS？")
+    block = '<script>alert(1)</script>\n<img src="x" onerror="steal()">'
+    assert xss.code == [block]
+    assert f"```html\n{block}\n```" in xss.body
+    assert xss.plain == "XSS 是跨站脚本攻击。示例："
+
+
+def test_tab_indented_paragraphs_are_prose():
+    c = load_collection(FIXTURES / "tab_indented.md")
+    tab = c.find_by_heading("1. 用制表符缩进的段落")
+    assert tab.code == []
+    assert tab.plain == "这是一段用制表符缩进的说明文字，不是代码。\n\n第二段同样缩进。"
+    assert tab.has_own_text and c.is_answered(tab.id)
+    spaces = c.find_by_heading("2. 四个空格缩进")
+    assert spaces.code == [] and spaces.plain == "四个空格缩进的一段话。"
+
+
+def test_questions_without_section_headings():
+    c = load_collection(FIXTURES / "no_sections.md")
+    assert [s.title for s in c.sections] == ["no_sections"]
+    assert [q.title for q in c.top_level()] == ["1. 什么是梯度下降？", "2. 什么是动量？"]
+    assert c.top_level()[0].plain == "沿负梯度方向更新参数。"
+    sub = c.find_by_heading("2.1 Nesterov 动量")
+    assert sub.display_path == "no_sections › 2. 什么是动量？ › 2.1 Nesterov 动量"
+    # a document title over questions: the title names the only section
+    c2 = parse_markdown("# 面试题\n\n## 什么是偏差？\n\n偏差。\n\n## 什么是方差？\n\n方差。\n")
+    assert c2.title == "面试题"
+    assert [q.display_path for q in c2] == ["面试题 › 什么是偏差？", "面试题 › 什么是方差？"]
+
+
+def test_single_section_file_is_not_mistaken_for_a_title():
+    c = parse_markdown("## 机器学习\n\n### 什么是过拟合？\n\n训练好、测试差。\n")
+    assert [s.title for s in c.sections] == ["机器学习"]
+    assert c.find_by_heading("什么是过拟合？").display_path == "机器学习 › 什么是过拟合？"
+
+
+def test_crlf_and_bom(tmp_path):
+    md = "# 标题\n\n## 章节\n\n### 问题一\n\n第一行\n第二行\n\n```python\n# 注释\nx = 1\n```\n\n### 问题二\n\n答案。\n"
+    path = tmp_path / "crlf.md"
+    path.write_bytes(b"\xef\xbb\xbf" + md.replace("\n", "\r\n").encode("utf-8"))
+    expected = parse_markdown(md, source="crlf.md")
+    for c in (
+        load_collection(path),
+        parse_markdown("\ufeff" + md.replace("\n", "\r\n"), source="crlf.md"),
+        parse_markdown(md.replace("\n", "\r"), source="crlf.md"),  # old Mac line ends
+    ):
+        assert c.title == "标题"
+        assert [q.display_path for q in c] == ["章节 › 问题一", "章节 › 问题二"]
+        assert ids_by_path(c) == ids_by_path(expected)
+        q = c.find_by_heading("问题一")
+        assert q.line_start == 5
+        assert q.code == ["# 注释\nx = 1"]
+        assert q.plain == "第一行\n第二行"
+        for other in c:
+            assert "\r" not in other.body and "\ufeff" not in other.title
+
+
+def test_heading_without_space_before_cjk():
+    c = load_collection(FIXTURES / "nospace_cjk.md")
+    assert c.title == "无空格标题"
+    assert [q.display_path for q in c] == ["机器学习 › 什么是偏差？", "机器学习 › 什么是方差？"]
+    assert "#hashtag 不是标题" in c.find_by_heading("什么是方差？").body
+
+
+def test_tilde_fences_and_nested_fences():
+    c = load_collection(FIXTURES / "fences.md")
+    assert [q.title for q in c] == ["1. 波浪线代码块", "2. 嵌套的信息串", "3. 未闭合的代码块"]
+    tilde = c.find_by_heading("1. 波浪线代码块")
+    assert tilde.code == ["# 这是注释，不是标题\n## 也不是标题\n```\n# 反引号在波浪线块里只是文本"]
+    assert tilde.plain == "波浪线代码块之后的正文。"
+    nested = c.find_by_heading("2. 嵌套的信息串")
+    assert nested.code == ["```python\n# 内层注释\n```"]
+
+
+def test_unclosed_fence_runs_to_end_with_warning():
+    c = load_collection(FIXTURES / "fences.md")
+    assert c.find_by_heading("4. 被吞掉的问题") is None
+    last = c.find_by_heading("3. 未闭合的代码块")
+    assert "### 4. 被吞掉的问题" in last.code[0]
+    assert len(c.warnings) == 1
+    assert c.warnings[0].startswith("fences.md:26: code fence is never closed")
+    assert "Close it" in c.warnings[0]
+
+
+def test_fence_with_info_string_does_not_close_a_fence():
+    md = "## 代码\n\n### 问题一\n\n```\n```python\n# 注释\n```\n\n### 问题二\n\n答案。\n"
+    c = parse_markdown(md)
+    assert [q.title for q in c] == ["问题一", "问题二"]
+    assert c.find_by_heading("问题一").code == ["```python\n# 注释"]
+    assert c.warnings == []
+
+
+def test_images_remote_local_and_missing():
+    c = load_collection(FIXTURES / "images" / "images_demo.md")
+    q = c.find_by_heading("1. 本地图片")
+    # an existing file written percent-encoded (images/池化.png) is kept
+    assert "![池化](images/%E6%B1%A0%E5%8C%96.png)" in q.body
+    assert "![远程图](https://example.com/remote.png)" in q.body
+    assert '<img src="https://example.com/remote2.png"' in q.body
+    # missing relative images are dropped from display (a note keeps the alt text)
+    assert "missing" not in q.body
+    assert "（图片缺失：缺失的图）" in q.body and "（图片缺失：缺失的HTML图）" in q.body
+    assert q.plain == "存在的图片：\n\n缺失的图片：\n\n远程图片：\n\n结尾文字。"
+    # parse_markdown has no folder to look in: every relative image is missing
+    text = (FIXTURES / "images" / "images_demo.md").read_text(encoding="utf-8")
+    q2 = parse_markdown(text, source="nowhere/images_demo.md").find_by_heading("1. 本地图片")
+    assert "images/%E6%B1%A0" not in q2.body and "（图片缺失：池化）" in q2.body
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def _error(path, **kw) -> str:
+    with pytest.raises(CorpusError) as info:
+        load_collection(path, **kw)
+    return str(info.value)
+
+
+def test_missing_path(tmp_path):
+    msg = _error(tmp_path / "nope.md")
+    assert "nope.md" in msg and "not found" in msg and "Check the path" in msg
+
+
+def test_empty_folder(tmp_path):
+    (tmp_path / "empty").mkdir()
+    msg = _error(tmp_path / "empty")
+    assert str(tmp_path / "empty") in msg and "no Markdown files" in msg and ".md files" in msg
+
+
+def test_folder_without_markdown_files():
+    msg = _error(FIXTURES / "only_text_folder")
+    assert "only_text_folder" in msg and "no Markdown files" in msg and "Put your questions" in msg
+
+
+@pytest.mark.parametrize(
+    "name, data, expected",
+    [
+        ("empty.md", b"", ["is empty", "Add questions as Markdown headings"]),
+        ("blank.md", b"  \n\n\t\n", ["is empty", "Add questions as Markdown headings"]),
+        ("image.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00", ["binary file", "Point --corpus at a .md file"]),
+        ("gbk.md", "## 机器学习\n\n### 什么是过拟合？\n\n答案。\n".encode("gbk"), ["not UTF-8", "Save it as UTF-8", "iconv -f GBK"]),
+        ("prose.md", "只是一些文字，没有标题。\n\n- 列表\n".encode(), ["no Markdown headings found", "add headings"]),
+        ("only_code.md", b"```\n# not a heading\n```\n", ["no Markdown headings found", "add headings"]),
+    ],
+)
+def test_bad_files(tmp_path, name, data, expected):
+    path = tmp_path / name
+    path.write_bytes(data)
+    msg = _error(path)
+    assert name in msg
+    for part in expected:
+        assert part in msg
+
+
+def test_parse_markdown_bad_text():
+    with pytest.raises(CorpusError, match=r"^notes\.md is empty"):
+        parse_markdown("", source="notes.md")
+    with pytest.raises(CorpusError, match=r"^notes\.md: no Markdown headings found"):
+        parse_markdown("只有文字。", source="notes.md")
+
+
+def test_folder_with_one_file_without_headings_warns():
+    c = load_collection(FIXTURES / "mixed_folder")
+    assert [q.display_path for q in c] == ["机器学习 › 什么是过拟合？"]
+    assert c.sources == ["good.md", "readme.md"]
+    assert len(c.warnings) == 1
+    assert c.warnings[0].startswith("readme.md: no Markdown headings found") and "(skipped)" in c.warnings[0]
+
+
+def test_folder_with_an_empty_file_warns(tmp_path):
+    shutil.copy(FIXTURES / "mixed_folder" / "good.md", tmp_path / "good.md")
+    (tmp_path / "todo.md").write_bytes(b"")
+    c = load_collection(tmp_path)
+    assert len(c) == 1
+    assert c.warnings == [
+        "todo.md is empty. Add questions as Markdown headings ('## Section', '### Question'). (skipped)"
+    ]
+
+
+def test_folder_where_no_file_has_questions(tmp_path):
+    (tmp_path / "a.md").write_text("文字。\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text("更多文字。\n", encoding="utf-8")
+    msg = _error(tmp_path)
+    assert "No questions found in a.md, b.md" in msg and "--section-level" in msg
+
+
+def test_folder_with_a_gbk_file_names_it(tmp_path):
+    shutil.copy(FIXTURES / "mixed_folder" / "good.md", tmp_path / "good.md")
+    (tmp_path / "legacy.md").write_bytes("## 旧题\n\n### 问题\n".encode("gbk"))
+    msg = _error(tmp_path)
+    assert "legacy.md" in msg and "not UTF-8" in msg
+
+
+# ------------------------------------------------------------------ section level override
+
+
+def test_section_level_override(bundled):
+    deeper = load_collection(section_level=3)
+    assert len(deeper.sections) == 86
+    assert len(deeper) == 79 + 25 + 12
+    assert deeper.sections[1].title == "机器学习基础 › 2. L0、L1、L2"
+    diff = q_by_path(deeper, "机器学习基础 › 2. L0、L1、L2 › 区别")
+    assert diff.parent_id is None and diff.level == 4
+
+    flat = load_collection(section_level=1)
+    assert [s.title for s in flat.sections] == ["AI 问题合集"]
+    assert len(flat) == 14 + 202
+    assert flat.find_by_heading("机器学习基础").display_path == "AI 问题合集 › 机器学习基础"
+
+    same = load_collection(section_level=2)
+    assert ids_by_path(same) == ids_by_path(bundled)
+
+
+@pytest.mark.parametrize("level", [0, 7, -1, "2", 2.5, True])
+def test_invalid_section_level(level):
+    with pytest.raises(CorpusError, match="section level must be a whole number from 1 to 6"):
+        load_collection(section_level=level)
+    with pytest.raises(CorpusError, match="section level"):
+        parse_markdown("## S\n\n### Q\n\nA.\n", section_level=level)
+
+
+def test_section_level_deeper_than_any_heading():
+    with pytest.raises(CorpusError, match=r"No questions found in collection\.md.*--section-level"):
+        parse_markdown("## S\n\n### Q\n\nA.\n", section_level=6)

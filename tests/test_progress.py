@@ -1,0 +1,735 @@
+"""Tests for the SQLite progress store (interviewer.progress).
+
+Real SQLite files under tmp_path and real subprocesses: nothing about sqlite
+is mocked, because the properties under test (durability, locking,
+migration, corruption handling) only exist in the real thing.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import platformdirs
+import pytest
+
+from interviewer import progress
+from interviewer.progress import (
+    Attempt,
+    AttemptJournaled,
+    CorruptDatabaseError,
+    InvalidProfileError,
+    NewerSchemaError,
+    ProgressStore,
+    ProgressStoreError,
+    SectionMastery,
+    default_data_dir,
+    default_db_path,
+)
+from interviewer.schedule import DAY_SECONDS, RELEARN_SECONDS
+
+ROOT = Path(__file__).resolve().parents[1]
+T0 = 1_700_000_000.0
+
+NASTY = (
+    'He said "hi", then, left;\nnew line\r\nCRLF | pipe || <script>alert(1)</script> '
+    "& &lt; ``` fence ```` \\| back\\slash *bold* _u_ [x](javascript:alert(1)) "
+    "\x00nul\ttab 中文 'quote' ="
+)
+
+
+def att(profile: str, qid: str, score: float | None, at: float, *, kind: str = "answer",
+        section: str = "机器学习基础", title: str | None = None, answer: str = "我的回答",
+        session: str = "s1", **extra: object) -> Attempt:
+    """A test attempt with sensible defaults."""
+    return Attempt(
+        id=None, profile=profile, question_id=qid, section=section,
+        question_title=title if title is not None else f"Title of {qid}", answer=answer,
+        score=score, band=extra.pop("band", None),  # type: ignore[arg-type]
+        components=extra.pop("components", {}),  # type: ignore[arg-type]
+        kind=kind, session_id=session, created_at=at, **extra,  # type: ignore[arg-type]
+    )
+
+
+def run_python(code: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter of this virtualenv."""
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        capture_output=True, text=True, timeout=timeout, check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
+    )
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "progress.sqlite3"
+
+
+@pytest.fixture
+def store(db: Path) -> ProgressStore:
+    return ProgressStore(db)
+
+
+# ---------------------------------------------------------------- basics
+
+
+def test_open_creates_folders_and_configures_sqlite(db: Path) -> None:
+    store = ProgressStore(db)
+    assert db.is_file()
+    assert store.schema_version() == progress.SCHEMA_VERSION == 2
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    finally:
+        conn.close()
+    assert {"attempts", "review_states", "review_states_by_due", "attempts_by_uuid"} <= tables
+
+
+def test_record_round_trips_every_field(store: ProgressStore) -> None:
+    a = att("alice", "q1", 72.5, T0, band="good", components={"coverage": 0.7, "语义": 81.0},
+            kind="followup", answer=NASTY, title="L0、L1、L2 | 区别")
+    new_id = store.record(a)
+    assert isinstance(new_id, int) and a.id == new_id
+    [got] = store.history("alice", "q1")
+    assert got == a  # every field, including uuid, components and the nasty answer
+
+
+def test_recording_the_same_uuid_twice_does_not_duplicate(store: ProgressStore) -> None:
+    a = att("alice", "q1", 90, T0)
+    first = store.record(a)
+    again = store.record(att("alice", "q1", 90, T0, uuid=a.uuid))
+    assert again == first
+    assert len(store.history("alice", "q1")) == 1
+    assert store.review_states("alice")["q1"].repetitions == 1
+
+
+def test_invalid_attempts_are_rejected_clearly(store: ProgressStore) -> None:
+    with pytest.raises(ProgressStoreError, match="kind"):
+        store.record(att("alice", "q1", 50, T0, kind="guess"))
+    with pytest.raises(ProgressStoreError, match="between 0 and 100"):
+        store.record(att("alice", "q1", 101, T0))
+    with pytest.raises(ProgressStoreError, match="finite"):
+        store.record(att("alice", "q1", float("nan"), T0))
+    with pytest.raises(ProgressStoreError, match="question_id"):
+        store.record(att("alice", "  ", 50, T0))
+    assert store.attempts("alice") == []
+
+
+# ---------------------------------------------------------------- processes
+
+
+def test_attempts_written_by_another_process_are_read_back(db: Path) -> None:
+    run_python(
+        """
+        import sys
+        from interviewer.progress import Attempt, ProgressStore
+        store = ProgressStore(sys.argv[1])
+        for i, score in enumerate([40.0, 70.0, 95.0]):
+            store.record(Attempt(None, "alice", "q1", "深度学习", "BN 的作用", f"答案 {i}",
+                                 score, created_at=1_700_000_000.0 + i * 86_400))
+        """,
+        str(db),
+    )
+    store = ProgressStore(db)
+    history = store.history("alice", "q1")
+    assert [a.answer for a in history] == ["答案 0", "答案 1", "答案 2"]
+    assert [a.score for a in history] == [40.0, 70.0, 95.0]
+    assert store.review_states("alice")["q1"].last_score == 95.0
+
+
+def test_sigkill_right_after_record_loses_nothing(db: Path) -> None:
+    ProgressStore(db)  # create first so the child starts recording immediately
+    code = textwrap.dedent(
+        """
+        import sys, time
+        from interviewer.progress import Attempt, ProgressStore
+        store = ProgressStore(sys.argv[1])
+        i = 0
+        while True:
+            i += 1
+            new_id = store.record(Attempt(None, "alice", f"q{i % 7}", "ML", "t", "a" * 500,
+                                          float(i % 101)))
+            print(new_id, flush=True)
+            if i >= 25:
+                time.sleep(60)  # parked: killed below while idle after a commit
+        """
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, str(db)], stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
+    )
+    reported: list[int] = []
+    try:
+        assert child.stdout is not None
+        while len(reported) < 25:
+            line = child.stdout.readline()
+            assert line, "child died before recording"
+            reported.append(int(line))
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    store = ProgressStore(db)
+    stored_ids = {a.id for a in store.attempts("alice")}
+    assert set(reported) <= stored_ids
+    assert len(store.review_states("alice")) == 7
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        conn.close()
+
+
+def test_sigkill_during_a_burst_of_writes_keeps_every_reported_attempt(db: Path) -> None:
+    ProgressStore(db)
+    code = textwrap.dedent(
+        """
+        import sys
+        from interviewer.progress import Attempt, ProgressStore
+        store = ProgressStore(sys.argv[1])
+        i = 0
+        while True:
+            i += 1
+            print(store.record(Attempt(None, "bob", f"q{i % 5}", "CV", "t", "x", 55.0)),
+                  flush=True)
+        """
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, str(db)], stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
+    )
+    reported = []
+    try:
+        assert child.stdout is not None
+        while len(reported) < 40:
+            line = child.stdout.readline()
+            assert line, "child died before recording"
+            reported.append(int(line))
+    finally:
+        child.kill()  # SIGKILL while it is still writing
+        child.wait(timeout=30)
+    store = ProgressStore(db)
+    assert set(reported) <= {a.id for a in store.attempts("bob")}
+
+
+# ---------------------------------------------------------------- schema versions
+
+# The v1 schema exactly as the first release created it. Frozen here on purpose:
+# a real old file does not change when the migration code does.
+V1_DDL = """
+CREATE TABLE attempts (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    profile        TEXT NOT NULL,
+    question_id    TEXT NOT NULL,
+    section        TEXT NOT NULL DEFAULT '',
+    question_title TEXT NOT NULL DEFAULT '',
+    answer         TEXT NOT NULL DEFAULT '',
+    score          REAL CHECK (score IS NULL OR (score >= 0 AND score <= 100)),
+    band           TEXT,
+    components     TEXT NOT NULL DEFAULT '{}',
+    session_id     TEXT NOT NULL DEFAULT '',
+    created_at     REAL NOT NULL
+);
+CREATE INDEX attempts_by_question ON attempts (profile, question_id, created_at);
+PRAGMA user_version = 1;
+"""
+
+
+def make_v1_file(path: Path) -> list[tuple]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [
+        ("alice", "q1", "机器学习基础", "L1 vs L2", "稀疏 vs 平滑", 95.0, "excellent",
+         '{"coverage": 0.9}', "s1", T0),
+        ("alice", "q1", "机器学习基础", "L1 vs L2", "second, \"better\"", 95.0, "excellent",
+         "{}", "s2", T0 + DAY_SECONDS),
+        ("alice", "q2", "深度学习", "BN", "no reference", None, None, "{}", "s2",
+         T0 + DAY_SECONDS + 5),
+        ("bob", "q1", "机器学习基础", "L1 vs L2", "不会", 10.0, "poor", "{}", "b1", T0 + 50),
+    ]
+    conn = sqlite3.connect(path)
+    conn.executescript(V1_DDL)
+    conn.executemany(
+        "INSERT INTO attempts (profile, question_id, section, question_title, answer, score,"
+        " band, components, session_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+    conn.commit()
+    conn.close()
+    return rows
+
+
+def test_v1_file_is_migrated_in_place_without_losing_rows(db: Path) -> None:
+    rows = make_v1_file(db)
+    store = ProgressStore(db)
+    assert store.schema_version() == 2
+
+    alice_q1 = store.history("alice", "q1")
+    assert [(a.answer, a.score, a.band, a.session_id, a.created_at) for a in alice_q1] == [
+        (r[4], r[5], r[6], r[8], r[9]) for r in rows[:2]
+    ]
+    assert alice_q1[0].components == {"coverage": 0.9}
+    everything = store.attempts("alice") + store.attempts("bob")
+    assert len(everything) == len(rows)
+    assert {a.kind for a in everything} == {"answer"}
+    assert len({a.uuid for a in everything}) == len(rows) and all(a.uuid for a in everything)
+    assert store.profiles() == ["alice", "bob"]
+
+    # The review schedule was rebuilt from the old history.
+    alice = store.review_states("alice")
+    assert set(alice) == {"q1"}  # q2 was never scored
+    assert alice["q1"].repetitions == 2 and alice["q1"].interval_days == 6.0
+    assert store.review_states("bob")["q1"].due_at == T0 + 50 + RELEARN_SECONDS
+
+    # New rows go in next to the old ones; reopening does not migrate again.
+    store.record(att("alice", "q2", 80, T0 + 2 * DAY_SECONDS, kind="followup"))
+    reopened = ProgressStore(db)
+    assert len(reopened.attempts("alice")) == 4
+    assert reopened.history("alice", "q2")[-1].kind == "followup"
+
+
+def test_file_from_a_newer_version_is_refused_and_untouched(db: Path) -> None:
+    ProgressStore(db).record(att("alice", "q1", 70, T0))
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    before = sha256(db)
+    with pytest.raises(NewerSchemaError) as info:
+        ProgressStore(db)
+    message = str(info.value)
+    assert "newer version" in message and "99" in message and str(db) in message
+    assert info.value.found == 99 and info.value.supported == progress.SCHEMA_VERSION
+    assert sha256(db) == before
+    # open_or_recover must not "recover" a perfectly good newer file.
+    with pytest.raises(NewerSchemaError):
+        ProgressStore.open_or_recover(db)
+    assert sha256(db) == before
+
+
+def test_someone_elses_sqlite_database_is_refused(db: Path) -> None:
+    db.parent.mkdir(parents=True)
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE invoices (id INTEGER)")
+    conn.commit()
+    conn.close()
+    before = sha256(db)
+    with pytest.raises(ProgressStoreError, match="some other program"):
+        ProgressStore(db)
+    assert sha256(db) == before
+
+
+# ---------------------------------------------------------------- corruption
+
+
+def write_random_file(path: Path, size: int = 8192) -> bytes:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = b"NOT SQLITE" + os.urandom(size)
+    path.write_bytes(data)
+    return data
+
+
+def test_random_bytes_file_gives_clear_error_and_is_untouched(db: Path) -> None:
+    data = write_random_file(db)
+    with pytest.raises(CorruptDatabaseError) as info:
+        ProgressStore(db)
+    message = str(info.value)
+    assert str(db) in message
+    assert "not a readable SQLite database" in message
+    assert "open_or_recover" in message and "left untouched" in message
+    assert db.read_bytes() == data
+    assert sorted(p.name for p in db.parent.iterdir()) == [db.name]
+
+
+def test_damaged_database_pages_are_detected(db: Path) -> None:
+    store = ProgressStore(db)
+    for i in range(50):
+        store.record(att("alice", f"q{i}", 50, T0 + i, answer="x" * 300))
+    del store
+    raw = bytearray(db.read_bytes())
+    assert raw.startswith(b"SQLite format 3\x00")
+    raw[100:] = os.urandom(len(raw) - 100)  # keep the header, garble every page
+    db.write_bytes(bytes(raw))
+    with pytest.raises(CorruptDatabaseError, match=re.escape(str(db))):
+        ProgressStore(db)
+    assert db.read_bytes() == bytes(raw)
+
+
+def test_open_or_recover_moves_corrupt_file_aside(db: Path) -> None:
+    data = write_random_file(db)
+    store, notice = ProgressStore.open_or_recover(db)
+    moved = [p for p in db.parent.iterdir() if p.name.startswith(db.name + ".corrupt-")]
+    assert len(moved) == 1
+    assert moved[0].read_bytes() == data  # kept intact, just renamed
+    assert notice is not None and str(moved[0]) in notice and "damaged" in notice
+    assert store.schema_version() == 2 and store.profiles() == []
+    store.record(att("alice", "q1", 80, T0))
+    assert len(ProgressStore(db).attempts("alice")) == 1
+
+
+def test_open_or_recover_leaves_a_good_file_alone(db: Path) -> None:
+    ProgressStore(db).record(att("alice", "q1", 80, T0))
+    store, notice = ProgressStore.open_or_recover(db)
+    assert notice is None
+    assert len(store.attempts("alice")) == 1
+    assert not [p for p in db.parent.iterdir() if ".corrupt-" in p.name]
+
+
+# ---------------------------------------------------------------- locking + journal
+
+LOCKER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+sys.stdin.readline()
+conn.execute("COMMIT")
+conn.close()
+"""
+
+
+def test_locked_database_journals_the_attempt_and_replays_it_once(db: Path) -> None:
+    store = ProgressStore(db, busy_timeout=0.2)
+    store.record(att("alice", "q0", 90, T0))
+    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(db)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert locker.stdout is not None and locker.stdin is not None
+        assert locker.stdout.readline().strip() == "locked"
+        pending = att("alice", "q1", 35, T0 + 10, answer=NASTY)
+        with pytest.raises(AttemptJournaled) as info:
+            store.record(pending)
+        assert info.value.attempt_uuid == pending.uuid
+        assert "not lost" in str(info.value) and str(store.journal_path) in str(info.value)
+        assert pending.id is None
+        journal = store.journal_path
+        assert journal == db.with_name(db.name + ".pending.jsonl")
+        lines = journal.read_text(encoding="utf-8").splitlines()
+        assert len(lines) == 1 and json.loads(lines[0])["uuid"] == pending.uuid
+        # Reading still works while locked (WAL), and opening does not fail or
+        # consume the journal while the lock is held.
+        assert [a.question_id for a in store.attempts("alice")] == ["q0"]
+        ProgressStore(db, busy_timeout=0.2)
+        assert journal.read_text(encoding="utf-8").splitlines() == lines
+        locker.stdin.write("\n")
+        locker.stdin.flush()
+        assert locker.wait(timeout=30) == 0
+    finally:
+        if locker.poll() is None:
+            locker.kill()
+            locker.wait()
+
+    reopened = ProgressStore(db)  # replays on open
+    [got] = reopened.history("alice", "q1")
+    assert got.uuid == pending.uuid and got.answer == NASTY and got.score == 35
+    assert reopened.review_states("alice")["q1"].due_at == T0 + 10 + RELEARN_SECONDS
+    assert journal.read_text(encoding="utf-8") == ""
+
+    # A crash between the replay's commit and the journal truncation would
+    # leave the line behind: replaying it again must not duplicate anything.
+    journal.write_text(lines[0] + "\n", encoding="utf-8")
+    assert reopened.replay_journal() == 0
+    reopened.record(att("alice", "q2", 60, T0 + 20))  # record also replays first
+    uuids = [a.uuid for a in reopened.attempts("alice")]
+    assert len(uuids) == 3 and len(set(uuids)) == 3
+    assert uuids.count(pending.uuid) == 1
+
+
+def test_journal_is_replayed_by_the_next_record(db: Path) -> None:
+    store = ProgressStore(db)
+    early = att("alice", "q1", 90, T0)
+    later = att("alice", "q1", 90, T0 + DAY_SECONDS)
+    store.journal_path.write_text(
+        json.dumps({**progress._attempt_row(early), "v": 1}) + "\n", encoding="utf-8")
+    store.record(later)
+    history = store.history("alice", "q1")
+    assert [a.uuid for a in history] == [early.uuid, later.uuid]
+    # Both counted, in time order: 1 day then 6 days.
+    assert store.review_states("alice")["q1"].interval_days == 6.0
+
+
+def test_torn_journal_line_is_set_aside_not_fatal(db: Path) -> None:
+    store = ProgressStore(db)
+    good = att("alice", "q1", 70, T0)
+    store.journal_path.write_text(
+        json.dumps({**progress._attempt_row(good), "v": 1}) + "\n" + '{"uuid": "abc", "prof',
+        encoding="utf-8")
+    assert store.replay_journal() == 1
+    assert [a.uuid for a in store.attempts("alice")] == [good.uuid]
+    assert store.rejected_path.read_text(encoding="utf-8") == '{"uuid": "abc", "prof\n'
+    assert store.journal_path.read_text(encoding="utf-8") == ""
+
+
+def test_out_of_order_attempt_rebuilds_the_schedule(store: ProgressStore) -> None:
+    store.record(att("alice", "q1", 90, T0 + DAY_SECONDS))
+    store.record(att("alice", "q1", 90, T0))  # arrives late, e.g. from the journal
+    state = store.review_states("alice")["q1"]
+    assert state.repetitions == 2 and state.interval_days == 6.0
+    assert state.due_at == T0 + DAY_SECONDS + 6 * DAY_SECONDS
+
+
+# ---------------------------------------------------------------- queries
+
+
+def test_profiles_are_isolated(store: ProgressStore) -> None:
+    store.record(att("alice", "q1", 20, T0, answer="alice's answer"))
+    store.record(att("bob", "q1", 95, T0, answer="bob's answer"))
+    store.record(att("bob", "q2", 50, T0 + 1))
+    assert store.profiles() == ["alice", "bob"]
+    assert [a.answer for a in store.history("alice", "q1")] == ["alice's answer"]
+    assert [a.profile for a in store.attempts("bob")] == ["bob", "bob"]
+    assert set(store.review_states("alice")) == {"q1"}
+    assert store.review_states("alice")["q1"].last_score == 20
+    assert store.review_states("bob")["q1"].last_score == 95
+    assert store.weakest("alice", 5) == [("q1", 20.0)]
+    assert store.due("alice", T0 + 3600) == ["q1"]
+    assert store.due("bob", T0 + 3600) == ["q2"]
+    assert store.stats("alice", T0).attempts == 1
+    assert store.section_mastery("alice")[0].attempts == 1
+    assert store.history("carol", "q1") == [] and store.review_states("carol") == {}
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "   ", "\t\n", "a" * 65, "line\nbreak", "nul\x00", "tab\tname",
+            "bell\x07", "rtl\u202eevil", None, 42],
+)
+def test_invalid_profile_names_are_refused_kindly(store: ProgressStore, bad: object) -> None:
+    with pytest.raises(InvalidProfileError) as info:
+        store.record(att(bad, "q1", 50, T0))  # type: ignore[arg-type]
+    assert isinstance(info.value, ProgressStoreError)
+    assert re.search(r"profile name", str(info.value), re.I)
+    with pytest.raises(InvalidProfileError):
+        store.attempts(bad)  # type: ignore[arg-type]
+    assert store.profiles() == []
+
+
+def test_profile_names_are_normalised(store: ProgressStore) -> None:
+    store.record(att("  张三  ", "q1", 50, T0))
+    store.record(att("张三", "q2", 60, T0))
+    store.record(att("e\u0301", "q1", 60, T0))  # e + combining accent == é
+    store.record(att("a" * 64, "q1", 60, T0))   # exactly the limit is fine
+    assert store.profiles() == sorted(["张三", "\u00e9", "a" * 64])
+    assert len(store.attempts("张三")) == 2
+    assert len(store.attempts("\u00e9")) == 1
+
+
+def test_history_and_attempts_ordering(store: ProgressStore) -> None:
+    for i, at in enumerate([T0 + 30, T0 + 10, T0 + 20]):
+        store.record(att("alice", "q1", 50 + i, at))
+    assert [a.created_at for a in store.history("alice", "q1")] == [T0 + 10, T0 + 20, T0 + 30]
+    assert [a.created_at for a in store.attempts("alice")] == [T0 + 30, T0 + 20, T0 + 10]
+    assert [a.created_at for a in store.attempts("alice", limit=2)] == [T0 + 30, T0 + 20]
+    assert store.attempts("alice", limit=0) == []
+
+
+def test_skip_is_due_soon_but_not_a_failure_and_notes_do_nothing(store: ProgressStore) -> None:
+    store.record(att("alice", "q1", 90, T0))
+    store.record(att("alice", "q1", None, T0 + 2 * DAY_SECONDS, kind="skip"))
+    state = store.review_states("alice")["q1"]
+    assert state.due_at == T0 + 2 * DAY_SECONDS + RELEARN_SECONDS
+    assert state.repetitions == 1 and state.last_score == 90  # not reset
+    assert store.mastery("alice") == {"q1": 90.0}             # skip not counted
+
+    store.record(att("alice", "q2", None, T0, kind="skip"))   # skipping a new question
+    assert store.due("alice", T0 + RELEARN_SECONDS) == ["q2"]
+    assert "q2" not in store.mastery("alice")
+
+    store.record(att("alice", "q3", None, T0, kind="note", answer="look up later"))
+    store.record(att("alice", "q4", None, T0, kind="answer"))  # unscored answer
+    assert set(store.review_states("alice")) == {"q1", "q2"}
+    stats = store.stats("alice", now=T0 + 3 * DAY_SECONDS)
+    assert (stats.attempts, stats.scored_attempts, stats.skips, stats.notes) == (5, 1, 2, 1)
+    assert stats.questions_attempted == 1 and stats.questions_scheduled == 2
+    assert stats.due_now == 2 and stats.mean_score == 90.0
+
+
+def test_weakest_uses_recency_weighted_mastery(store: ProgressStore) -> None:
+    store.record(att("alice", "improved", 20, T0))
+    store.record(att("alice", "improved", 100, T0 + 1))     # 0.5*100 + 0.5*20 = 60
+    store.record(att("alice", "slipping", 100, T0))
+    store.record(att("alice", "slipping", 30, T0 + 1))      # 0.5*30 + 0.5*100 = 65
+    store.record(att("alice", "strong", 95, T0))
+    store.record(att("alice", "weak", 25, T0))
+    store.record(att("alice", "weak", 35, T0 + 1, kind="followup"))  # 30
+    store.record(att("alice", "skipped", None, T0, kind="skip"))
+    mastery = store.mastery("alice")
+    assert mastery == pytest.approx({"improved": 60.0, "slipping": 65.0, "strong": 95.0,
+                                     "weak": 30.0})
+    assert [q for q, _ in store.weakest("alice", 3)] == ["weak", "improved", "slipping"]
+    assert store.weakest("alice", 10)[-1] == ("strong", 95.0)
+    assert store.weakest("alice", 2, question_ids=["strong", "slipping", "nope"]) == [
+        ("slipping", pytest.approx(65.0)), ("strong", 95.0)]
+    assert store.weakest("alice", 0) == []
+
+
+def test_due_is_ordered_by_due_time_and_filterable(store: ProgressStore) -> None:
+    store.record(att("alice", "passed", 80, T0))                   # due T0 + 1 day
+    store.record(att("alice", "failed", 10, T0 + 100))             # due T0 + 700
+    store.record(att("alice", "skipped", None, T0 + 50, kind="skip"))  # due T0 + 650
+    store.record(att("alice", "noted", None, T0, kind="note"))     # never scheduled
+    assert store.due("alice", T0) == []
+    assert store.due("alice", T0 + 660) == ["skipped"]
+    assert store.due("alice", T0 + 2 * DAY_SECONDS) == ["skipped", "failed", "passed"]
+    assert store.due("alice", T0 + 2 * DAY_SECONDS, question_ids={"passed", "failed"}) == [
+        "failed", "passed"]
+
+
+def test_section_mastery(store: ProgressStore) -> None:
+    store.record(att("alice", "a1", 40, T0, section="深度学习"))
+    store.record(att("alice", "a1", 80, T0 + 1, section="深度学习"))  # mastery 60
+    store.record(att("alice", "a2", 100, T0, section="深度学习"))     # mastery 100
+    store.record(att("alice", "b1", 30, T0, section="机器学习基础"))
+    store.record(att("alice", "c1", None, T0, section="计算机视觉", kind="note"))
+    assert store.section_mastery("alice") == [
+        SectionMastery("机器学习基础", attempted_questions=1, attempts=1, mean_score=30.0,
+                       mastery=30.0),
+        SectionMastery("深度学习", attempted_questions=2, attempts=3,
+                       mean_score=pytest.approx(220 / 3), mastery=80.0),
+    ]
+
+
+def test_one_store_shared_by_many_threads(store: ProgressStore) -> None:
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(15):
+                store.record(att(f"user{n}", f"q{i % 4}", float(i * 6), T0 + i))
+                store.due(f"user{n}", T0 + i)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert store.profiles() == [f"user{n}" for n in range(8)]
+    assert all(len(store.attempts(f"user{n}")) == 15 for n in range(8))
+
+
+# ---------------------------------------------------------------- exports
+
+
+def nasty_store(store: ProgressStore) -> None:
+    store.record(att("alice", "q1", 35, T0, answer=NASTY, title="Bad | title\nwith <b>html</b>",
+                     section="Sec | tion", band="low|band", components={"a,b": 1.0}))
+    store.record(att("alice", "q2", 90, T0 + 5, answer="=HYPERLINK(\"http://evil\")"))
+    store.record(att("alice", "q3", None, T0 + 9, kind="note",
+                     answer="code:\n```python\nprint('x')\n```\n| a | b |"))
+    store.record(att("bob", "q1", 99, T0, answer="bob secret"))
+
+
+def test_export_csv_round_trips_nasty_text(store: ProgressStore, tmp_path: Path) -> None:
+    nasty_store(store)
+    out = store.export_csv("alice", tmp_path / "exports" / "alice.csv")
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM for Excel
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 3  # newlines inside answers did not create rows
+    assert [r["question_id"] for r in rows] == ["q1", "q2", "q3"]
+    assert rows[0]["answer"] == NASTY
+    assert rows[0]["question_title"] == "Bad | title\nwith <b>html</b>"
+    assert json.loads(rows[0]["components"]) == {"a,b": 1.0}
+    assert rows[0]["score"] == "35" and rows[2]["score"] == ""
+    assert rows[1]["answer"] == "'=HYPERLINK(\"http://evil\")"  # formula neutralised
+    assert "bob secret" not in out.read_text(encoding="utf-8-sig")
+
+
+def split_row(line: str) -> list[str]:
+    """Split a Markdown table row on pipes not escaped by an odd run of backslashes."""
+    cells, current, backslashes = [], "", 0
+    for ch in line:
+        if ch == "|" and backslashes % 2 == 0:
+            cells.append(current)
+            current = ""
+        else:
+            current += ch
+        backslashes = backslashes + 1 if ch == "\\" else 0
+    cells.append(current)
+    return cells[1:-1]
+
+
+def test_export_markdown_is_a_safe_readable_gap_report(store: ProgressStore,
+                                                       tmp_path: Path) -> None:
+    nasty_store(store)
+    out = store.export_markdown("alice", tmp_path / "alice.md", now=T0 + 2 * DAY_SECONDS)
+    text = out.read_text(encoding="utf-8")
+    for heading in ("Section mastery", "Weakest questions", "Due for review",
+                    "Recent history"):
+        assert re.search(rf"^## .*{heading}$", text, re.M), heading
+    assert "bob secret" not in text
+
+    # Every table row has exactly as many cells as its header.
+    lines = text.splitlines()
+    tables = 0
+    for i, line in enumerate(lines):
+        if line.startswith("| ") and i + 1 < len(lines) and lines[i + 1].startswith("| --"):
+            tables += 1
+            width = len(split_row(line))
+            j = i + 1
+            while j < len(lines) and lines[j].startswith("|"):
+                assert len(split_row(lines[j])) == width, lines[j]
+                j += 1
+    assert tables == 3
+
+    # No raw HTML escapes the report, outside or inside tables.
+    outside_fences = re.sub(r"(`{3,})text\n.*?\n\1", "", text, flags=re.S)
+    assert "<script>" not in outside_fences and "<b>" not in outside_fences
+    assert "&lt;b&gt;html&lt;/b&gt;" in outside_fences
+
+    # Weakest table names q1 first with its escaped title; due table lists it too.
+    weakest = text.split("Weakest questions")[1].split("##")[0]
+    first_row = [r for r in weakest.splitlines() if r.startswith("| 1 |")][0]
+    assert r"Bad \| title with &lt;b&gt;html&lt;/b&gt;" in first_row
+    assert "35.0" in first_row
+    due = text.split("Due for review")[1].split("##")[0]
+    assert r"Bad \| title" in due
+
+    # Answers are shown verbatim inside fences longer than any backtick run.
+    fences = re.findall(r"^(`{3,})text\n(.*?)\n\1$", text, flags=re.S | re.M)
+    bodies = [body for _, body in fences]
+    assert any("<script>alert(1)</script>" in b and "````" in b for b in bodies)
+    assert all(len(f) > max((len(r) for r in re.findall(r"`+", b)), default=0)
+               for f, b in fences)
+    assert any("```python" in b for b in bodies)
+
+
+def test_export_for_a_profile_without_attempts(store: ProgressStore, tmp_path: Path) -> None:
+    md = store.export_markdown("nobody", tmp_path / "n.md").read_text(encoding="utf-8")
+    assert "No attempts yet" in md and "Nothing is due" in md
+    with open(store.export_csv("nobody", tmp_path / "n.csv"), encoding="utf-8-sig") as fh:
+        assert len(list(csv.reader(fh))) == 1  # header only
+
+
+# ---------------------------------------------------------------- paths
+
+
+def test_default_data_dir_honours_the_environment(monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    monkeypatch.setenv("AI_INTERVIEW_DATA_DIR", str(tmp_path / "custom"))
+    assert default_data_dir() == tmp_path / "custom"
+    assert default_db_path() == tmp_path / "custom" / "progress.sqlite3"
+    monkeypatch.delenv("AI_INTERVIEW_DATA_DIR")
+    assert default_data_dir() == Path(platformdirs.user_data_dir("ai-interview-coach"))
+    assert default_db_path().name == "progress.sqlite3"
+
+
+def test_a_folder_path_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ProgressStoreError, match="is a folder"):
+        ProgressStore(tmp_path)
