@@ -10,10 +10,12 @@ the parser.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
 PATH_SEPARATOR = " › "
+_NUMBERED = re.compile(r"^\s*[（(]?\d+(?:\.\d+)*[)）]?[.、:：\s]")
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,45 @@ class Collection:
             if wanted is None or s.id in wanted or s.title in wanted
             for qid in s.question_ids
         ]
+
+    def is_group(self, question_id: str) -> bool:
+        """A heading that only groups numbered questions (``### 目标检测`` › ``#### 1. …``).
+
+        Such a heading has no text of its own and (nearly) all of its two or
+        more children are numbered; its children are the real questions.
+        """
+        q = self.questions[question_id]
+        if q.has_own_text or len(q.children) < 2:
+            return False
+        numbered = sum(1 for c in q.children if _NUMBERED.match(self.questions[c].title))
+        return numbered >= 0.8 * len(q.children)
+
+    def unit_of(self, question_id: str) -> str:
+        """The interview question a heading belongs to.
+
+        Interview questions ("units") are the top-level questions, except
+        grouping headings (:meth:`is_group`), whose children take their place.
+        Search ranks units and the interviewer asks units; sub-headings are
+        parts of a unit's answer.
+        """
+        chain = [question_id] + [a.id for a in self.ancestors(question_id)]
+        chain.reverse()  # top-level first
+        for qid in chain:
+            if not self.is_group(qid):
+                return qid
+        return chain[-1]
+
+    def units(self, section_ids: list[str] | None = None) -> list[Question]:
+        """Interview questions in document order, optionally within some sections."""
+        out: list[Question] = []
+        stack = [q.id for q in reversed(self.top_level(section_ids))]
+        while stack:
+            qid = stack.pop()
+            if self.is_group(qid):
+                stack.extend(reversed(self.questions[qid].children))
+            else:
+                out.append(self.questions[qid])
+        return out
 
     def descendants(self, question_id: str) -> list[Question]:
         """All sub-questions below ``question_id``, depth first, document order."""

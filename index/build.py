@@ -20,7 +20,9 @@ from typing import Callable
 from corpus.model import Collection
 
 from .cache import EmbeddingCache
-from .chunking import ChunkSettings, chunk_collection, embedding_text
+import numpy as np
+
+from .chunking import ChunkSettings, chunk_collection, embedding_role, embedding_text
 from .embedders import Embedder
 from .search import SearchIndex
 from .store import IndexKey, IndexStore
@@ -96,11 +98,18 @@ def _build(
         tokens.append(tokenizer.tokens(p.text))
         if i % step == 0:
             progress("keywords", 0.05 + 0.15 * i / max(1, len(passages)))
-    texts = [embedding_text(p, collection) for p in passages]
-    vectors, embedded = cache.encode(
-        embedder, texts, role="passage",
-        progress=lambda done, total: progress("embedding", 0.2 + 0.75 * done / max(1, total)),
-    )
+    vectors = np.zeros((len(passages), embedder.dim), dtype=np.float32)
+    embedded = 0
+    roles = sorted({embedding_role(p) for p in passages})
+    for n, role in enumerate(roles):
+        rows = [i for i, p in enumerate(passages) if embedding_role(p) == role]
+        base = 0.2 + 0.75 * n / len(roles)
+        part, count = cache.encode(
+            embedder, [embedding_text(passages[i], collection) for i in rows], role=role,
+            progress=lambda done, total, base=base: progress("embedding", base + 0.75 / len(roles) * done / max(1, total)),
+        )
+        vectors[rows] = part
+        embedded += count
     progress("saving", 0.96)
     manifest = store.save(key, passages, tokens, vectors)
     dense = store.load(key)[0]

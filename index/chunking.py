@@ -1,8 +1,10 @@
 """Cut a collection into searchable passages.
 
-Every question yields one **title passage** (its full path, e.g.
-``机器学习基础 › L0、L1、L2 › 区别`` — short headings like "区别" only make sense
-with their parents) and **body passages**: consecutive blocks of its own answer
+Every question yields two title passages — its full **path** (e.g.
+``机器学习基础 › L0、L1、L2 › 区别``: short headings like "区别" only make sense
+with their parents), embedded as a passage, and an **alias** (the heading,
+prefixed with its parent's when short), embedded like a query, because users
+type paraphrases of questions — and **body passages**: consecutive blocks of its own answer
 merged up to ``max_chars``. Code, tables and formulas are never cut; an
 over-long paragraph is split at sentence ends. Each passage keeps its question
 id and source lines, and a content hash so unchanged passages are never
@@ -17,6 +19,7 @@ from dataclasses import asdict, dataclass
 
 from corpus.model import Block, Collection, Question
 
+CHUNKER_VERSION = 2  # bump when chunking output changes, so stored indexes rebuild
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=\.)\s+")
 
 
@@ -29,7 +32,7 @@ class ChunkSettings:
     include_code: bool = False
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return {**asdict(self), "chunker_version": CHUNKER_VERSION}
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Passage:
 
     id: str
     question_id: str
-    kind: str  # "title" | "body"
+    kind: str  # "title" | "alias" | "body"
     text: str  # clean text that is embedded and keyword-indexed
     markdown: str  # the same passage as Markdown, for display
     line_start: int
@@ -51,6 +54,18 @@ class Passage:
 
 def title_text(q: Question) -> str:
     return " › ".join((q.section, *q.path))
+
+
+def alias_text(q: Question, collection_parent_title: str | None) -> str:
+    """The heading as a user would ask it; short headings borrow the parent's."""
+    if collection_parent_title and len(q.title) < 8:
+        return f"{collection_parent_title} {q.title}"
+    return q.title
+
+
+def embedding_role(p: "Passage") -> str:
+    """Aliases are embedded like queries (symmetric match), the rest as passages."""
+    return "query" if p.kind == "alias" else "passage"
 
 
 def _split_long(block: Block, max_chars: int) -> list[Block]:
@@ -68,10 +83,11 @@ def _split_long(block: Block, max_chars: int) -> list[Block]:
     return [Block("text", p, p, block.line_start, block.line_end) for p in pieces]
 
 
-def chunk_question(q: Question, settings: ChunkSettings) -> list[Passage]:
-    """Title passage plus body passages of one question (its own text only)."""
+def chunk_question(q: Question, settings: ChunkSettings, parent_title: str | None = None) -> list[Passage]:
+    """Title and alias passages plus body passages of one question (its own text only)."""
     passages = [
-        Passage(f"{q.id}:t", q.id, "title", title_text(q), q.title, q.line_start, q.line_start)
+        Passage(f"{q.id}:t", q.id, "title", title_text(q), q.title, q.line_start, q.line_start),
+        Passage(f"{q.id}:a", q.id, "alias", alias_text(q, parent_title), q.title, q.line_start, q.line_start),
     ]
     blocks: list[Block] = []
     for b in q.blocks:
@@ -105,13 +121,14 @@ def chunk_collection(collection: Collection, settings: ChunkSettings) -> list[Pa
     """All passages of a collection, in document order."""
     out: list[Passage] = []
     for q in collection:
-        out.extend(chunk_question(q, settings))
+        parent = collection.questions[q.parent_id].title if q.parent_id else None
+        out.extend(chunk_question(q, settings, parent))
     return out
 
 
 def embedding_text(p: Passage, collection: Collection) -> str:
     """What the dense model sees: the question path as context, then the passage."""
-    if p.kind == "title":
+    if p.kind in ("title", "alias"):
         return p.text
     q = collection.questions[p.question_id]
     return f"{title_text(q)}\n{p.text}"

@@ -34,7 +34,11 @@ class Concept:
 
 
 def _english_pattern(term: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![a-z0-9])" + re.escape(term) + r"(?![a-z0-9])")
+    """Whole-word match that also accepts simple inflections (sharpen → sharpening, models)."""
+    stem = re.escape(term)
+    if term[-1:].isalpha() and len(term) > 3:
+        stem += r"(?:s|es|ed|d|ing|ation)?"
+    return re.compile(r"(?<![a-z0-9])" + stem + r"(?![a-z0-9])")
 
 
 class Glossary:
@@ -72,14 +76,12 @@ class Glossary:
         return found
 
     def translations(self, text: str) -> list[str]:
-        """Names of the concepts in ``text`` in the other language."""
+        """Other names (either language) of the concepts named in ``text``."""
         low = normalise(text)
         out: list[str] = []
         for concept, patterns in zip(self.concepts, self._en):
-            if any(p.search(low) for p, _ in patterns):
-                out.extend(z for z in concept.chinese if z not in low)
-            if any(z in low for z in concept.chinese if len(z) > 1):
-                out.extend(e for e in concept.english if len(e) > 2 and e not in low)
+            if any(p.search(low) for p, _ in patterns) or any(z in low for z in concept.chinese if len(z) > 1):
+                out.extend(v for v in concept.variants if len(v) > 1 and v not in low)
         return list(dict.fromkeys(out))
 
     def expand(self, tokens: list[str], tokenizer: Tokenizer, text: str | None = None) -> list[str]:

@@ -1,11 +1,15 @@
-"""Hybrid search: FAISS (dense) + BM25 (keywords), fused per question.
+"""Hybrid search: FAISS (dense) + BM25 (keywords), fused per interview question.
 
-Passages are scored by both retrievers, then grouped by question: a question
-is ranked by a weighted fusion of four signals — its title passage and its
-best body passage, each under the dense model and under BM25 — plus a little
-support from its sub-questions. Scores are normalised per query so that the
-weights mean the same thing for every query. Each hit carries its best
-passages (for "show me where this is in the answer").
+Every passage is scored by both retrievers. A heading is scored by a weighted
+fusion of five signals — its path and alias under the dense model, its best
+body passage under the dense model, its path and its best body passage under
+BM25 — each normalised per query so the weights mean the same for every
+query. Headings are then grouped into **interview questions** (units, see
+:meth:`corpus.model.Collection.unit_of`): a unit ranks by its best heading, and
+the hit names that heading as its focus. Ranking units rather than every
+sub-heading keeps the list free of near-duplicates ("过拟合的原因" and
+"过拟合的解决方法" are parts of one question) and is robust to a query that
+matches a sibling part better than the one its author had in mind.
 """
 
 from __future__ import annotations
@@ -28,13 +32,13 @@ from .tokenize import Tokenizer
 
 @dataclass(frozen=True)
 class FusionWeights:
-    """Weights of the four per-question signals (see module docstring)."""
+    """Weights of the per-heading signals (tuned on eval/retrieval_dev.tsv)."""
 
     dense_title: float = 1.0
-    dense_body: float = 0.8
-    bm25_title: float = 0.6
+    dense_alias: float = 1.0
+    dense_body: float = 0.25
+    bm25_title: float = 1.0
     bm25_body: float = 0.5
-    child_support: float = 0.25
 
 
 @dataclass
@@ -47,12 +51,17 @@ class PassageHit:
 
 @dataclass
 class SearchHit:
-    """One question in the ranking, with the passages that matched best."""
+    """One interview question in the ranking, with the passages that matched best.
+
+    ``focus`` is the heading inside the question that matched best (the
+    question itself or one of its sub-questions).
+    """
 
     question: Question
     score: float
     rank: int
     passages: list[PassageHit]
+    focus: Question
     components: dict[str, float] = field(default_factory=dict)
 
 
@@ -85,7 +94,15 @@ class SearchIndex:
         for i, p in enumerate(passages):
             self._by_question.setdefault(p.question_id, []).append(i)
         self._qids = [q for q in collection.questions if q in self._by_question]
-        self._title_index = np.array([self._by_question[q][0] for q in self._qids])
+        self._unit = {q: collection.unit_of(q) for q in self._qids}
+        self._kind_rows = {
+            kind: np.array([self._row(q, kind) for q in self._qids]) for kind in ("title", "alias")
+        }
+        self._body_rows = [[i for i in self._by_question[q] if passages[i].kind == "body"] for q in self._qids]
+
+    def _row(self, question_id: str, kind: str) -> int:
+        rows = [i for i in self._by_question[question_id] if self.passages[i].kind == kind]
+        return rows[0] if rows else self._by_question[question_id][0]
 
     # ---------------------------------------------------------------- helpers
     def passages_of(self, question_id: str) -> list[Passage]:
@@ -125,55 +142,61 @@ class SearchIndex:
         dense, bm25 = self.passage_scores(query, query_vector)
         return self._rank(dense, bm25, k, passages_per_hit)
 
-    def _rank(self, dense: np.ndarray, bm25: np.ndarray, k: int, passages_per_hit: int) -> list[SearchHit]:
-        w = self.weights
-        # per-query normalisation: dense relative to the spread above the median,
-        # BM25 relative to the best passage
+    @staticmethod
+    def _normalise(dense: np.ndarray, bm25: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Dense: share of the spread above the median; BM25: share of the best passage."""
         med, top = float(np.median(dense)), float(dense.max())
         dense_n = np.clip((dense - med) / max(top - med, 1e-6), 0.0, 1.0)
         bm_top = float(bm25.max())
         bm25_n = bm25 / bm_top if bm_top > 0 else np.zeros_like(bm25)
-        passage_score = np.maximum(dense_n, 0) * 0.6 + bm25_n * 0.4
+        return dense_n, bm25_n
 
-        own: dict[str, float] = {}
-        parts: dict[str, dict[str, float]] = {}
-        for qid in self._qids:
-            idx = self._by_question[qid]
-            title, body = idx[0], idx[1:]
-            c = {
-                "dense_title": float(dense_n[title]),
-                "bm25_title": float(bm25_n[title]),
-                "dense_body": float(dense_n[body].max()) if body else 0.0,
-                "bm25_body": float(bm25_n[body].max()) if body else 0.0,
-            }
-            parts[qid] = c
-            own[qid] = (
-                w.dense_title * c["dense_title"] + w.dense_body * c["dense_body"]
-                + w.bm25_title * c["bm25_title"] + w.bm25_body * c["bm25_body"]
-            )
-        final: dict[str, float] = {}
-        for qid, s in own.items():
-            children = self.collection.questions[qid].children
-            support = max((own.get(c, 0.0) for c in children), default=0.0)
-            final[qid] = s + w.child_support * support
-            parts[qid]["child_support"] = support
-        ranked = sorted(final, key=lambda q: final[q], reverse=True)[:k]
+    def heading_scores(self, dense: np.ndarray, bm25: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Fused score of every heading (in ``self._qids`` order) and its parts."""
+        w = self.weights
+        dense_n, bm25_n = self._normalise(dense, bm25)
+        parts = {
+            "dense_title": dense_n[self._kind_rows["title"]],
+            "dense_alias": dense_n[self._kind_rows["alias"]],
+            "bm25_title": bm25_n[self._kind_rows["title"]],
+            "dense_body": np.array([dense_n[r].max() if r else 0.0 for r in self._body_rows]),
+            "bm25_body": np.array([bm25_n[r].max() if r else 0.0 for r in self._body_rows]),
+        }
+        fused = (
+            w.dense_title * parts["dense_title"] + w.dense_alias * parts["dense_alias"]
+            + w.dense_body * parts["dense_body"] + w.bm25_title * parts["bm25_title"]
+            + w.bm25_body * parts["bm25_body"]
+        )
+        return fused, parts
+
+    def _rank(self, dense: np.ndarray, bm25: np.ndarray, k: int, passages_per_hit: int) -> list[SearchHit]:
+        fused, parts = self.heading_scores(dense, bm25)
+        dense_n, bm25_n = self._normalise(dense, bm25)
+        passage_score = dense_n * 0.6 + bm25_n * 0.4
+        best: dict[str, int] = {}  # unit -> index of its best heading
+        for i, qid in enumerate(self._qids):
+            unit = self._unit[qid]
+            if unit not in best or fused[i] > fused[best[unit]]:
+                best[unit] = i
+        ranked = sorted(best, key=lambda u: fused[best[u]], reverse=True)[:k]
         hits: list[SearchHit] = []
-        for rank, qid in enumerate(ranked, start=1):
-            idx = self._by_question[qid]
-            order = sorted(idx, key=lambda i: passage_score[i], reverse=True)
-            body_first = [i for i in order if self.passages[i].kind == "body"] or order
-            chosen = body_first[:passages_per_hit]
+        for rank, unit in enumerate(ranked, start=1):
+            i = best[unit]
+            focus = self._qids[i]
+            rows = [r for q in (unit, *[d.id for d in self.collection.descendants(unit)])
+                    for r in self._by_question.get(q, []) if self.passages[r].kind == "body"]
+            rows.sort(key=lambda r: (self.passages[r].question_id == focus, passage_score[r]), reverse=True)
             hits.append(
                 SearchHit(
-                    question=self.collection.questions[qid],
-                    score=final[qid],
+                    question=self.collection.questions[unit],
+                    score=float(fused[i]),
                     rank=rank,
                     passages=[
-                        PassageHit(self.passages[i], float(passage_score[i]), float(dense[i]), float(bm25[i]))
-                        for i in chosen
+                        PassageHit(self.passages[r], float(passage_score[r]), float(dense[r]), float(bm25[r]))
+                        for r in rows[:passages_per_hit]
                     ],
-                    components=parts[qid],
+                    focus=self.collection.questions[focus],
+                    components={name: float(v[i]) for name, v in parts.items()},
                 )
             )
         return hits
@@ -184,10 +207,7 @@ class SearchIndex:
         if not text.strip() or not self.passages:
             return []
         dense, bm25 = self.passage_scores(text, query_vector)
-        med, top = float(np.median(dense)), float(dense.max())
-        dense_n = np.clip((dense - med) / max(top - med, 1e-6), 0.0, 1.0)
-        bm_top = float(bm25.max())
-        bm25_n = bm25 / bm_top if bm_top > 0 else np.zeros_like(bm25)
+        dense_n, bm25_n = self._normalise(dense, bm25)
         score = dense_n * 0.6 + bm25_n * 0.4
         allowed = None if question_ids is None else set(question_ids)
         candidates = [

@@ -759,24 +759,27 @@ class ProgressStore:
         to the pending journal and :class:`AttemptJournaled` is raised.
         """
         row = _attempt_row(attempt)
-        if self._journal_has_entries():
-            self._replay_journal(quiet=True)
-        try:
-            with self._connect() as conn, _write_transaction(conn):
-                attempt_id, _ = _insert_attempt(conn, row)
-        except sqlite3.Error as exc:
-            if not _is_busy(exc):
-                raise self._translate(exc) from exc
-            self._append_journal(row)
-            raise AttemptJournaled(
-                f"The progress database {self.path} is busy (another program kept it "
-                f"locked for more than {self.busy_timeout:g} s). Your attempt was not "
-                f"lost: it was saved to {self.journal_path} and will be added to your "
-                f"progress automatically next time.",
-                self.journal_path, str(row["uuid"]),
-            ) from exc
-        attempt.id = attempt_id
-        return attempt_id
+        # Older pending attempts go in first; if the database is still locked,
+        # queue this one behind them instead of waiting a second time.
+        still_busy = self._journal_has_entries() and self._replay_journal(quiet=True) is None
+        if not still_busy:
+            try:
+                with self._connect() as conn, _write_transaction(conn):
+                    attempt_id, _ = _insert_attempt(conn, row)
+            except sqlite3.Error as exc:
+                if not _is_busy(exc):
+                    raise self._translate(exc) from exc
+            else:
+                attempt.id = attempt_id
+                return attempt_id
+        self._append_journal(row)
+        raise AttemptJournaled(
+            f"The progress database {self.path} is busy (another program kept it "
+            f"locked for more than {self.busy_timeout:g} s). Your attempt was not "
+            f"lost: it was saved to {self.journal_path} and will be added to your "
+            f"progress automatically next time.",
+            self.journal_path, str(row["uuid"]),
+        )
 
     def _journal_has_entries(self) -> bool:
         try:
@@ -810,9 +813,10 @@ class ProgressStore:
         torn by a crash mid-write) are moved to ``<db>.pending.rejected.jsonl``.
         Raises :class:`ProgressStoreError` if the database is still busy.
         """
-        return self._replay_journal(quiet=False)
+        return self._replay_journal(quiet=False) or 0
 
-    def _replay_journal(self, *, quiet: bool) -> int:
+    def _replay_journal(self, *, quiet: bool) -> int | None:
+        """Replay the journal; with ``quiet``, None means "database still busy"."""
         if not self._journal_has_entries():
             return 0
         try:
@@ -839,7 +843,7 @@ class ProgressStore:
             return 0
         except sqlite3.Error as exc:
             if quiet and _is_busy(exc):
-                return 0  # still locked: keep the journal for next time
+                return None  # still locked: keep the journal for next time
             raise self._translate(exc) from exc
         except OSError as exc:
             if quiet:

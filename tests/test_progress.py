@@ -425,6 +425,12 @@ def test_locked_database_journals_the_attempt_and_replays_it_once(db: Path) -> N
         assert [a.question_id for a in store.attempts("alice")] == ["q0"]
         ProgressStore(db, busy_timeout=0.2)
         assert journal.read_text(encoding="utf-8").splitlines() == lines
+        # A second attempt while still locked queues behind the first.
+        second = att("alice", "q3", 80, T0 + 11)
+        with pytest.raises(AttemptJournaled):
+            store.record(second)
+        lines = journal.read_text(encoding="utf-8").splitlines()
+        assert [json.loads(x)["uuid"] for x in lines] == [pending.uuid, second.uuid]
         locker.stdin.write("\n")
         locker.stdin.flush()
         assert locker.wait(timeout=30) == 0
@@ -436,16 +442,19 @@ def test_locked_database_journals_the_attempt_and_replays_it_once(db: Path) -> N
     reopened = ProgressStore(db)  # replays on open
     [got] = reopened.history("alice", "q1")
     assert got.uuid == pending.uuid and got.answer == NASTY and got.score == 35
+    assert [a.uuid for a in reopened.history("alice", "q3")] == [second.uuid]
     assert reopened.review_states("alice")["q1"].due_at == T0 + 10 + RELEARN_SECONDS
     assert journal.read_text(encoding="utf-8") == ""
 
     # A crash between the replay's commit and the journal truncation would
     # leave the line behind: replaying it again must not duplicate anything.
-    journal.write_text(lines[0] + "\n", encoding="utf-8")
+    journal.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert reopened.replay_journal() == 0
+    journal.write_text(lines[0] + "\n", encoding="utf-8")
     reopened.record(att("alice", "q2", 60, T0 + 20))  # record also replays first
+    assert journal.read_text(encoding="utf-8") == ""
     uuids = [a.uuid for a in reopened.attempts("alice")]
-    assert len(uuids) == 3 and len(set(uuids)) == 3
+    assert len(uuids) == 4 and len(set(uuids)) == 4
     assert uuids.count(pending.uuid) == 1
 
 
