@@ -191,7 +191,8 @@ class SentenceTransformerEmbedder:
         self.passage_prefix = default_p if passage_prefix is None else passage_prefix
         self.batch_size = batch_size
         self._lock = threading.Lock()
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        dim_of = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dim_of() or 0)
         fingerprint = _model_fingerprint(local) if local.exists() else name_or_path
         self.id = f"st:{fingerprint}|q={self.query_prefix!r}|p={self.passage_prefix!r}"
 

@@ -1,19 +1,34 @@
-"""Hybrid search: FAISS (dense) + BM25 (keywords), fused per interview question.
+"""Hybrid search: dense vectors + BM25 keywords, fused per heading, ranked by interview question.
 
 Every passage is scored by both retrievers. A heading is scored by a weighted
-fusion of five signals — its path and alias under the dense model, its best
-body passage under the dense model, its path and its best body passage under
-BM25 — each normalised per query so the weights mean the same for every
-query. Headings are then grouped into **interview questions** (units, see
-:meth:`corpus.model.Collection.unit_of`): a unit ranks by its best heading, and
-the hit names that heading as its focus. Ranking units rather than every
-sub-heading keeps the list free of near-duplicates ("过拟合的原因" and
-"过拟合的解决方法" are parts of one question) and is robust to a query that
-matches a sibling part better than the one its author had in mind.
+fusion of per-heading signals — its path and alias under the dense model, its
+best body passage under the dense model, its path, alias and best body
+passage under BM25 — each normalised per query so the weights mean the same
+for every query — plus a **question-type** signal: a query that asks *why*
+(为什么 / 原因 / cause) prefers a heading about causes, *how to fix* (怎么解决
+/ 对策) one about remedies, *difference* (区别 / vs) a comparison, *formula*
+(公式 / 怎么算) a derivation, and so on.
+
+Queries in English reach the (Chinese) collection through the glossary: BM25
+also looks for the other-language names of every concept the query names
+("curse of dimensionality" → 维数灾难).
+
+Headings are then grouped into **interview questions** (units, see
+:meth:`corpus.model.Collection.unit_of`): a unit ranks by its best heading (with
+a little credit for a second matching heading), and the hit names that heading
+as its focus. Ranking units rather than every sub-heading keeps the list free
+of near-duplicates ("过拟合的原因" and "过拟合的解决方法" are parts of one
+question) and is robust to a query that matches a sibling part better than the
+one its author had in mind.
+
+Per query the work is one embedding (skipped when the caller passes the
+vector), one matrix-vector product, two sparse BM25 look-ups and a few numpy
+reductions.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -27,7 +42,7 @@ from .chunking import Passage
 from .embedders import Embedder
 from .glossary import Glossary
 from .store import Manifest
-from .tokenize import Tokenizer
+from .tokenize import Tokenizer, canonical_sizes, normalise
 
 
 @dataclass(frozen=True)
@@ -38,7 +53,54 @@ class FusionWeights:
     dense_alias: float = 1.0
     dense_body: float = 0.25
     bm25_title: float = 1.0
+    bm25_alias: float = 0.0
     bm25_body: float = 0.5
+    intent: float = 0.0
+    intent_mismatch: float = 0.0
+    concept: float = 0.0
+    second_heading: float = 0.0
+    expansion: float = 1.0  # weight of glossary-expansion tokens relative to the query's own
+
+
+# Question types: a pattern over the (normalised) query and over each heading.
+# A heading's own title names its type ("欠拟合的原因", "如何解决", "区别", "计算公式").
+QUESTION_TYPES: dict[str, str] = {
+    "reason": r"为什么|为何|原因|导致|根源|\bwhy\b|\bcause|\breasons?\b",
+    "remedy": (
+        r"解决|解法|怎么办|应对|对策|措施|避免|防止|缓解|克服|改进|改善|处理方法"
+        r"|\bfix|\bsolv|\bsolution|deal with|\bmitigat|\bremed|\bprevent|\bavoid|\bovercome|\btackle|\bcure"
+    ),
+    "difference": (
+        r"区别|不同|差异|差别|对比|比较|异同|相比|\bvs\b|versus|\bdiffer|\bcompar|\bcontrast"
+    ),
+    "formula": (
+        r"公式|推导|怎么算|如何算|怎么计算|如何计算|计算|求导|手推|表达式|多少"
+        r"|formula|\bderiv|\bcalculat|\bcomput|equation|how many|how much"
+    ),
+    "purpose": (
+        r"作用|用途|用处|好处|优点|优势|意义|目的|起什么|有什么用|为什么要用"
+        r"|\brole\b|purpose|benefit|advantage|\bgood for\b|\bused for\b|\bpoint of\b"
+    ),
+    "definition": (
+        r"什么是|是什么(?!原因|关系|区别|不同)|定义|含义|意思|指的是|何为|概念"
+        r"|\bwhat (is|are)\b|\bdefin|\bmeaning|\bmean\b"
+    ),
+    "mechanism": (
+        r"原理|过程|流程|机制|步骤|是怎么|是如何|怎么工作|如何工作|怎么做|怎样|思想"
+        r"|how (does|do|is|are)\b|\bwork|principle|mechanism|process|procedure|\bsteps?\b|explain"
+    ),
+    "code": r"代码|实现|编程|\bcode\b|implement|\bpython\b|\bwrite\b",
+    "application": r"应用|场景|用在|哪些地方|适用|\bapplication|use case|scenario|where .* used|\bwhen to use",
+    "listing": r"有哪些|哪些|哪几种|常见|常用|\bwhich\b|\btypes of\b|\bkinds of\b|\bcommon\b",
+}
+_TYPE_PATTERNS = [(name, re.compile(p)) for name, p in QUESTION_TYPES.items()]
+_NUMBERING = re.compile(r"^\s*[（(]?\d+(?:\.\d+)*[)）]?[.、:：\s]*")
+
+
+def question_types(text: str) -> set[str]:
+    """Question types (reason, remedy, difference, …) named in ``text``."""
+    low = canonical_sizes(normalise(text))
+    return {name for name, p in _TYPE_PATTERNS if p.search(low)}
 
 
 @dataclass
@@ -65,6 +127,11 @@ class SearchHit:
     components: dict[str, float] = field(default_factory=dict)
 
 
+def _keyword(token: str) -> bool:
+    """Tokens worth a keyword match: not bare numbers (list numbering, "1" in "F1 = 1")."""
+    return not token.replace(".", "").isdigit()
+
+
 class SearchIndex:
     """A loaded index of one collection under one embedder; read-only, thread-safe."""
 
@@ -88,17 +155,56 @@ class SearchIndex:
         self.manifest = manifest
         self.glossary = glossary or Glossary.default()
         self.weights = weights
+        n = len(passages)
+        # The stored tokens were made by whatever tokenizer built the index; keyword
+        # search must see passages and queries cut the same way, so re-cut them
+        # with this one (about 0.1 s for the bundled collection).
+        fresh = [[t for t in tokenizer.tokens(p.text) if _keyword(t)] for p in passages] if n else []
         self._bm25 = bm25s.BM25()
-        self._bm25.index([t or ["\u2400"] for t in tokens], show_progress=False)
+        self._bm25.index([t or ["\u2400"] for t in fresh] or [["\u2400"]], show_progress=False)
+        self._vectors = (
+            dense.reconstruct_n(0, dense.ntotal).astype(np.float32) if dense.ntotal
+            else np.zeros((0, dense.d), dtype=np.float32)
+        )
         self._by_question: dict[str, list[int]] = {}
         for i, p in enumerate(passages):
             self._by_question.setdefault(p.question_id, []).append(i)
         self._qids = [q for q in collection.questions if q in self._by_question]
         self._unit = {q: collection.unit_of(q) for q in self._qids}
         self._kind_rows = {
-            kind: np.array([self._row(q, kind) for q in self._qids]) for kind in ("title", "alias")
+            kind: np.array([self._row(q, kind) for q in self._qids], dtype=np.int64) for kind in ("title", "alias")
         }
         self._body_rows = [[i for i in self._by_question[q] if passages[i].kind == "body"] for q in self._qids]
+        # body rows flattened with segment starts, so "best body passage per heading" is one reduceat
+        self._has_body = np.array([bool(r) for r in self._body_rows], dtype=bool)
+        self._body_flat = np.array([i for r in self._body_rows for i in r], dtype=np.int64)
+        starts, pos = [], 0
+        for r in self._body_rows:
+            if r:
+                starts.append(pos)
+                pos += len(r)
+        self._body_starts = np.array(starts, dtype=np.int64)
+        # units: heading -> unit number; units in first-heading order
+        self._units = list(dict.fromkeys(self._unit[q] for q in self._qids))
+        unit_no = {u: j for j, u in enumerate(self._units)}
+        self._heading_unit = np.array([unit_no[self._unit[q]] for q in self._qids], dtype=np.int64)
+        # question types named by each heading's own title
+        names = [name for name, _ in _TYPE_PATTERNS]
+        self._type_names = names
+        self._heading_types = np.array(
+            [[name in question_types(_NUMBERING.sub("", collection.questions[q].title)) for name in names]
+             for q in self._qids],
+            dtype=np.float32,
+        ).reshape(len(self._qids), len(names))
+        # glossary concepts named by each heading's path (its title and its parents'),
+        # weighted by rarity among headings, so naming "池化" counts more than "卷积"
+        n_concepts = len(self.glossary.concepts)
+        self._heading_concepts = np.zeros((len(self._qids), n_concepts), dtype=np.float32)
+        for h, q in enumerate(self._qids):
+            path = " ".join(_NUMBERING.sub("", t) for t in collection.questions[q].path)
+            self._heading_concepts[h, self.glossary.concept_ids(path)] = 1.0
+        df = self._heading_concepts.sum(axis=0)
+        self._concept_weight = np.log1p(max(1, len(self._qids)) / (1.0 + df)).astype(np.float32)
 
     def _row(self, question_id: str, kind: str) -> int:
         rows = [i for i in self._by_question[question_id] if self.passages[i].kind == kind]
@@ -113,75 +219,135 @@ class SearchIndex:
         ids = self._by_question.get(question_id, [])
         if not ids:
             return [], np.zeros((0, self.dense.d), dtype=np.float32)
-        return [self.passages[i] for i in ids], np.vstack([self.dense.reconstruct(int(i)) for i in ids])
+        return [self.passages[i] for i in ids], self._vectors[ids].copy()
 
     def query_tokens(self, text: str) -> list[str]:
-        tokens = self.tokenizer.tokens(text)
-        return tokens + self.glossary.expand(tokens, self.tokenizer)
+        """Keyword tokens of a query: its own, then the glossary's other-language names."""
+        own, extra = self._query_token_parts(text)
+        return own + extra
+
+    def _query_token_parts(self, text: str) -> tuple[list[str], list[str]]:
+        own = list(dict.fromkeys(t for t in self.tokenizer.tokens(text) if _keyword(t)))
+        extra = [t for t in self.glossary.expand(own, self.tokenizer, text=text) if _keyword(t)]
+        return own, extra
+
+    def _concept_coverage(self, query: str) -> np.ndarray | None:
+        """Per heading: the rarity-weighted share of the query's glossary concepts its path names."""
+        ids = self.glossary.concept_ids(query)
+        if not ids:
+            return None
+        weights = self._concept_weight[ids]
+        return self._heading_concepts[:, ids] @ weights / float(weights.sum())
 
     # ---------------------------------------------------------------- search
-    def passage_scores(self, query: str, query_vector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(dense cosine, BM25) score of every passage for ``query``."""
-        n = len(self.passages)
+    def _dense_scores(self, query: str, query_vector: np.ndarray | None) -> np.ndarray:
         if query_vector is None:
             query_vector = self.embedder.encode_queries([query])[0]
-        sims, ids = self.dense.search(np.asarray(query_vector, dtype=np.float32)[None, :], n)
-        dense = np.full(n, -1.0, dtype=np.float32)
-        valid = ids[0] >= 0
-        dense[ids[0][valid]] = sims[0][valid]
-        tokens = self.query_tokens(query)
-        bm25 = self._bm25.get_scores(tokens) if tokens else np.zeros(n, dtype=np.float32)
-        return dense, np.asarray(bm25, dtype=np.float32)
+        q = np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        return self._vectors @ q if len(self._vectors) else np.zeros(0, dtype=np.float32)
+
+    def _bm25_scores(self, query: str) -> np.ndarray:
+        n = len(self.passages)
+        own, extra = self._query_token_parts(query)
+        scores = np.zeros(n, dtype=np.float32)
+        if own:
+            scores += np.asarray(self._bm25.get_scores(own), dtype=np.float32)[:n]
+        if extra and self.weights.expansion > 0:
+            scores += self.weights.expansion * np.asarray(self._bm25.get_scores(extra), dtype=np.float32)[:n]
+        return scores
+
+    def passage_scores(self, query: str, query_vector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(dense cosine, BM25) score of every passage for ``query``."""
+        return self._dense_scores(query, query_vector), self._bm25_scores(query)
 
     def search(self, query: str, k: int = 10, passages_per_hit: int = 2,
                query_vector: np.ndarray | None = None) -> list[SearchHit]:
         """Top ``k`` questions for ``query`` (Chinese, English or mixed)."""
         query = (query or "").strip()
-        if not query or not self.passages:
+        if not query or not self.passages or k <= 0:
             return []
         dense, bm25 = self.passage_scores(query, query_vector)
-        return self._rank(dense, bm25, k, passages_per_hit)
+        coverage = self._concept_coverage(query) if self.weights.concept else None
+        return self._rank(dense, bm25, k, passages_per_hit, question_types(query), coverage)
 
     @staticmethod
     def _normalise(dense: np.ndarray, bm25: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Dense: share of the spread above the median; BM25: share of the best passage."""
+        if not len(dense):
+            return dense, bm25
         med, top = float(np.median(dense)), float(dense.max())
         dense_n = np.clip((dense - med) / max(top - med, 1e-6), 0.0, 1.0)
         bm_top = float(bm25.max())
         bm25_n = bm25 / bm_top if bm_top > 0 else np.zeros_like(bm25)
         return dense_n, bm25_n
 
-    def heading_scores(self, dense: np.ndarray, bm25: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def _best_body(self, scores: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(self._qids), dtype=np.float32)
+        if len(self._body_flat):
+            out[self._has_body] = np.maximum.reduceat(scores[self._body_flat], self._body_starts)
+        return out
+
+    def heading_scores(self, dense: np.ndarray, bm25: np.ndarray,
+                       query_types: set[str] | frozenset[str] = frozenset(),
+                       coverage: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Fused score of every heading (in ``self._qids`` order) and its parts."""
         w = self.weights
         dense_n, bm25_n = self._normalise(dense, bm25)
+        title, alias = self._kind_rows["title"], self._kind_rows["alias"]
         parts = {
-            "dense_title": dense_n[self._kind_rows["title"]],
-            "dense_alias": dense_n[self._kind_rows["alias"]],
-            "bm25_title": bm25_n[self._kind_rows["title"]],
-            "dense_body": np.array([dense_n[r].max() if r else 0.0 for r in self._body_rows]),
-            "bm25_body": np.array([bm25_n[r].max() if r else 0.0 for r in self._body_rows]),
+            "dense_title": dense_n[title],
+            "dense_alias": dense_n[alias],
+            "bm25_title": bm25_n[title],
+            "bm25_alias": bm25_n[alias],
+            "dense_body": self._best_body(dense_n),
+            "bm25_body": self._best_body(bm25_n),
         }
         fused = (
             w.dense_title * parts["dense_title"] + w.dense_alias * parts["dense_alias"]
             + w.dense_body * parts["dense_body"] + w.bm25_title * parts["bm25_title"]
-            + w.bm25_body * parts["bm25_body"]
+            + w.bm25_alias * parts["bm25_alias"] + w.bm25_body * parts["bm25_body"]
         )
+        if query_types and (w.intent or w.intent_mismatch):
+            wanted = np.array([name in query_types for name in self._type_names], dtype=np.float32)
+            matched = self._heading_types @ wanted / wanted.sum()
+            # a heading that asks something else ("区别" when the query asks "作用")
+            other = ((self._heading_types * (1.0 - wanted)).sum(axis=1) > 0) & (matched == 0)
+            parts["intent"] = matched
+            fused = fused + w.intent * matched - w.intent_mismatch * other
+        if coverage is not None:
+            parts["concept"] = coverage
+            fused = fused + w.concept * coverage
         return fused, parts
 
-    def _rank(self, dense: np.ndarray, bm25: np.ndarray, k: int, passages_per_hit: int) -> list[SearchHit]:
-        fused, parts = self.heading_scores(dense, bm25)
+    def _unit_scores(self, fused: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per unit: score (best heading + a share of the second best) and best heading index."""
+        n_units = len(self._units)
+        order = np.lexsort((-fused, self._heading_unit))  # by unit, best heading first
+        units_sorted = self._heading_unit[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = units_sorted[1:] != units_sorted[:-1]
+        best = np.zeros(n_units, dtype=np.int64)
+        best[units_sorted[first]] = order[first]
+        score = fused[best].astype(np.float64)
+        if self.weights.second_heading:
+            second = np.zeros(len(order), dtype=bool)
+            second[1:] = ~first[1:]
+            second[1:] &= first[:-1]  # the heading right after a unit's first
+            score[units_sorted[second]] += self.weights.second_heading * fused[order[second]]
+        return score, best
+
+    def _rank(self, dense: np.ndarray, bm25: np.ndarray, k: int, passages_per_hit: int,
+              query_types: set[str] | frozenset[str] = frozenset(),
+              coverage: np.ndarray | None = None) -> list[SearchHit]:
+        fused, parts = self.heading_scores(dense, bm25, query_types, coverage)
         dense_n, bm25_n = self._normalise(dense, bm25)
         passage_score = dense_n * 0.6 + bm25_n * 0.4
-        best: dict[str, int] = {}  # unit -> index of its best heading
-        for i, qid in enumerate(self._qids):
-            unit = self._unit[qid]
-            if unit not in best or fused[i] > fused[best[unit]]:
-                best[unit] = i
-        ranked = sorted(best, key=lambda u: fused[best[u]], reverse=True)[:k]
+        unit_score, best = self._unit_scores(fused)
+        top = np.argsort(-unit_score, kind="stable")[:k]
         hits: list[SearchHit] = []
-        for rank, unit in enumerate(ranked, start=1):
-            i = best[unit]
+        for rank, j in enumerate(top, start=1):
+            unit = self._units[int(j)]
+            i = int(best[j])
             focus = self._qids[i]
             rows = [r for q in (unit, *[d.id for d in self.collection.descendants(unit)])
                     for r in self._by_question.get(q, []) if self.passages[r].kind == "body"]
@@ -189,7 +355,7 @@ class SearchIndex:
             hits.append(
                 SearchHit(
                     question=self.collection.questions[unit],
-                    score=float(fused[i]),
+                    score=float(unit_score[j]),
                     rank=rank,
                     passages=[
                         PassageHit(self.passages[r], float(passage_score[r]), float(dense[r]), float(bm25[r]))

@@ -18,8 +18,11 @@ import unicodedata
 from functools import cached_property
 from typing import Iterable
 
-_LATIN = re.compile(r"[a-z][a-z0-9+#]*(?:[-'][a-z0-9]+)*|\d+(?:\.\d+)?(?:[x×*]\d+)?[a-z]*")
+_LATIN = re.compile(r"[a-z][a-z0-9+#]*(?:\.\d+)?(?:[-'][a-z0-9]+)*|\d+(?:\.\d+)?(?:x\d+)?[a-z]*")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# "1×1", "1*1", "3 x 3" → "1x1", "3x3": one spelling of kernel and matrix sizes.
+_SIZE = re.compile(r"(?<![a-z0-9.])(\d+)\s*[x×*✕]\s*(\d+)(?![0-9])")
 
 # Function words and interview filler that carry no topic.
 CHINESE_STOPWORDS = frozenset(
@@ -52,13 +55,23 @@ DOMAIN_TERMS = (
     "生成器 模式崩溃 非极大值抑制 交并比 边缘检测 仿射变换 透视变换 双线性插值 锐化 去噪 迁移学习 目标检测 "
     "图像分割 图像分类 多卡训练 模型压缩 知识蒸馏 剪枝 量化 稀疏 稀疏性 权重衰减 动量 自适应 初始化 "
     "均方误差 平方损失 最大似然 极大似然 先验 后验 高斯混合 聚类 特征融合 特征选择 特征工程 词向量 注意力 "
-    "循环神经网络 卷积神经网络 长短期记忆 门控 遗忘门 输入门 输出门 梯度裁剪 预训练 微调 数据增强 早停"
+    "循环神经网络 卷积神经网络 长短期记忆 门控 遗忘门 输入门 输出门 梯度裁剪 预训练 微调 数据增强 早停 "
+    "卷积层 池化层 全连接层 激活层 归一化层 输出层 隐藏层 反卷积 逐点卷积 分组卷积 轻量级 轻量化 浮点运算 "
+    "矩阵乘法 缺失值 特征重要性 超平面 支持向量 核技巧 残差连接 跳跃连接 残差网络 多卡 显存 批大小 "
+    "不收敛 泛化能力 训练集 测试集 验证集 正则项 惩罚项 神经元 梯度下降 随机梯度下降 小批量 学习率衰减 "
+    "余弦退火 分类器 超参数 特征提取 下采样 上采样 最近邻 边界框 锚框 置信度 语义分割 实例分割 "
+    "最大池化 平均池化 全局池化 感知机 多层感知机 损失曲线 收敛速度 权重初始化 偏差方差"
 ).split()
 
 
 def normalise(text: str) -> str:
     """NFKC (full-width → half-width) and lower case."""
     return unicodedata.normalize("NFKC", text).lower()
+
+
+def canonical_sizes(text: str) -> str:
+    """One spelling of kernel and matrix sizes: ``1×1``, ``1*1``, ``3 x 3`` → ``1x1``, ``3x3``."""
+    return _SIZE.sub(r"\1x\2", text)
 
 
 class Tokenizer:
@@ -85,18 +98,31 @@ class Tokenizer:
             return list(self._jieba.cut_for_search(text, HMM=True))
 
     def words(self, text: str) -> list[str]:
-        """All segments (stop words included), in order: used for phrase matching."""
-        text = normalise(text)
+        """All segments (stop words included), in order: used for phrase matching.
+
+        Chinese runs go through jieba; everything else is matched by a Latin
+        pattern directly, so ``C4.5``, ``1×1``/``1*1`` (both ``1x1``) and
+        ``L1`` survive whole. A hyphenated word yields its joined form and
+        its parts (``k-means`` → ``kmeans``, ``k``, ``means``).
+        """
+        text = canonical_sizes(normalise(text))
         out: list[str] = []
-        for piece in self._cut(text):
-            piece = piece.strip()
-            if not piece:
-                continue
-            if _CJK.search(piece):
-                out.append(piece)
-            else:
-                out.extend(_LATIN.findall(piece))
+        pos = 0
+        for run in _CJK_RUN.finditer(text):
+            self._latin(text[pos:run.start()], out)
+            out.extend(p for p in (w.strip() for w in self._cut(run.group())) if p)
+            pos = run.end()
+        self._latin(text[pos:], out)
         return out
+
+    @staticmethod
+    def _latin(text: str, out: list[str]) -> None:
+        for word in _LATIN.findall(text):
+            if "-" in word:
+                out.append(word.replace("-", ""))
+                out.extend(part for part in word.split("-") if part)
+            else:
+                out.append(word)
 
     def tokens(self, text: str) -> list[str]:
         """Keyword tokens: segments minus stop words and one-letter Latin noise."""

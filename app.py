@@ -1,0 +1,824 @@
+"""AI 模拟面试 · AI Interview Coach — the Gradio web app.
+
+``python app.py`` (or ``make run``) loads the engine once (collection, model,
+index — built only when missing or stale, with progress on the console) and
+serves four tabs:
+
+* **模拟面试 / Interview** — pick sections, mode, number of questions; a chat
+  (question → answer → feedback → follow-up) beside the score, covered and
+  missed points, the retrieved source passages with their location and the
+  reference answer; submit / hint / skip / reference / next / end → summary.
+* **搜索 / Search** — Chinese or English query → questions with passages;
+  practise any result directly.
+* **进度 / Progress** — mastery per section (bar chart), weakest questions,
+  questions due for review, recent history, CSV / Markdown export.
+* **题库 / Browse** — the question tree with answered marks, a filter, and the
+  reference of any chosen question.
+
+Per-user state lives in ``gr.State`` (:class:`UserState`: profile id, current
+interview, chat). The profile id is random and kept in the browser's local
+storage (``gr.BrowserState``), so a returning visitor keeps their progress and
+two browsers never share anything. The :class:`~interviewer.engine.Engine` is
+built once per process and only read. All user text is escaped before it is
+rendered (:mod:`interviewer.render`), and every handler turns errors into a
+friendly warning without losing what the user typed.
+
+Named API endpoints (for ``gradio_client``): ``/start_interview``,
+``/submit_answer``, ``/hint``, ``/skip``, ``/show_reference``,
+``/next_question``, ``/end_interview``, ``/search``, ``/practise_question``,
+``/progress``, ``/export_csv``, ``/export_markdown``, ``/browse``,
+``/question_reference``, ``/set_language``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import re
+import secrets
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import gradio as gr
+import pandas as pd
+
+from interviewer import render
+from interviewer.config import AppConfig
+from interviewer.engine import Engine, load_engine
+from interviewer.progress import ProgressStoreError
+from interviewer.session import MAX_QUESTIONS, InterviewSession, SessionError, SessionOptions, Turn
+
+log = logging.getLogger("ai_interview.app")
+
+MAX_ANSWER_CHARS = 4000
+MAX_QUERY_CHARS = 300
+SEARCH_RESULTS = 8
+PROFILE_PREFIX = "web-"
+_PROFILE_RE = re.compile(r"^web-[0-9a-f]{32}$")
+# BrowserState encrypts with this key in the browser; a fixed key keeps a visitor's id across restarts.
+BROWSER_SECRET = os.environ.get("AI_INTERVIEW_BROWSER_SECRET", "ai-interview-coach-profile-v1")
+LATEX = [
+    {"left": "$$", "right": "$$", "display": True},
+    {"left": "$", "right": "$", "display": False},
+]
+MODE_LABELS = {
+    "random": ("随机", "Random"),
+    "order": ("按顺序", "In order"),
+    "weakest": ("薄弱优先", "Weakest first"),
+    "due": ("到期复习", "Due for review"),
+}
+
+# Every static text of the UI in both languages: key -> (中文, English).
+UI: dict[str, tuple[str, str]] = {
+    "title": ("# 🎓 AI 模拟面试\n机器学习 / 深度学习 / 计算机视觉面试练习 · 题库：《AI 问题合集》",
+              "# 🎓 AI Interview Coach\nMock ML / DL / CV interviews on the “AI 问题合集” question collection"),
+    "lang": ("语言 / Language", "Language / 语言"),
+    "tab_interview": ("模拟面试", "Interview"),
+    "tab_search": ("搜索", "Search"),
+    "tab_progress": ("进度", "Progress"),
+    "tab_browse": ("题库", "Browse"),
+    "settings": ("面试设置", "Interview settings"),
+    "sections": ("章节（可多选）", "Sections (multi-select)"),
+    "mode": ("出题方式", "Question order"),
+    "count": ("题目数量", "Number of questions"),
+    "include_unanswered": ("包含无参考答案的题目（回答保存为笔记）",
+                           "Include questions without a reference answer (kept as notes)"),
+    "start": ("开始面试", "Start interview"),
+    "chat": ("面试对话", "Interview"),
+    "chat_placeholder": ("选择章节和出题方式，然后点击 **开始面试**。",
+                         "Choose sections and an order, then click **Start interview**."),
+    "answer": ("你的回答", "Your answer"),
+    "answer_placeholder": ("在这里输入你的回答（中文或英文），然后点击“提交”…",
+                           "Type your answer here (Chinese or English), then click “Submit”…"),
+    "submit": ("提交", "Submit"),
+    "hint": ("提示", "Hint"),
+    "skip": ("跳过", "Skip"),
+    "reference": ("参考答案", "Reference"),
+    "next": ("下一题", "Next"),
+    "end": ("结束面试", "End interview"),
+    "status_idle": ("还没有开始面试。", "No interview yet."),
+    "search_query": ("搜索题库（中文、英文或混合）", "Search the collection (Chinese, English or mixed)"),
+    "search_placeholder": ("例如：过拟合怎么办 / dropout 原理 / batch normalization",
+                           "e.g. how to prevent overfitting / dropout 原理 / batch normalization"),
+    "search_btn": ("搜索", "Search"),
+    "search_empty": ("输入关键词后点击“搜索”。", "Type a query and click “Search”."),
+    "practise_pick": ("练习这道题", "Practise this question"),
+    "practise_btn": ("开始练习所选题目", "Practise the chosen question"),
+    "refresh": ("刷新", "Refresh"),
+    "plot": ("各章节掌握度（0–100）", "Mastery per section (0–100)"),
+    "export_csv": ("导出 CSV", "Export CSV"),
+    "export_md": ("导出 Markdown 报告", "Export Markdown report"),
+    "export_file": ("导出文件", "Exported file"),
+    "filter": ("筛选题目", "Filter questions"),
+    "filter_placeholder": ("输入关键词筛选，例如：卷积、LSTM、正则", "Type to filter, e.g. 卷积, LSTM, 正则"),
+    "browse_pick": ("选择题目查看参考答案", "Choose a question to see its reference"),
+    "browse_empty": ("在左侧选择一道题查看参考答案。", "Choose a question to see its reference answer."),
+    "score_title": ("得分", "Score"),
+    "points_title": ("要点", "Points"),
+    # messages
+    "no_session": ("请先点击“开始面试” / start an interview first.", "Start an interview first."),
+    "empty_answer": ("回答是空的，请先输入你的回答。", "The answer is empty — type your answer first."),
+    "too_long": ("回答太长（{n} 字，最多 {max} 字），请精简后再提交；你的回答仍保留在输入框里。",
+                 "The answer is too long ({n} characters, at most {max}); shorten it and submit again — "
+                 "your text is still in the box."),
+    "no_sections": ("请至少选择一个章节。", "Choose at least one section."),
+    "bad_count": ("题目数量应为 1 到 {max} 之间的整数。", "The number of questions must be a whole number from 1 to {max}."),
+    "empty_query": ("请输入要搜索的内容。", "Type something to search for."),
+    "query_cut": ("搜索词太长，只用了前 {max} 个字。", "The query was long; only its first {max} characters were used."),
+    "unknown_question": ("找不到这道题，请重新选择。", "That question was not found — choose again."),
+    "pick_first": ("请先选择一道题。", "Choose a question first."),
+    "ended": ("面试已结束。", "The interview has ended."),
+    "error": ("出了点问题（{kind}），请重试。你的输入没有丢失。",
+              "Something went wrong ({kind}); please try again. Nothing you typed was lost."),
+    "store_error": ("进度数据库不可用：{msg}", "The progress database is unavailable: {msg}"),
+    "scorer_error": ("评分器暂时不可用，你的回答还在输入框里，请稍后再提交。（{msg}）",
+                     "The scorer is not available right now; your answer is still in the box — try again "
+                     "shortly. ({msg})"),
+    "reference_shown": ("参考答案已显示在右侧。", "The reference answer is shown on the right."),
+    "no_export": ("还没有可导出的记录。", "Nothing to export yet."),
+}
+
+
+def ui(key: str, lang: str = "zh", **kwargs: Any) -> str:
+    zh, en = UI[key]
+    text = en if lang == "en" else zh
+    return text.format(**kwargs) if kwargs else text
+
+
+def mode_choices(lang: str) -> list[tuple[str, str]]:
+    return [(en if lang == "en" else zh, mode) for mode, (zh, en) in MODE_LABELS.items()]
+
+
+# ------------------------------------------------------------------ per-user state
+
+
+def new_profile() -> str:
+    return PROFILE_PREFIX + secrets.token_hex(16)
+
+
+def valid_profile(value: Any) -> bool:
+    return isinstance(value, str) and bool(_PROFILE_RE.match(value))
+
+
+@dataclass
+class UserState:
+    """Everything one browser (or API client) owns; lives in ``gr.State``, never in module state."""
+
+    profile: str = field(default_factory=new_profile)
+    lang: str = "zh"
+    session: InterviewSession | None = None
+    chat: list[dict[str, str]] = field(default_factory=list)
+    status: str = ""
+    result: Any = None  # score result of the last answered turn
+    sources: list[Any] = field(default_factory=list)  # PassageHit list shown beside the chat
+    sources_title: str | None = None
+    reference_qid: str | None = None
+    search_ids: list[str] = field(default_factory=list)
+
+
+def _user(state: Any) -> UserState:
+    return state if isinstance(state, UserState) else UserState()
+
+
+class LazyScorer:
+    """Stands in for ``engine.scorer`` so starting an interview never waits for the scorer to load."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def score(self, question_id: str, answer: str) -> Any:
+        return self._engine.scorer.score(question_id, answer)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            scorer = self._engine.scorer
+        except Exception as exc:  # scorer missing or failed to load: behave as if it had no such method
+            raise AttributeError(name) from exc
+        return getattr(scorer, name)
+
+    def __deepcopy__(self, memo: dict) -> "LazyScorer":
+        return self
+
+
+class UserFacingError(Exception):
+    """A problem to show the user as a warning (the message is already in their language)."""
+
+
+# ------------------------------------------------------------------ the app
+
+
+class InterviewApp:
+    """Handlers of the web UI, bound to one read-only engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.collection = engine.collection
+        self.section_choices = [s.title for s in self.collection.sections if self.collection.units([s.id])]
+        self._sections_by_title = {s.title: s.id for s in self.collection.sections}
+
+    # ---------------------------------------------------------------- helpers
+    def store(self) -> Any:
+        try:
+            return self.engine.store
+        except ProgressStoreError as exc:
+            log.warning("progress store unavailable: %s", exc)
+            return None
+
+    def related_passages(self, text: str, question_ids: list[str] | None = None, k: int = 3) -> list[Any]:
+        index = getattr(self.engine, "index", None)
+        if index is None or not text.strip():
+            return []
+        try:
+            return list(index.best_passages(text, question_ids=question_ids, k=k))
+        except Exception:  # passages are a nicety: never fail an action because of them
+            log.exception("best_passages failed")
+            return []
+
+    def _question_and_parts(self, question_id: str) -> list[str]:
+        return [question_id] + [d.id for d in self.collection.descendants(question_id)]
+
+    def interview_view(self, user: UserState, answer: Any = None) -> tuple:
+        """Outputs of every interview action: chat, answer box, status, four side panels, state."""
+        lang = user.lang
+        score = render.score_panel_markdown(user.result, lang)
+        points = render.points_markdown(user.result, lang)
+        sources = render.passages_markdown(user.sources, self.collection, lang, title=user.sources_title)
+        reference = (render.reference_markdown(self.collection, user.reference_qid, lang)
+                     if user.reference_qid else "")
+        return (list(user.chat), gr.skip() if answer is None else answer, user.status or ui("status_idle", lang),
+                score, points, sources, reference, user)
+
+    def fail_view(self, user: UserState, message: str) -> tuple:
+        """Warn, keep the typed answer, leave the interview as it is."""
+        gr.Warning(message)
+        user.status = "⚠️ " + message
+        return self.interview_view(user, answer=None)
+
+    def _status(self, user: UserState, extra: list[str] | None = None) -> str:
+        s = user.session
+        if s is None:
+            return ui("status_idle", user.lang)
+        parts = [s.progress_label]
+        turn = s.current
+        if turn is not None:
+            q = self.collection.questions[turn.question_id]
+            parts.append(q.section)
+        text = " · ".join(render.escape_inline(p) for p in parts)
+        for notice in extra or []:
+            text += f"\n\nℹ️ {render.escape_inline(notice, 300)}"
+        return text
+
+    def _ask_current(self, user: UserState) -> None:
+        """Put the session's current question in the chat and reset the side panels for it."""
+        s = user.session
+        assert s is not None
+        turn = s.current
+        if turn is None:
+            return
+        user.chat.append({"role": "assistant", "content": render.question_markdown(
+            self.collection, turn.question_id, prompt=turn.prompt, kind=turn.kind,
+            progress_label=s.progress_label, lang=user.lang)})
+        user.result = None
+        user.reference_qid = None
+        if self.collection.is_answered(turn.question_id):
+            user.sources, user.sources_title = [], None
+        else:  # no reference: show what the collection says nearby instead
+            q = self.collection.questions[turn.question_id]
+            user.sources = self.related_passages(q.title, k=3)
+            user.sources_title = render.t("related", user.lang)
+
+    def _require_session(self, user: UserState) -> InterviewSession:
+        if user.session is None:
+            raise UserFacingError(ui("no_session", user.lang))
+        return user.session
+
+    def _finish(self, user: UserState) -> None:
+        s = user.session
+        assert s is not None
+        summary = s.end()
+        user.chat.append({"role": "assistant", "content": render.summary_markdown(summary, self.collection, user.lang)})
+        user.status = ui("ended", user.lang)
+
+    def _new_session(self, user: UserState, options: SessionOptions) -> InterviewSession:
+        store = self.store()
+        return InterviewSession(self.collection, LazyScorer(self.engine), store, user.profile, options,
+                                index=self.engine.index)
+
+    def _begin(self, user: UserState, session: InterviewSession) -> tuple:
+        user.session = session
+        user.chat = []
+        self._ask_current(user)
+        user.status = self._status(user, list(session.notices))
+        for notice in session.notices:
+            gr.Info(notice)
+        return self.interview_view(user, answer="")
+
+    # ---------------------------------------------------------------- interview actions
+    def start(self, sections: Any, mode: Any, count: Any, include_unanswered: Any, state: Any) -> tuple:
+        user = _user(state)
+        lang = user.lang
+        if isinstance(sections, str):
+            sections = [sections]
+        sections = [s for s in (sections or []) if isinstance(s, str) and s.strip()]
+        if not sections:
+            raise UserFacingError(ui("no_sections", lang))
+        try:
+            n = int(count) if count is not None and float(count) == int(float(count)) else None
+        except (TypeError, ValueError, OverflowError):
+            n = None
+        if n is None or n < 1:
+            raise UserFacingError(ui("bad_count", lang, max=MAX_QUESTIONS))
+        ids = tuple(self._sections_by_title.get(s, s) for s in sections)
+        options = SessionOptions(sections=ids, mode=str(mode or "random"), count=n,
+                                 include_unanswered=bool(include_unanswered))
+        return self._begin(user, self._new_session(user, options))
+
+    def practise(self, question_id: Any, state: Any) -> tuple:
+        """A one-question interview on ``question_id`` (from search or browse)."""
+        user = _user(state)
+        if not question_id:
+            raise UserFacingError(ui("pick_first", user.lang))
+        if question_id not in self.collection.questions:
+            raise UserFacingError(ui("unknown_question", user.lang))
+        unit = self.collection.unit_of(str(question_id))
+        q = self.collection.questions[unit]
+        options = SessionOptions(sections=(q.section_id,), mode="order", count=1, include_unanswered=True)
+        if "question_ids" in getattr(SessionOptions, "__dataclass_fields__", {}):
+            options = replace(options, question_ids=(unit,))  # type: ignore[call-arg]
+        session = self._new_session(user, options)
+        if list(session.queue) != [unit]:  # SessionOptions cannot name a question: point it at this one
+            session.queue = [unit]
+            session.position = 0
+            session.turns = [Turn(question_id=unit, kind="main", prompt=q.title)]
+        return self._begin(user, session)
+
+    def submit(self, answer: Any, state: Any) -> tuple:
+        user = _user(state)
+        lang = user.lang
+        s = self._require_session(user)
+        text = answer if isinstance(answer, str) else ("" if answer is None else str(answer))
+        if s.ended:
+            raise SessionError(ui("ended", lang) + " " + ui("no_session", lang))
+        if not text.strip():
+            raise UserFacingError(ui("empty_answer", lang))
+        if len(text) > MAX_ANSWER_CHARS:
+            raise UserFacingError(ui("too_long", lang, n=len(text), max=MAX_ANSWER_CHARS))
+        turn = s.current
+        if turn is not None and turn.status == "pending" and self.collection.is_answered(turn.question_id):
+            try:  # load the scorer before anything is recorded, so a broken scorer loses nothing
+                _ = self.engine.scorer
+            except Exception as exc:
+                log.exception("scorer unavailable")
+                raise UserFacingError(ui("scorer_error", lang, msg=type(exc).__name__)) from exc
+        turn = s.submit(text)
+        user.chat.append({"role": "user", "content": render.answer_markdown(text, lang)})
+        qid = turn.question_id
+        if turn.status == "noted":
+            q = self.collection.questions[qid]
+            user.result = None
+            user.sources = self.related_passages(f"{q.title}\n{text}", k=3)
+            user.sources_title = render.t("related", lang)
+            user.chat.append({"role": "assistant", "content": render.note_markdown(user.sources, self.collection, lang)})
+        else:
+            result = turn.result
+            user.result = result
+            missed = list(getattr(result, "missed_passages", None) or [])
+            kind = getattr(result, "kind", "scored")
+            query = text if kind == "scored" else self.collection.questions[qid].title
+            user.sources = missed[:3] or self.related_passages(query, self._question_and_parts(qid), k=2)
+            user.sources_title = None
+            user.reference_qid = qid
+            follow = s.followup_candidate() is not None
+            user.chat.append({"role": "assistant", "content": render.feedback_markdown(
+                result, self.collection, lang, followup_next=follow)})
+        extra = [turn.saved_notice] if turn.saved_notice else []
+        if extra:
+            gr.Warning(turn.saved_notice)
+        user.status = self._status(user, extra)
+        return self.interview_view(user, answer="")
+
+    def hint(self, state: Any) -> tuple:
+        user = _user(state)
+        s = self._require_session(user)
+        terms = s.hint()
+        user.chat.append({"role": "assistant", "content": render.hint_markdown(terms, user.lang)})
+        return self.interview_view(user)
+
+    def skip(self, state: Any) -> tuple:
+        user = _user(state)
+        s = self._require_session(user)
+        nxt = s.skip()
+        user.chat.append({"role": "assistant", "content": f"⏭️ {render.t('skipped', user.lang)}"})
+        if nxt is None:
+            self._finish(user)
+        else:
+            self._ask_current(user)
+            user.status = self._status(user)
+        return self.interview_view(user, answer="")
+
+    def reference(self, state: Any) -> tuple:
+        user = _user(state)
+        s = self._require_session(user)
+        s.reference()
+        turn = s.current
+        assert turn is not None
+        user.reference_qid = turn.question_id
+        user.chat.append({"role": "assistant", "content": f"📖 {ui('reference_shown', user.lang)}"})
+        return self.interview_view(user)
+
+    def next(self, state: Any) -> tuple:
+        user = _user(state)
+        s = self._require_session(user)
+        nxt = s.next()
+        if nxt is None:
+            self._finish(user)
+        else:
+            self._ask_current(user)
+            user.status = self._status(user)
+        return self.interview_view(user, answer="")
+
+    def end(self, state: Any) -> tuple:
+        user = _user(state)
+        s = self._require_session(user)
+        if s.ended:
+            raise UserFacingError(ui("ended", user.lang))
+        self._finish(user)
+        return self.interview_view(user)
+
+    # ---------------------------------------------------------------- search
+    def search(self, query: Any, state: Any) -> tuple:
+        user = _user(state)
+        lang = user.lang
+        text = " ".join(str(query or "").split())
+        if not text:
+            raise UserFacingError(ui("empty_query", lang))
+        if len(text) > MAX_QUERY_CHARS:
+            gr.Info(ui("query_cut", lang, max=MAX_QUERY_CHARS))
+            text = text[:MAX_QUERY_CHARS]
+        hits = self.engine.index.search(text, k=SEARCH_RESULTS)
+        user.search_ids = [h.question.id for h in hits]
+        md = render.search_results_markdown(hits, text, self.collection, lang)
+        choices = [(f"{h.rank}. {h.question.title}", h.question.id) for h in hits]
+        pick = gr.update(choices=choices, value=choices[0][1] if choices else None)
+        return md, pick, user
+
+    # ---------------------------------------------------------------- progress
+    def progress(self, state: Any) -> tuple:
+        user = _user(state)
+        lang = user.lang
+        store = self.engine.store
+        rows = render.mastery_rows(store.section_mastery(user.profile))
+        frame = pd.DataFrame(rows, columns=["section", "mastery", "questions", "attempts"])
+        stats = render.stats_markdown(store.stats(user.profile), lang, profile_label=user.profile)
+        weakest = render.weakest_markdown(store.weakest(user.profile, 10), self.collection, lang)
+        due_ids = store.due(user.profile, time.time())
+        due = render.due_markdown(due_ids, self.collection, store.review_states(user.profile) if due_ids else {}, lang)
+        history = render.history_markdown(store.attempts(user.profile, limit=20), lang)
+        return frame, stats, weakest, due, history, user
+
+    def export(self, fmt: str, state: Any) -> tuple:
+        user = _user(state)
+        store = self.engine.store
+        if not store.attempts(user.profile, limit=1):
+            raise UserFacingError(ui("no_export", user.lang))
+        folder = Path(tempfile.mkdtemp(prefix="ai-interview-export-"))
+        stamp = time.strftime("%Y%m%d-%H%M")
+        if fmt == "csv":
+            path = store.export_csv(user.profile, folder / f"ai-interview-progress-{stamp}.csv")
+        else:
+            path = store.export_markdown(user.profile, folder / f"ai-interview-report-{stamp}.md")
+        return gr.update(value=str(path), visible=True), user
+
+    # ---------------------------------------------------------------- browse
+    def browse(self, query: Any, state: Any) -> tuple:
+        user = _user(state)
+        text = str(query or "")[:MAX_QUERY_CHARS]
+        tree = render.tree_markdown(self.collection, text, user.lang)
+        choices = render.tree_choices(self.collection, text)
+        return tree, gr.update(choices=choices, value=None), user
+
+    def question_reference(self, question_id: Any, state: Any) -> tuple:
+        user = _user(state)
+        if not question_id:
+            return ui("browse_empty", user.lang), user
+        if question_id not in self.collection.questions:
+            raise UserFacingError(ui("unknown_question", user.lang))
+        return render.reference_markdown(self.collection, str(question_id), user.lang), user
+
+    # ---------------------------------------------------------------- profile and language
+    def on_load(self, stored_profile: Any, state: Any) -> tuple:
+        """Page load: reuse the profile id kept in this browser, or make one and keep it."""
+        user = _user(state)
+        if valid_profile(stored_profile):
+            user.profile = stored_profile
+        return user.profile, user
+
+
+def friendly_message(exc: BaseException, lang: str = "zh") -> str:
+    """What to tell the user about an error (logged with its traceback when unexpected)."""
+    if isinstance(exc, (UserFacingError, SessionError)):
+        return str(exc)
+    if isinstance(exc, ProgressStoreError):
+        log.warning("progress store error: %s", exc)
+        return ui("store_error", lang, msg=str(exc))
+    log.error("unexpected error", exc_info=exc)
+    return ui("error", lang, kind=type(exc).__name__)
+
+
+def guarded(fallback: Callable[[Any, str], tuple]) -> Callable[[Callable[..., tuple]], Callable[..., tuple]]:
+    """Turn every error of a handler into a friendly warning; ``fallback(state, message)`` gives the outputs."""
+
+    def wrap(fn: Callable[..., tuple]) -> Callable[..., tuple]:
+        @functools.wraps(fn)
+        def run(*args: Any) -> tuple:
+            state = args[-1] if args else None
+            lang = state.lang if isinstance(state, UserState) else "zh"
+            try:
+                return fn(*args)
+            except Exception as exc:  # never a traceback in the UI
+                return fallback(state, friendly_message(exc, lang))
+
+        return run
+
+    return wrap
+
+
+# ------------------------------------------------------------------ layout
+
+CSS = """
+#score-panel h3 { font-size: 1.6em; margin-bottom: .2em; }
+#sources-panel, #reference-panel, #search-results, #tree { overflow-wrap: anywhere; }
+#status { min-height: 1.5em; }
+footer { display: none !important; }
+"""
+
+
+def build_app(engine: Engine) -> gr.Blocks:
+    """The Gradio app over one loaded engine (shared read-only by every user)."""
+    app = InterviewApp(engine)
+    collection = engine.collection
+    zh = "zh"
+
+    with gr.Blocks(title="AI 模拟面试 · AI Interview Coach", delete_cache=(3600, 7200)) as demo:
+        state = gr.State(None)
+        stored_profile = gr.BrowserState(None, storage_key="ai-interview-coach-profile", secret=BROWSER_SECRET)
+        relabel: list[tuple[gr.components.Component | Any, str, str]] = []  # (component, property, UI key)
+
+        with gr.Row(equal_height=True):
+            title = gr.Markdown(ui("title", zh), elem_id="title")
+            lang = gr.Radio([("中文", "zh"), ("English", "en")], value="zh", label=ui("lang", zh),
+                            elem_id="lang", scale=0, min_width=200)
+        relabel += [(title, "value", "title"), (lang, "label", "lang")]
+
+        with gr.Tabs(elem_id="tabs") as tabs:
+            # ------------------------------------------------------------ interview
+            with gr.Tab(ui("tab_interview", zh), id="interview", elem_id="tab-interview") as tab_interview:
+                with gr.Row():
+                    with gr.Column(scale=1, min_width=240):
+                        settings_title = gr.Markdown(f"### {ui('settings', zh)}")
+                        sections = gr.Dropdown(app.section_choices, value=list(app.section_choices), multiselect=True,
+                                               label=ui("sections", zh), elem_id="sections")
+                        mode = gr.Radio(mode_choices(zh), value="random", label=ui("mode", zh), elem_id="mode")
+                        count = gr.Number(value=5, precision=0, label=ui("count", zh), elem_id="count")
+                        include_unanswered = gr.Checkbox(False, label=ui("include_unanswered", zh),
+                                                         elem_id="include-unanswered")
+                        start_btn = gr.Button(ui("start", zh), variant="primary", elem_id="btn-start")
+                    with gr.Column(scale=3, min_width=360):
+                        chat = gr.Chatbot(label=ui("chat", zh), height=520, latex_delimiters=LATEX,
+                                          sanitize_html=True, placeholder=ui("chat_placeholder", zh),
+                                          elem_id="chat", buttons=["copy"], feedback_options=None)
+                        status = gr.Markdown(ui("status_idle", zh), elem_id="status")
+                        answer = gr.Textbox(label=ui("answer", zh), placeholder=ui("answer_placeholder", zh),
+                                            lines=5, max_lines=16, elem_id="answer")
+                        with gr.Row():
+                            submit_btn = gr.Button(ui("submit", zh), variant="primary", elem_id="btn-submit")
+                            hint_btn = gr.Button(ui("hint", zh), elem_id="btn-hint")
+                            skip_btn = gr.Button(ui("skip", zh), elem_id="btn-skip")
+                            ref_btn = gr.Button(ui("reference", zh), elem_id="btn-reference")
+                            next_btn = gr.Button(ui("next", zh), elem_id="btn-next")
+                            end_btn = gr.Button(ui("end", zh), variant="stop", elem_id="btn-end")
+                    with gr.Column(scale=2, min_width=300):
+                        score_md = gr.Markdown(render.score_panel_markdown(None, zh), elem_id="score-panel",
+                                               latex_delimiters=LATEX)
+                        points_md = gr.Markdown("", elem_id="points-panel")
+                        sources_md = gr.Markdown(render.passages_markdown([], collection, zh), elem_id="sources-panel",
+                                                 latex_delimiters=LATEX, max_height=520)
+                        reference_md = gr.Markdown("", elem_id="reference-panel", latex_delimiters=LATEX,
+                                                   max_height=600)
+            relabel += [(tab_interview, "label", "tab_interview"), (sections, "label", "sections"),
+                        (mode, "label", "mode"), (count, "label", "count"),
+                        (include_unanswered, "label", "include_unanswered"), (start_btn, "value", "start"),
+                        (chat, "label", "chat"), (chat, "placeholder", "chat_placeholder"),
+                        (answer, "label", "answer"), (answer, "placeholder", "answer_placeholder"),
+                        (submit_btn, "value", "submit"), (hint_btn, "value", "hint"), (skip_btn, "value", "skip"),
+                        (ref_btn, "value", "reference"), (next_btn, "value", "next"), (end_btn, "value", "end")]
+
+            # ------------------------------------------------------------ search
+            with gr.Tab(ui("tab_search", zh), id="search", elem_id="tab-search") as tab_search:
+                with gr.Row():
+                    query = gr.Textbox(label=ui("search_query", zh), placeholder=ui("search_placeholder", zh),
+                                       scale=4, elem_id="search-query")
+                    search_btn = gr.Button(ui("search_btn", zh), variant="primary", scale=1, elem_id="btn-search")
+                with gr.Row():
+                    search_pick = gr.Dropdown([], value=None, label=ui("practise_pick", zh), scale=4,
+                                              elem_id="search-pick")
+                    search_practise = gr.Button(ui("practise_btn", zh), scale=1, elem_id="btn-search-practise")
+                results_md = gr.Markdown(ui("search_empty", zh), elem_id="search-results", latex_delimiters=LATEX)
+            relabel += [(tab_search, "label", "tab_search"), (query, "label", "search_query"),
+                        (query, "placeholder", "search_placeholder"), (search_btn, "value", "search_btn"),
+                        (search_pick, "label", "practise_pick"), (search_practise, "value", "practise_btn")]
+
+            # ------------------------------------------------------------ progress
+            with gr.Tab(ui("tab_progress", zh), id="progress", elem_id="tab-progress") as tab_progress:
+                with gr.Row():
+                    refresh_btn = gr.Button(ui("refresh", zh), elem_id="btn-refresh", scale=0, min_width=120)
+                    csv_btn = gr.Button(ui("export_csv", zh), elem_id="btn-export-csv", scale=0, min_width=160)
+                    md_btn = gr.Button(ui("export_md", zh), elem_id="btn-export-md", scale=0, min_width=200)
+                export_file = gr.File(label=ui("export_file", zh), visible=False, interactive=False,
+                                      elem_id="export-file")
+                stats_md = gr.Markdown("", elem_id="stats")
+                plot = gr.BarPlot(pd.DataFrame(columns=["section", "mastery", "questions", "attempts"]),
+                                  x="section", y="mastery", y_lim=[0, 100], sort="y", x_label_angle=-30,
+                                  tooltip=["section", "mastery", "questions", "attempts"],
+                                  label=ui("plot", zh), elem_id="mastery-plot", height=340)
+                with gr.Row():
+                    weakest_md = gr.Markdown("", elem_id="weakest")
+                    due_md = gr.Markdown("", elem_id="due")
+                history_md = gr.Markdown("", elem_id="history")
+            relabel += [(tab_progress, "label", "tab_progress"), (refresh_btn, "value", "refresh"),
+                        (csv_btn, "value", "export_csv"), (md_btn, "value", "export_md"),
+                        (export_file, "label", "export_file"), (plot, "label", "plot")]
+
+            # ------------------------------------------------------------ browse
+            with gr.Tab(ui("tab_browse", zh), id="browse", elem_id="tab-browse") as tab_browse:
+                with gr.Row():
+                    with gr.Column(scale=2):
+                        tree_filter = gr.Textbox(label=ui("filter", zh), placeholder=ui("filter_placeholder", zh),
+                                                 elem_id="tree-filter")
+                        tree_md = gr.Markdown(render.tree_markdown(collection, "", zh), elem_id="tree",
+                                              max_height=640)
+                    with gr.Column(scale=3):
+                        browse_pick = gr.Dropdown(render.tree_choices(collection, ""), value=None,
+                                                  label=ui("browse_pick", zh), elem_id="browse-pick")
+                        browse_practise = gr.Button(ui("practise_btn", zh), elem_id="btn-browse-practise")
+                        browse_ref = gr.Markdown(ui("browse_empty", zh), elem_id="browse-reference",
+                                                 latex_delimiters=LATEX, max_height=640)
+            relabel += [(tab_browse, "label", "tab_browse"), (tree_filter, "label", "filter"),
+                        (tree_filter, "placeholder", "filter_placeholder"), (browse_pick, "label", "browse_pick"),
+                        (browse_practise, "value", "practise_btn")]
+
+        # ---------------------------------------------------------------- events
+        interview_out = [chat, answer, status, score_md, points_md, sources_md, reference_md, state]
+
+        def interview_fallback(st: Any, message: str) -> tuple:
+            return app.fail_view(_user(st), message)
+
+        def simple_fallback(n: int) -> Callable[[Any, str], tuple]:
+            def fb(st: Any, message: str) -> tuple:
+                gr.Warning(message)
+                return tuple(gr.skip() for _ in range(n))
+            return fb
+
+        g = guarded(interview_fallback)
+        start_btn.click(g(app.start), [sections, mode, count, include_unanswered, state], interview_out,
+                        api_name="start_interview")
+        submit_btn.click(g(app.submit), [answer, state], interview_out, api_name="submit_answer")
+        hint_btn.click(g(app.hint), [state], interview_out, api_name="hint")
+        skip_btn.click(g(app.skip), [state], interview_out, api_name="skip")
+        ref_btn.click(g(app.reference), [state], interview_out, api_name="show_reference")
+        next_btn.click(g(app.next), [state], interview_out, api_name="next_question")
+        end_btn.click(g(app.end), [state], interview_out, api_name="end_interview")
+
+        search_out = [results_md, search_pick, state]
+        search_fn = guarded(simple_fallback(len(search_out)))(app.search)
+        search_btn.click(search_fn, [query, state], search_out, api_name="search")
+        query.submit(search_fn, [query, state], search_out, api_name=False)
+
+        def practise_then_show(question_id: Any, st: Any) -> tuple:
+            """Start a one-question interview and switch to the interview tab (stay put on error)."""
+            user = _user(st)
+            try:
+                return (gr.Tabs(selected="interview"), *app.practise(question_id, user))
+            except Exception as exc:
+                return (gr.skip(), *app.fail_view(user, friendly_message(exc, user.lang)))
+
+        search_practise.click(practise_then_show, [search_pick, state], [tabs] + interview_out,
+                              api_name="practise_question")
+        browse_practise.click(practise_then_show, [browse_pick, state], [tabs] + interview_out, api_name=False)
+
+        progress_out = [plot, stats_md, weakest_md, due_md, history_md, state]
+        progress_fn = guarded(simple_fallback(len(progress_out)))(app.progress)
+        refresh_btn.click(progress_fn, [state], progress_out, api_name="progress")
+        tab_progress.select(progress_fn, [state], progress_out, api_name=False)
+
+        export_fn = guarded(simple_fallback(2))
+        csv_btn.click(export_fn(functools.partial(app.export, "csv")), [state], [export_file, state],
+                      api_name="export_csv")
+        md_btn.click(export_fn(functools.partial(app.export, "md")), [state], [export_file, state],
+                     api_name="export_markdown")
+
+        browse_fn = guarded(simple_fallback(3))(app.browse)
+        tree_filter.change(browse_fn, [tree_filter, state], [tree_md, browse_pick, state], api_name="browse",
+                           show_progress="hidden", trigger_mode="always_last")
+        browse_pick.change(guarded(simple_fallback(2))(app.question_reference), [browse_pick, state],
+                           [browse_ref, state], api_name="question_reference", show_progress="hidden")
+
+        # language: relabel every static text; panels follow the new language at once, the chat on the next turn
+        relabelled: list[Any] = []
+        for comp, _prop, _key in relabel:
+            if all(comp is not seen for seen in relabelled):
+                relabelled.append(comp)
+
+        def set_language(choice: Any, tree_query: Any, st: Any) -> tuple:
+            user = _user(st)
+            user.lang = "en" if choice == "en" else "zh"
+            props: list[dict[str, Any]] = [{} for _ in relabelled]
+            for comp, prop, key in relabel:
+                i = next(i for i, c in enumerate(relabelled) if c is comp)
+                props[i][prop] = ui(key, user.lang)
+            props[next(i for i, c in enumerate(relabelled) if c is mode)]["choices"] = mode_choices(user.lang)
+            view = app.interview_view(user)
+            return (*(gr.update(**p) for p in props), view[2], view[3], view[4], view[5], view[6],
+                    render.tree_markdown(collection, str(tree_query or "")[:MAX_QUERY_CHARS], user.lang), user)
+
+        lang.change(set_language, [lang, tree_filter, state],
+                    relabelled + [status, score_md, points_md, sources_md, reference_md, tree_md, state],
+                    api_name="set_language", show_progress="hidden")
+
+        demo.load(app.on_load, [stored_profile, state], [stored_profile, state], api_name=False)
+
+    return demo
+
+
+# ------------------------------------------------------------------ entry point
+
+
+def server_address() -> tuple[str, int]:
+    """GRADIO_SERVER_NAME / GRADIO_SERVER_PORT; default 127.0.0.1:7860, or 0.0.0.0 on Hugging Face Spaces."""
+    default_host = "0.0.0.0" if os.environ.get("SPACE_ID") else "127.0.0.1"
+    host = os.environ.get("GRADIO_SERVER_NAME", "").strip() or default_host
+    port_text = os.environ.get("GRADIO_SERVER_PORT", "").strip()
+    try:
+        port = int(port_text) if port_text else 7860
+    except ValueError:
+        raise SystemExit(f"GRADIO_SERVER_PORT must be a port number, not {port_text!r}.")
+    return host, port
+
+
+def _warm_scorer(engine: Engine) -> None:
+    """Prepare the scorer in the background so the first answer is scored without a wait."""
+    started = time.perf_counter()
+    try:
+        _ = engine.scorer
+    except Exception as exc:  # reported when someone submits; the rest of the app works
+        print(f"[app] scorer not available yet: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        return
+    print(f"[app] scorer ready ({time.perf_counter() - started:.1f}s)", file=sys.stderr, flush=True)
+
+
+def launch(demo: gr.Blocks, host: str, port: int, **kwargs: Any) -> Any:
+    """Launch with the app's theme and CSS (Gradio 6 takes them in ``launch``)."""
+    return demo.launch(server_name=host, server_port=port, theme=gr.themes.Soft(), css=CSS, show_error=False,
+                       ssr_mode=False, **kwargs)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="[%(name)s] %(levelname)s %(message)s")
+    from corpus.parser import CorpusError
+    from index.embedders import EmbedderError
+    from interviewer.cli import ProgressPrinter
+
+    config = AppConfig.from_env()
+    print(f"AI 模拟面试 · loading the collection and the model (data folder: {config.resolved_data_dir}) …",
+          flush=True)
+    try:
+        engine = load_engine(config, progress=ProgressPrinter())
+    except (CorpusError, EmbedderError, ProgressStoreError, OSError) as exc:
+        print(f"Cannot start: {exc}", file=sys.stderr)
+        return 2
+    report = engine.build_report
+    print(f"Index {report.action} ({report.passages} passages, {report.seconds:.1f}s); "
+          f"{len(engine.collection.units())} interview questions.", flush=True)
+    threading.Thread(target=_warm_scorer, args=(engine,), name="warm-scorer", daemon=True).start()
+    demo = build_app(engine)
+    host, port = server_address()
+    launch(demo, host, port, prevent_thread_lock=True)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"AI 模拟面试 is running: open http://{shown}:{port}/ in your browser (Ctrl-C to stop).", flush=True)
+    try:
+        demo.block_thread()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,628 @@
+"""Markdown rendering of interview feedback, summaries, search results, the question tree and progress.
+
+Shared by the web app and the terminal UI, so nothing here imports a UI toolkit:
+every function takes plain records (questions, score results, search hits,
+progress rows) and returns Markdown text (or plain rows for a chart).
+
+Two kinds of text meet here and are treated differently:
+
+* **Collection text** (question titles, reference answers, passages) is the
+  author's Markdown: code, tables and LaTeX (``$…$`` / ``$$…$$``) are kept so
+  the UI can render them (the web UI still sanitises HTML).
+* **User text** (answers, search queries, profile names, anything echoed back)
+  is untrusted: :func:`escape_text` turns it into Markdown that displays
+  exactly the characters typed — ``<script>`` shows as text, ``**x**`` does
+  not turn bold, a link is not a link.
+
+Every function takes ``lang`` (``"zh"`` default, or ``"en"``) for its labels.
+Score results are read defensively (``getattr`` with defaults), so any object
+with some of the fields of the scorer's ``ScoreResult`` renders.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+import time
+from typing import Any, Iterable, Sequence
+
+LANGS = ("zh", "en")
+
+_TEXT: dict[str, tuple[str, str]] = {
+    "score": ("得分", "Score"),
+    "band": ("等级", "Band"),
+    "components": ("得分构成", "Score parts"),
+    "covered": ("答到的要点", "Covered"),
+    "missed": ("遗漏的要点", "Missed"),
+    "nothing_covered": ("（没有命中参考答案的要点）", "(none of the reference's key points)"),
+    "nothing_missed": ("（没有遗漏的要点）", "(nothing important missed)"),
+    "no_score_yet": ("提交回答后这里显示得分。", "Your score appears here after you submit an answer."),
+    "sources": ("检索到的原文段落", "Retrieved source passages"),
+    "no_sources": ("（还没有相关段落）", "(no passages yet)"),
+    "reference": ("参考答案", "Reference answer"),
+    "no_reference": ("这道题还没有参考答案。", "This question has no reference answer yet."),
+    "noted": ("这道题没有参考答案，你的回答已保存为笔记（不打分）。",
+              "This question has no reference answer: your answer is saved as a note (not scored)."),
+    "related": ("相关段落", "Related passages"),
+    "question": ("题目", "Question"),
+    "followup": ("追问", "Follow-up"),
+    "no_ref_question": ("（这道题没有参考答案：你的回答会保存为笔记，不打分。）",
+                        "(No reference answer: your answer is kept as a note, not scored.)"),
+    "your_answer": ("你的回答", "Your answer"),
+    "empty_answer": ("（空）", "(empty)"),
+    "better_match": ("你的回答更像是在回答另一道题：", "Your answer looks like an answer to another question: "),
+    "next_hint": ("点击“下一题”继续，或“参考答案”查看完整答案。",
+                  "Click “Next” to continue, or “Reference” to see the full answer."),
+    "followup_next": ("点击“下一题”进入追问。", "Click “Next” for a follow-up question."),
+    "hint": ("提示", "Hint"),
+    "hint_terms": ("可以从这些关键词入手：", "Think about these key terms: "),
+    "no_hint": ("这道题没有可用的提示。", "No hint available for this question."),
+    "skipped": ("已跳过，这道题会很快再出现。", "Skipped — this question will come back soon."),
+    "summary": ("面试总结", "Interview summary"),
+    "asked": ("作答题数", "Questions handled"),
+    "answered": ("得分题数", "Scored answers"),
+    "skipped_n": ("跳过", "Skipped"),
+    "notes": ("笔记", "Notes"),
+    "mean": ("平均分", "Mean score"),
+    "weakest_in_session": ("本次最薄弱", "Weakest this session"),
+    "turns": ("逐题回顾", "Question by question"),
+    "status_answered": ("已作答", "answered"),
+    "status_skipped": ("已跳过", "skipped"),
+    "status_noted": ("笔记", "note"),
+    "status_pending": ("未作答", "not answered"),
+    "search_results": ("搜索结果", "Search results"),
+    "no_results": ("没有找到匹配的题目，换个说法试试（中文、英文都可以）。",
+                   "No matching questions — try other words (Chinese or English)."),
+    "match_in": ("匹配到", "best match"),
+    "answered_mark": ("有参考答案", "has a reference answer"),
+    "unanswered_mark": ("无参考答案", "no reference answer"),
+    "tree_empty": ("没有符合筛选条件的题目。", "No question matches the filter."),
+    "tree_legend": ("✅ 有参考答案　⬜ 无参考答案", "✅ has a reference answer　⬜ no reference answer"),
+    "questions_n": ("题", "questions"),
+    "overview": ("概览", "Overview"),
+    "attempts": ("作答次数", "Attempts"),
+    "scored": ("得分", "scored"),
+    "practised": ("练过的题", "Questions practised"),
+    "due_now": ("待复习", "Due now"),
+    "mean_mastery": ("平均掌握度", "Mean mastery"),
+    "sessions": ("面试次数", "Sessions"),
+    "no_progress": ("还没有作答记录——去“模拟面试”答几道题吧。",
+                    "No answers yet — answer a few questions in the Interview tab."),
+    "weakest": ("最薄弱的题目", "Weakest questions"),
+    "no_weakest": ("还没有得分记录。", "No scored answers yet."),
+    "due": ("待复习的题目", "Due for review"),
+    "no_due": ("现在没有需要复习的题目。", "Nothing is due for review."),
+    "history": ("最近记录", "Recent history"),
+    "no_history": ("还没有记录。", "No history yet."),
+    "mastery": ("掌握度", "Mastery"),
+    "section": ("章节", "Section"),
+    "time": ("时间", "Time"),
+    "kind": ("类型", "Kind"),
+    "last_score": ("上次得分", "Last score"),
+    "kind_answer": ("作答", "answer"),
+    "kind_followup": ("追问", "follow-up"),
+    "kind_skip": ("跳过", "skip"),
+    "kind_note": ("笔记", "note"),
+    "non_answer": ("这看起来不是一个回答。", "That does not look like an answer."),
+    "off_topic": ("这个回答似乎跑题了。", "This answer seems to be off topic."),
+    "profile": ("你的练习编号", "Your practice id"),
+}
+
+_COMPONENT_NAMES: dict[str, tuple[str, str]] = {
+    "semantic": ("语义相似度", "semantic similarity"),
+    "similarity": ("语义相似度", "semantic similarity"),
+    "dense": ("语义相似度", "semantic similarity"),
+    "coverage": ("关键词覆盖", "key-term coverage"),
+    "keywords": ("关键词覆盖", "key-term coverage"),
+    "terms": ("关键词覆盖", "key-term coverage"),
+    "points": ("要点覆盖", "key-point coverage"),
+    "length": ("长度", "length"),
+    "penalty": ("扣分", "penalty"),
+}
+
+# Characters that carry Markdown meaning; a backslash before each makes it literal.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_WS_RUN = re.compile(r"[ \t]{2,}")
+# Control characters other than tab and newline never display usefully.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def t(key: str, lang: str = "zh") -> str:
+    """The label ``key`` in ``lang`` (Chinese when the language is unknown)."""
+    zh, en = _TEXT[key]
+    return en if lang == "en" else zh
+
+
+def _lang(lang: str | None) -> str:
+    return lang if lang in LANGS else "zh"
+
+
+# --------------------------------------------------------------- escaping
+
+
+def escape_text(text: object, max_chars: int | None = None) -> str:
+    """Untrusted text as Markdown that shows exactly what was typed.
+
+    HTML special characters become entities (so ``<script>`` is text, never a
+    tag), Markdown punctuation is backslash-escaped (no emphasis, links,
+    images, headings or lists), control characters are dropped, and line
+    breaks are kept as hard breaks. ``$`` is left alone so formulas in an
+    answer still read naturally.
+    """
+    s = "" if text is None else str(text)
+    s = s.replace("\r\n", "\n").replace("\r", "\n")
+    s = _CONTROL.sub("", s)
+    if max_chars is not None and len(s) > max_chars:
+        s = s[:max_chars] + "…"
+    s = html.escape(s, quote=False)
+    # After html.escape there is no raw '<' or '>', and '&' starts an entity we made.
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    s = _WS_RUN.sub(lambda m: "&nbsp;" * len(m.group(0)), s)
+    lines = s.split("\n")
+    return "  \n".join(line if line.strip() else "&nbsp;" for line in lines).strip() if s.strip() else ""
+
+
+def escape_inline(text: object, max_chars: int | None = 200) -> str:
+    """Untrusted text on one line (newlines become spaces)."""
+    s = "" if text is None else str(text)
+    return escape_text(" ".join(s.split()), max_chars=max_chars)
+
+
+def blockquote(markdown: str) -> str:
+    """Put Markdown in a block quote (every line prefixed)."""
+    return "\n".join("> " + line if line else ">" for line in markdown.split("\n"))
+
+
+# ----------------------------------------------------------- small helpers
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _point_text(item: Any) -> str:
+    """A covered / missed item: an object with ``.text`` (KeyTerm, KeyPoint) or a string."""
+    if isinstance(item, str):
+        return item
+    for name in ("text", "term", "title"):
+        value = _get(item, name)
+        if isinstance(value, str) and value:
+            return value
+    return str(item)
+
+
+def format_score(score: Any) -> str:
+    if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score):
+        return "—"
+    return f"{score:.0f}"
+
+
+def _component_value(value: float) -> str:
+    if 0.0 <= value <= 1.0:
+        return f"{value * 100:.0f}%"
+    return f"{value:.1f}"
+
+
+def component_label(name: str, lang: str = "zh") -> str:
+    names = _COMPONENT_NAMES.get(name.lower())
+    if names is None:
+        return name.replace("_", " ")
+    return names[1] if lang == "en" else names[0]
+
+
+def _question(collection: Any, question_id: str | None) -> Any:
+    if collection is None or question_id is None:
+        return None
+    questions = getattr(collection, "questions", {})
+    return questions.get(question_id) if isinstance(questions, dict) else None
+
+
+def location(collection: Any, question_id: str, line: int | None = None) -> str:
+    """``section › question › sub · file.md:LINE`` for a heading (and a line inside it)."""
+    q = _question(collection, question_id)
+    if q is None:
+        return question_id
+    line = q.line_start if line is None else line
+    return f"{q.display_path} · `{q.source}:{line}`"
+
+
+def _ts(epoch: float | None) -> str:
+    if epoch is None:
+        return "—"
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
+
+
+def _md_cell(text: object) -> str:
+    """Collection text inside a table cell: pipes and newlines would break the row."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+# --------------------------------------------------------------- interview
+
+
+def question_markdown(collection: Any, question_id: str, prompt: str | None = None, kind: str = "main",
+                      progress_label: str = "", lang: str = "zh") -> str:
+    """The question as the interviewer asks it in the chat."""
+    lang = _lang(lang)
+    q = _question(collection, question_id)
+    title = prompt or (q.title if q is not None else question_id)
+    tag = t("followup", lang) if kind == "followup" else t("question", lang)
+    head = f"**{tag}**" + (f" · {escape_inline(progress_label)}" if progress_label else "")
+    lines = [head, "", f"### {title}"]
+    if q is not None:
+        lines += ["", f"<sub>{escape_inline(q.section)}</sub>"]
+        if hasattr(collection, "is_answered") and not collection.is_answered(question_id):
+            lines += ["", f"_{t('no_ref_question', lang)}_"]
+    return "\n".join(lines)
+
+
+def answer_markdown(answer: str, lang: str = "zh") -> str:
+    """The user's answer as shown in the chat (escaped)."""
+    text = escape_text(answer)
+    return text if text else f"_{t('empty_answer', lang)}_"
+
+
+def feedback_markdown(result: Any, collection: Any = None, lang: str = "zh", followup_next: bool = False,
+                      max_points: int = 5) -> str:
+    """The interviewer's reply to an answer: score, message, covered and missed points."""
+    lang = _lang(lang)
+    kind = _get(result, "kind", "scored") or "scored"
+    score = _get(result, "score")
+    band = _get(result, "band")
+    message = _get(result, "message", "") or ""
+    lines: list[str] = []
+    if score is not None:
+        head = f"**{t('score', lang)}：{format_score(score)}/100**" if lang == "zh" else \
+            f"**{t('score', lang)}: {format_score(score)}/100**"
+        if band:
+            head += f" · {escape_inline(band)}"
+        lines.append(head)
+    elif kind == "non_answer":
+        lines.append(f"**{t('non_answer', lang)}**")
+    elif kind == "off_topic":
+        lines.append(f"**{t('off_topic', lang)}**")
+    if message:
+        lines += ["", escape_text(message)]
+    better = _get(result, "better_match")
+    if better:
+        bq = _question(collection, better)
+        name = bq.display_path if bq is not None else str(better)
+        lines += ["", f"{t('better_match', lang)}**{escape_inline(name)}**"]
+    covered = [_point_text(p) for p in (_get(result, "covered") or [])][:max_points]
+    missed = [_point_text(p) for p in (_get(result, "missed") or [])][:max_points]
+    if covered:
+        lines += ["", f"✅ {t('covered', lang)}：" + "、".join(escape_inline(c, 80) for c in covered)]
+    if missed:
+        lines += ["", f"❌ {t('missed', lang)}：" + "、".join(escape_inline(m, 80) for m in missed)]
+    for notice in _get(result, "notices") or []:
+        lines += ["", f"> ℹ️ {escape_inline(notice, 400)}"]
+    lines += ["", f"_{t('followup_next' if followup_next else 'next_hint', lang)}_"]
+    return "\n".join(lines).strip()
+
+
+def score_panel_markdown(result: Any, lang: str = "zh") -> str:
+    """The score beside the chat: big number, band and the components table."""
+    lang = _lang(lang)
+    if result is None:
+        return f"### {t('score', lang)}\n\n_{t('no_score_yet', lang)}_"
+    score = _get(result, "score")
+    band = _get(result, "band")
+    kind = _get(result, "kind", "scored") or "scored"
+    lines = [f"### {t('score', lang)}：{format_score(score)} / 100" if lang == "zh"
+             else f"### {t('score', lang)}: {format_score(score)} / 100"]
+    if band:
+        lines += ["", f"**{t('band', lang)}**: {escape_inline(band)}"]
+    if score is None and kind in ("non_answer", "off_topic"):
+        lines += ["", f"_{t(kind, lang)}_"]
+    components = _get(result, "components") or {}
+    rows = [(str(k), v) for k, v in components.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)] \
+        if isinstance(components, dict) else []
+    if rows:
+        lines += ["", f"| {t('components', lang)} | |", "| --- | ---: |"]
+        lines += [f"| {escape_inline(component_label(k, lang))} | {_component_value(float(v))} |" for k, v in rows]
+    return "\n".join(lines)
+
+
+def points_markdown(result: Any, lang: str = "zh", max_points: int = 12) -> str:
+    """Covered and missed points as two lists."""
+    lang = _lang(lang)
+    if result is None:
+        return ""
+    covered = [_point_text(p) for p in (_get(result, "covered") or [])][:max_points]
+    missed = [_point_text(p) for p in (_get(result, "missed") or [])][:max_points]
+    lines = [f"**✅ {t('covered', lang)}**", ""]
+    lines += [f"- {escape_inline(c, 160)}" for c in covered] or [f"- {t('nothing_covered', lang)}"]
+    lines += ["", f"**❌ {t('missed', lang)}**", ""]
+    lines += [f"- {escape_inline(m, 160)}" for m in missed] or [f"- {t('nothing_missed', lang)}"]
+    return "\n".join(lines)
+
+
+def passage_block(hit: Any, collection: Any, n: int | None = None) -> str:
+    """One retrieved passage with where it comes from (section › question, file:line)."""
+    passage = _get(hit, "passage", hit)
+    qid = _get(passage, "question_id", "")
+    line = _get(passage, "line_start")
+    text = _get(passage, "markdown") or _get(passage, "text") or ""
+    number = f"{n}. " if n is not None else ""
+    head = f"**{number}📍 {location(collection, qid, line)}**"
+    return f"{head}\n\n{text.strip()}"
+
+
+def passages_markdown(hits: Sequence[Any], collection: Any, lang: str = "zh", title: str | None = None) -> str:
+    """Retrieved passages, each with its location, separated by rules."""
+    lang = _lang(lang)
+    heading = f"### {title or t('sources', lang)}"
+    if not hits:
+        return f"{heading}\n\n_{t('no_sources', lang)}_"
+    blocks = [passage_block(h, collection, i) for i, h in enumerate(hits, 1)]
+    return heading + "\n\n" + "\n\n---\n\n".join(blocks)
+
+
+def reference_markdown(collection: Any, question_id: str, lang: str = "zh") -> str:
+    """The full reference answer of a question (collection Markdown: LaTeX and code intact)."""
+    lang = _lang(lang)
+    q = _question(collection, question_id)
+    if q is None:
+        return ""
+    body = collection.answer_markdown(question_id).strip() if hasattr(collection, "answer_markdown") else ""
+    lines = [f"### {t('reference', lang)}：{q.title}" if lang == "zh" else f"### {t('reference', lang)}: {q.title}",
+             "", f"<sub>{location(collection, question_id)}</sub>", ""]
+    lines.append(body if body else f"_{t('no_reference', lang)}_")
+    refs = getattr(q, "references", None) or []
+    if refs:
+        lines += ["", "---", ""] + [f"- {escape_inline(r, 300)}" for r in refs[:10]]
+    return "\n".join(lines)
+
+
+def hint_markdown(terms: Iterable[str], lang: str = "zh") -> str:
+    lang = _lang(lang)
+    terms = [str(x) for x in terms if str(x).strip()]
+    if not terms:
+        return f"💡 {t('no_hint', lang)}"
+    return f"💡 **{t('hint', lang)}**：{t('hint_terms', lang)}" + "、".join(f"**{escape_inline(x, 60)}**" for x in terms)
+
+
+def note_markdown(related: Sequence[Any], collection: Any, lang: str = "zh") -> str:
+    """Reply to an answer on a question without a reference: saved as a note, plus related passages."""
+    lang = _lang(lang)
+    lines = [f"📝 {t('noted', lang)}"]
+    if related:
+        lines += ["", f"**{t('related', lang)}**："]
+        lines += [f"- {location(collection, _get(_get(h, 'passage', h), 'question_id', ''), _get(_get(h, 'passage', h), 'line_start'))}"
+                  for h in related]
+    lines += ["", f"_{t('next_hint', lang)}_"]
+    return "\n".join(lines)
+
+
+def summary_markdown(summary: Any, collection: Any = None, lang: str = "zh") -> str:
+    """End-of-interview report: counts, mean score, weakest answers, every turn."""
+    lang = _lang(lang)
+    mean = _get(summary, "mean_score")
+    lines = [f"## 🏁 {t('summary', lang)}", "",
+             f"| {t('asked', lang)} | {t('answered', lang)} | {t('skipped_n', lang)} | {t('notes', lang)} "
+             f"| {t('mean', lang)} |",
+             "| ---: | ---: | ---: | ---: | ---: |",
+             f"| {_get(summary, 'asked', 0)} | {_get(summary, 'answered', 0)} | {_get(summary, 'skipped', 0)} "
+             f"| {_get(summary, 'notes', 0)} | {format_score(mean)} |"]
+    weakest = _get(summary, "weakest") or []
+    if weakest:
+        lines += ["", f"**{t('weakest_in_session', lang)}**", ""]
+        lines += [f"- {_md_cell(path)} — {format_score(score)}" for path, score in weakest]
+    turns = [x for x in (_get(summary, "turns") or []) if _get(x, "status") != "pending"]
+    if turns:
+        lines += ["", f"**{t('turns', lang)}**", ""]
+        for i, turn in enumerate(turns, 1):
+            q = _question(collection, _get(turn, "question_id"))
+            title = q.title if q is not None else _get(turn, "prompt", "")
+            status = _get(turn, "status", "pending")
+            score = _get(_get(turn, "result"), "score") if _get(turn, "result") is not None else None
+            mark = format_score(score) if score is not None else t(f"status_{status}", lang) \
+                if f"status_{status}" in _TEXT else status
+            tag = f"{t('followup', lang)} · " if _get(turn, "kind") == "followup" else ""
+            lines.append(f"{i}. {tag}{_md_cell(title)} — **{mark}**")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ search
+
+
+def search_results_markdown(hits: Sequence[Any], query: str, collection: Any, lang: str = "zh",
+                            max_passage_chars: int = 600) -> str:
+    """Matching questions, each with its best passages and their locations."""
+    lang = _lang(lang)
+    head = f"### {t('search_results', lang)}：{escape_inline(query, 120)}" if lang == "zh" else \
+        f"### {t('search_results', lang)}: {escape_inline(query, 120)}"
+    if not hits:
+        return f"{head}\n\n_{t('no_results', lang)}_"
+    out = [head]
+    for hit in hits:
+        q = _get(hit, "question")
+        focus = _get(hit, "focus")
+        answered = collection.is_answered(q.id) if hasattr(collection, "is_answered") else True
+        mark = "✅" if answered else "⬜"
+        out += ["", "---", "", f"#### {_get(hit, 'rank', '')}. {mark} {q.title}",
+                f"<sub>{location(collection, q.id)}</sub>"]
+        if focus is not None and focus.id != q.id:
+            out.append(f"<sub>{t('match_in', lang)}: {_md_cell(focus.display_path)}</sub>")
+        for p in _get(hit, "passages") or []:
+            passage = _get(p, "passage", p)
+            text = (_get(passage, "markdown") or _get(passage, "text") or "").strip()
+            if len(text) > max_passage_chars:
+                text = _get(passage, "text", text)[:max_passage_chars].rstrip() + "…"
+                text = escape_text(text)
+            out += ["", f"📍 `{_source_of(collection, passage)}` — {_md_cell(_path_of(collection, passage))}", "", text]
+        if not answered:
+            out += ["", f"_{t('no_reference', lang)}_"]
+    return "\n".join(out)
+
+
+def _path_of(collection: Any, passage: Any) -> str:
+    q = _question(collection, _get(passage, "question_id"))
+    return q.display_path if q is not None else str(_get(passage, "question_id", ""))
+
+
+def _source_of(collection: Any, passage: Any) -> str:
+    q = _question(collection, _get(passage, "question_id"))
+    source = q.source if q is not None else "?"
+    return f"{source}:{_get(passage, 'line_start', '?')}"
+
+
+# -------------------------------------------------------------------- tree
+
+
+def _matches(collection: Any, question_id: str, needle: str) -> bool:
+    q = collection.questions[question_id]
+    return needle in q.title.lower() or needle in q.section.lower()
+
+
+def tree_entries(collection: Any, query: str = "") -> list[tuple[str, str, int, bool]]:
+    """(question id, title, depth, answered) of every heading, document order, filtered.
+
+    A question matches when its title or section contains ``query``
+    (case-insensitive); its ancestors are kept so the tree stays readable,
+    and all sub-questions of a matching question are kept.
+    """
+    needle = " ".join((query or "").split()).lower()
+    out: list[tuple[str, str, int, bool]] = []
+    for section in collection.sections:
+        for top in section.question_ids:
+            ids = [top] + [d.id for d in collection.descendants(top)]
+            if needle:
+                keep: set[str] = set()
+                for qid in ids:
+                    if _matches(collection, qid, needle):
+                        keep.add(qid)
+                        keep.update(a.id for a in collection.ancestors(qid))
+                        keep.update(d.id for d in collection.descendants(qid))
+                ids = [i for i in ids if i in keep]
+            for qid in ids:
+                q = collection.questions[qid]
+                depth = len(collection.ancestors(qid))
+                out.append((qid, q.title, depth, collection.is_answered(qid)))
+    return out
+
+
+def tree_markdown(collection: Any, query: str = "", lang: str = "zh", max_items: int = 400) -> str:
+    """The question tree: sections › questions › sub-questions, with answered marks."""
+    lang = _lang(lang)
+    entries = {qid: (title, depth, ok) for qid, title, depth, ok in tree_entries(collection, query)}
+    if not entries:
+        return f"_{t('tree_empty', lang)}_"
+    lines = [f"<sub>{t('tree_legend', lang)}</sub>"]
+    shown = 0
+    for section in collection.sections:
+        ids = [q for top in section.question_ids for q in [top] + [d.id for d in collection.descendants(top)]
+               if q in entries]
+        if not ids:
+            continue
+        units = len(collection.units([section.id])) if hasattr(collection, "units") else len(section.question_ids)
+        lines += ["", f"#### {_md_cell(section.title)} <sub>({units} {t('questions_n', lang)})</sub>", ""]
+        for qid in ids:
+            if shown >= max_items:
+                break
+            title, depth, ok = entries[qid]
+            lines.append(f"{'  ' * depth}- {'✅' if ok else '⬜'} {_md_cell(title)}")
+            shown += 1
+    if shown >= max_items and len(entries) > max_items:
+        lines += ["", f"_… ({len(entries) - max_items})_"]
+    return "\n".join(lines)
+
+
+def tree_choices(collection: Any, query: str = "") -> list[tuple[str, str]]:
+    """(label, question id) for a question picker: indented titles with marks, section first."""
+    out: list[tuple[str, str]] = []
+    for qid, title, depth, ok in tree_entries(collection, query):
+        q = collection.questions[qid]
+        label = ("　" * depth) + ("✅ " if ok else "⬜ ") + (f"{q.section} › " if depth == 0 else "") + title
+        out.append((label, qid))
+    return out
+
+
+# ---------------------------------------------------------------- progress
+
+
+def mastery_rows(section_mastery: Sequence[Any]) -> list[dict[str, Any]]:
+    """Rows for a per-section mastery chart: section, mastery (0–100), questions, attempts."""
+    rows = []
+    for s in section_mastery:
+        rows.append({
+            "section": str(_get(s, "section", "") or "—"),
+            "mastery": round(float(_get(s, "mastery", 0.0) or 0.0), 1),
+            "questions": int(_get(s, "attempted_questions", 0) or 0),
+            "attempts": int(_get(s, "attempts", 0) or 0),
+        })
+    return rows
+
+
+def stats_markdown(stats: Any, lang: str = "zh", profile_label: str | None = None) -> str:
+    lang = _lang(lang)
+    attempts = _get(stats, "attempts", 0) or 0
+    lines = [f"### {t('overview', lang)}", ""]
+    if profile_label:
+        lines += [f"<sub>{t('profile', lang)}: `{escape_inline(profile_label, 80)}`</sub>", ""]
+    if not attempts:
+        lines.append(f"_{t('no_progress', lang)}_")
+        return "\n".join(lines)
+    lines += [
+        f"| {t('attempts', lang)} | {t('practised', lang)} | {t('mean', lang)} | {t('mean_mastery', lang)} "
+        f"| {t('due_now', lang)} | {t('sessions', lang)} |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| {attempts} ({_get(stats, 'scored_attempts', 0)} {t('scored', lang)}) "
+        f"| {_get(stats, 'questions_attempted', 0)} | {format_score(_get(stats, 'mean_score'))} "
+        f"| {format_score(_get(stats, 'mean_mastery'))} | {_get(stats, 'due_now', 0)} "
+        f"| {_get(stats, 'sessions', 0)} |",
+    ]
+    return "\n".join(lines)
+
+
+def weakest_markdown(weakest: Sequence[tuple[str, float]], collection: Any, lang: str = "zh") -> str:
+    lang = _lang(lang)
+    lines = [f"### {t('weakest', lang)}", ""]
+    if not weakest:
+        return "\n".join(lines + [f"_{t('no_weakest', lang)}_"])
+    lines += [f"| # | {t('question', lang)} | {t('section', lang)} | {t('mastery', lang)} |",
+              "| ---: | --- | --- | ---: |"]
+    for i, (qid, mastery) in enumerate(weakest, 1):
+        q = _question(collection, qid)
+        title, section = (q.title, q.section) if q is not None else (qid, "")
+        lines.append(f"| {i} | {_md_cell(title)} | {_md_cell(section)} | {format_score(mastery)} |")
+    return "\n".join(lines)
+
+
+def due_markdown(due: Sequence[str], collection: Any, states: dict[str, Any] | None = None,
+                 lang: str = "zh", limit: int = 20) -> str:
+    lang = _lang(lang)
+    lines = [f"### {t('due', lang)}", ""]
+    if not due:
+        return "\n".join(lines + [f"_{t('no_due', lang)}_"])
+    states = states or {}
+    lines += [f"| {t('question', lang)} | {t('section', lang)} | {t('last_score', lang)} |", "| --- | --- | ---: |"]
+    for qid in due[:limit]:
+        q = _question(collection, qid)
+        title, section = (q.title, q.section) if q is not None else (qid, "")
+        last = _get(states.get(qid), "last_score") if qid in states else None
+        lines.append(f"| {_md_cell(title)} | {_md_cell(section)} | {format_score(last)} |")
+    if len(due) > limit:
+        lines.append(f"\n_… +{len(due) - limit}_")
+    return "\n".join(lines)
+
+
+def history_markdown(attempts: Sequence[Any], lang: str = "zh", limit: int = 20, answer_chars: int = 120) -> str:
+    """Recent attempts, newest first; the user's answers are escaped."""
+    lang = _lang(lang)
+    lines = [f"### {t('history', lang)}", ""]
+    if not attempts:
+        return "\n".join(lines + [f"_{t('no_history', lang)}_"])
+    lines += [f"| {t('time', lang)} | {t('question', lang)} | {t('kind', lang)} | {t('score', lang)} "
+              f"| {t('your_answer', lang)} |", "| --- | --- | --- | ---: | --- |"]
+    for a in list(attempts)[:limit]:
+        kind = _get(a, "kind", "")
+        kind_label = t(f"kind_{kind}", lang) if f"kind_{kind}" in _TEXT else escape_inline(kind)
+        answer = escape_inline(_get(a, "answer", ""), answer_chars)
+        lines.append(f"| {_ts(_get(a, 'created_at'))} | {escape_inline(_get(a, 'question_title', ''), 80)} "
+                     f"| {kind_label} | {format_score(_get(a, 'score'))} | {answer} |")
+    return "\n".join(lines)

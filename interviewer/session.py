@@ -1,0 +1,347 @@
+"""One mock interview: pick questions, take answers, give feedback, follow up, summarise.
+
+An :class:`InterviewSession` belongs to one user (profile) and lives in that
+user's browser session or terminal — never in module state. The flow is::
+
+    ask → submit(answer) → feedback → [follow-up → submit → feedback] → next → … → end → summary
+
+with ``skip``, ``hint`` and ``reference`` available at any question. Every
+submitted answer is written to the progress store *before* feedback is
+returned, so nothing a user typed is lost if the process dies afterwards.
+
+Question selection (:func:`select_questions`) draws interview questions
+(:meth:`Collection.units`) from the chosen sections in one of four modes:
+``random``, ``order`` (document order), ``weakest`` (lowest mastery first, then
+unseen) and ``due`` (spaced-repetition schedule first, then unseen).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from corpus.model import Collection, Question
+
+from .progress import Attempt, AttemptJournaled, ProgressStore
+
+MODES = ("random", "order", "weakest", "due")
+MAX_QUESTIONS = 50
+
+
+class SessionError(Exception):
+    """A session cannot start or continue as asked; the message says why."""
+
+
+class ScorerLike(Protocol):
+    def score(self, question_id: str, answer: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """What the user chose when starting an interview."""
+
+    sections: tuple[str, ...] = ()  # section ids or titles; empty = all
+    mode: str = "random"
+    count: int = 5
+    include_unanswered: bool = False
+    followups: bool = True
+    seed: int | None = None
+
+
+@dataclass
+class Turn:
+    """One question put to the user (a main question or a follow-up) and what happened."""
+
+    question_id: str
+    kind: str  # "main" | "followup"
+    prompt: str
+    answer: str | None = None
+    result: Any = None  # ScoreResult from the scorer
+    status: str = "pending"  # pending | answered | skipped | noted
+    hints: list[str] = field(default_factory=list)
+    reference_shown: bool = False
+    saved_notice: str = ""
+
+
+@dataclass
+class Summary:
+    """End-of-session report."""
+
+    asked: int
+    answered: int
+    skipped: int
+    mean_score: float | None
+    turns: list[Turn]
+    weakest: list[tuple[str, float]]  # (display path, score) of the lowest-scored answers
+    notes: int
+
+
+def resolve_sections(collection: Collection, wanted: tuple[str, ...] | list[str]) -> list[str]:
+    """Section ids for ids or titles (case-insensitive); unknown names raise SessionError."""
+    ids: list[str] = []
+    for name in wanted:
+        key = name.strip().lower()
+        match = [s for s in collection.sections if s.id == name or s.title.lower() == key]
+        if not match:
+            match = [s for s in collection.sections if key and key in s.title.lower()]
+        if not match:
+            names = "、".join(s.title for s in collection.sections if s.question_ids)
+            raise SessionError(f"没有这个章节 / no section named '{name}'. 可选 / available: {names}")
+        ids.extend(s.id for s in match if s.id not in ids)
+    return ids
+
+
+def select_questions(
+    collection: Collection,
+    options: SessionOptions,
+    store: ProgressStore | None = None,
+    profile: str = "default",
+    now: float | None = None,
+) -> tuple[list[str], list[str]]:
+    """Interview question ids to ask, and notices for the user (e.g. fewer than asked)."""
+    if options.mode not in MODES:
+        raise SessionError(f"未知模式 / unknown mode '{options.mode}'; choose one of: {', '.join(MODES)}")
+    if not isinstance(options.count, int) or options.count < 1:
+        raise SessionError("题目数量至少为 1 / the number of questions must be at least 1.")
+    notices: list[str] = []
+    count = min(options.count, MAX_QUESTIONS)
+    if options.count > MAX_QUESTIONS:
+        notices.append(f"一次最多 {MAX_QUESTIONS} 题 / at most {MAX_QUESTIONS} questions per session.")
+    section_ids = resolve_sections(collection, options.sections) if options.sections else None
+    units = collection.units(section_ids)
+    candidates = [q.id for q in units if options.include_unanswered or collection.is_answered(q.id)]
+    if not candidates:
+        raise SessionError(
+            "所选章节没有带参考答案的题目，可勾选“包含无参考答案的题目” / the chosen sections have no questions "
+            "with a reference answer; include unanswered questions or pick other sections."
+        )
+    rng = random.Random(options.seed)
+    now = time.time() if now is None else now
+    if options.mode == "order":
+        chosen = candidates[:count]
+    elif options.mode == "random":
+        chosen = rng.sample(candidates, min(count, len(candidates)))
+    else:
+        if store is None:
+            raise SessionError("this mode needs the progress store")
+        if options.mode == "weakest":
+            first = [qid for qid, _ in store.weakest(profile, len(candidates), question_ids=candidates)]
+        else:
+            first = store.due(profile, now, question_ids=candidates)
+        seen = set(store.review_states(profile))
+        unseen = [q for q in candidates if q not in seen and q not in first]
+        rest = [q for q in candidates if q not in first and q not in unseen]
+        rng.shuffle(rest)
+        if not first:
+            notices.append(
+                "还没有需要复习的题目，先从新题开始 / nothing is due yet — starting with new questions."
+                if options.mode == "due" else
+                "还没有作答记录，先从新题开始 / no scored answers yet — starting with new questions."
+            )
+        chosen = (first + unseen + rest)[:count]
+    if len(chosen) < options.count and len(chosen) == len(candidates):
+        notices.append(f"只有 {len(chosen)} 道题可选 / only {len(chosen)} questions are available.")
+    return chosen, notices
+
+
+class InterviewSession:
+    """State of one interview for one profile. Not shared between users."""
+
+    def __init__(
+        self,
+        collection: Collection,
+        scorer: ScorerLike,
+        store: ProgressStore | None,
+        profile: str = "default",
+        options: SessionOptions = SessionOptions(),
+        now: float | None = None,
+        index: Any = None,
+    ) -> None:
+        self.id = uuid.uuid4().hex
+        self.collection = collection
+        self.scorer = scorer
+        self.store = store
+        self.index = index
+        self.profile = profile
+        self.options = options
+        self.queue, self.notices = select_questions(collection, options, store, profile, now)
+        self.turns: list[Turn] = []
+        self.position = 0  # index into queue of the current main question
+        self.ended = False
+        self._followup_pending: Turn | None = None
+        self._ask(self.queue[0], "main")
+
+    # ----------------------------------------------------------------- state
+    @property
+    def current(self) -> Turn | None:
+        return None if self.ended or not self.turns else self.turns[-1]
+
+    @property
+    def current_question(self) -> Question | None:
+        turn = self.current
+        return None if turn is None else self.collection.questions[turn.question_id]
+
+    @property
+    def has_reference(self) -> bool:
+        turn = self.current
+        return turn is not None and self.collection.is_answered(turn.question_id)
+
+    @property
+    def progress_label(self) -> str:
+        turn = self.current
+        if turn is None:
+            return "已结束 / finished"
+        tag = "追问 / follow-up" if turn.kind == "followup" else "题目 / question"
+        return f"{tag} {self.position + 1}/{len(self.queue)}"
+
+    def _ask(self, question_id: str, kind: str, prompt: str | None = None) -> Turn:
+        q = self.collection.questions[question_id]
+        turn = Turn(question_id=question_id, kind=kind, prompt=prompt or q.title)
+        self.turns.append(turn)
+        return turn
+
+    # --------------------------------------------------------------- actions
+    def submit(self, answer: str) -> Turn:
+        """Score the answer to the current question, save it, decide on a follow-up.
+
+        Returns the answered turn (with ``result``). On a question without a
+        reference the answer is kept as the user's note and not scored.
+        """
+        turn = self._require_open()
+        if turn.status != "pending":
+            raise SessionError("这道题已经作答，请点“下一题” / already answered — go to the next question.")
+        text = answer if isinstance(answer, str) else str(answer or "")
+        turn.answer = text
+        q = self.collection.questions[turn.question_id]
+        if not self.collection.is_answered(q.id):
+            turn.status = "noted"
+            turn.result = None
+            turn.saved_notice = self._record(turn, kind="note", score=None, band=None, components={})
+            return turn
+        result = self.scorer.score(q.id, text)
+        turn.result = result
+        turn.status = "answered"
+        turn.saved_notice = self._record(
+            turn, kind="followup" if turn.kind == "followup" else "answer",
+            score=getattr(result, "score", None), band=getattr(result, "band", None),
+            components=_numeric(getattr(result, "components", {})),
+        )
+        return turn
+
+    def skip(self) -> Turn | None:
+        """Skip the current question (recorded, so it comes back soon); returns the next turn."""
+        turn = self._require_open()
+        if turn.status == "pending":
+            turn.status = "skipped"
+            turn.saved_notice = self._record(turn, kind="skip", score=None, band=None, components={})
+        return self.next(allow_followup=False)
+
+    def hint(self) -> list[str]:
+        """A few key terms of the reference, without the answer itself."""
+        turn = self._require_open()
+        terms_of = getattr(self.scorer, "hint_terms", None)
+        terms = list(terms_of(turn.question_id, 3 + len(turn.hints))) if terms_of else []
+        if not terms:
+            sub = [d.title for d in self.collection.descendants(turn.question_id)][:3]
+            terms = sub
+        turn.hints = terms
+        return terms
+
+    def reference(self) -> str:
+        """The reference answer (Markdown) of the current question."""
+        turn = self._require_open()
+        turn.reference_shown = True
+        text = self.collection.answer_markdown(turn.question_id)
+        return text or "（这道题还没有参考答案 / no reference answer yet）"
+
+    def followup_candidate(self) -> tuple[str, str] | None:
+        """(question id, prompt) of a follow-up for the last answered main question, if any."""
+        turn = self.current
+        if (turn is None or turn.kind != "main" or turn.status != "answered" or not self.options.followups
+                or turn.result is None or getattr(turn.result, "kind", "scored") != "scored"):
+            return None
+        score = getattr(turn.result, "score", None)
+        if score is None or score >= 85:
+            return None
+        missed = [str(getattr(m, "text", m)) for m in getattr(turn.result, "missed", [])]
+        subs = [d for d in self.collection.descendants(turn.question_id) if d.has_own_text]
+        if subs:
+            def overlap(d: Question) -> int:
+                text = self.collection.answer_plain(d.id)
+                return sum(1 for m in missed if m and m in text)
+            best = max(subs, key=lambda d: (overlap(d), -d.line_start))
+            return best.id, f"追问 / Follow-up：{best.title}"
+        if missed:
+            point = missed[0]
+            return turn.question_id, f"追问 / Follow-up：你能具体讲讲「{point}」吗？/ Can you expand on “{point}”?"
+        return None
+
+    def next(self, allow_followup: bool = True) -> Turn | None:
+        """Move on: to a follow-up of the answered question if there is one, else the next question."""
+        turn = self._require_open()
+        if turn.status == "pending":
+            raise SessionError("请先作答或跳过 / answer or skip this question first.")
+        if allow_followup and turn.kind == "main":
+            follow = self.followup_candidate()
+            if follow is not None:
+                return self._ask(follow[0], "followup", follow[1])
+        self.position += 1
+        if self.position >= len(self.queue):
+            self.ended = True
+            return None
+        return self._ask(self.queue[self.position], "main")
+
+    def end(self) -> Summary:
+        """Finish the interview and summarise it."""
+        self.ended = True
+        scored = [t for t in self.turns if t.status == "answered" and getattr(t.result, "score", None) is not None]
+        mean = sum(t.result.score for t in scored) / len(scored) if scored else None
+        weakest = sorted(
+            ((self.collection.questions[t.question_id].display_path, float(t.result.score)) for t in scored),
+            key=lambda x: x[1],
+        )[:3]
+        return Summary(
+            asked=len([t for t in self.turns if t.status != "pending"]),
+            answered=len(scored),
+            skipped=len([t for t in self.turns if t.status == "skipped"]),
+            mean_score=mean,
+            turns=list(self.turns),
+            weakest=weakest,
+            notes=len([t for t in self.turns if t.status == "noted"]),
+        )
+
+    # --------------------------------------------------------------- helpers
+    def _require_open(self) -> Turn:
+        if self.ended or not self.turns:
+            raise SessionError("面试已结束，请开始新的面试 / this interview has ended — start a new one.")
+        return self.turns[-1]
+
+    def _record(self, turn: Turn, kind: str, score: float | None, band: str | None,
+                components: dict[str, float]) -> str:
+        """Save the attempt; returns a notice for the user ('' when saved normally)."""
+        if self.store is None:
+            return ""
+        q = self.collection.questions[turn.question_id]
+        attempt = Attempt(
+            id=None, profile=self.profile, question_id=q.id, section=q.section,
+            question_title=q.title, answer=turn.answer or "", score=score, band=band,
+            components=components, kind=kind, session_id=self.id,
+        )
+        try:
+            self.store.record(attempt)
+        except AttemptJournaled:
+            return ("进度数据库暂时被占用，你的回答已安全保存到待写入日志，稍后自动写入 / the progress database is busy; "
+                    "your answer is saved in the pending journal and will be written later.")
+        return ""
+
+
+def _numeric(components: Any) -> dict[str, float]:
+    out: dict[str, float] = {}
+    if isinstance(components, dict):
+        for k, v in components.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                out[str(k)] = float(v)
+    return out
