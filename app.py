@@ -262,16 +262,21 @@ class InterviewApp:
         user.status = "⚠️ " + message
         return self.interview_view(user, answer=None)
 
+    @staticmethod
+    def _position(s: InterviewSession) -> str:
+        return f"{min(s.position + 1, len(s.queue))}/{len(s.queue)}"
+
     def _status(self, user: UserState, extra: list[str] | None = None) -> str:
         s = user.session
         if s is None:
             return ui("status_idle", user.lang)
-        parts = [s.progress_label]
         turn = s.current
-        if turn is not None:
+        if turn is None:
+            text = ui("ended", user.lang)
+        else:
+            tag = render.t("followup" if turn.kind == "followup" else "question", user.lang)
             q = self.collection.questions[turn.question_id]
-            parts.append(q.section)
-        text = " · ".join(render.escape_inline(p) for p in parts)
+            text = f"**{tag} {self._position(s)}** · {render.escape_inline(q.section)}"
         for notice in extra or []:
             text += f"\n\nℹ️ {render.escape_inline(notice, 300)}"
         return text
@@ -285,7 +290,7 @@ class InterviewApp:
             return
         user.chat.append({"role": "assistant", "content": render.question_markdown(
             self.collection, turn.question_id, prompt=turn.prompt, kind=turn.kind,
-            progress_label=s.progress_label, lang=user.lang)})
+            progress_label=self._position(s), lang=user.lang)})
         user.result = None
         user.reference_qid = None
         if self.collection.is_answered(turn.question_id):

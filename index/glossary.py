@@ -64,6 +64,10 @@ def _canonical(text: str) -> str:
     return _SPACE_BY_CJK.sub("", canonical_sizes(normalise(text)))
 
 
+def _useful_name(name: str) -> bool:
+    return len(name) > 1 or bool(_CJK.match(name))
+
+
 class _Matcher:
     """Finds one name of a concept: Chinese names as substrings, Latin ones as whole words."""
 
@@ -86,10 +90,11 @@ class Glossary:
 
     def __init__(self, concepts: Iterable[Concept]) -> None:
         self.concepts = tuple(concepts)
-        # one-letter names ("门") would match everywhere; Latin names on the Chinese
-        # side ("BN", "GAN") are whole words too, so "organ" never names a GAN
+        # one-letter Latin names would match everywhere; a one-character Chinese name
+        # ("熵") is kept. Latin names on the Chinese side ("BN", "GAN") are whole
+        # words too, so "organ" never names a GAN
         self._matchers = [
-            [_Matcher(v) for v in dict.fromkeys(c.variants) if len(v) > 1] for c in self.concepts
+            [_Matcher(v) for v in dict.fromkeys(c.variants) if _useful_name(v)] for c in self.concepts
         ]
 
     @staticmethod
@@ -141,7 +146,7 @@ class Glossary:
         low = _canonical(text)
         out: list[str] = []
         for i in self._named(low):
-            out.extend(v for v in self.concepts[i].variants if len(v) > 1 and v not in low)
+            out.extend(v for v in self.concepts[i].variants if _useful_name(v) and v not in low)
         return list(dict.fromkeys(out))
 
     def expand(self, tokens: list[str], tokenizer: Tokenizer, text: str | None = None) -> list[str]:

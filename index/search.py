@@ -64,6 +64,14 @@ class FusionWeights:
 
 # Question types: a pattern over the (normalised) query and over each heading.
 # A heading's own title names its type ("欠拟合的原因", "如何解决", "区别", "计算公式").
+# Phrases listed first are consumed, so the words inside them do not count again
+# ("是什么原因" asks for a reason, not a definition; "what problem does BN solve"
+# asks for its purpose, not for a remedy).
+_TYPE_PHRASES: tuple[tuple[str, str], ...] = (
+    ("reason", r"是什么原因|什么原因|啥原因"),
+    ("difference", r"(区别|不同|差异|差别|异同)(是什么|是啥|在哪|有哪些)"),
+    ("purpose", r"解决(了)?(什么|哪些|啥)问题|what problems? (does|do|did|can) .{0,40}?solve|what does .{0,40}? solve"),
+)
 QUESTION_TYPES: dict[str, str] = {
     "reason": r"为什么|为何|原因|导致|根源|\bwhy\b|\bcause|\breasons?\b",
     "remedy": (
@@ -74,7 +82,7 @@ QUESTION_TYPES: dict[str, str] = {
         r"区别|不同|差异|差别|对比|比较|异同|相比|\bvs\b|versus|\bdiffer|\bcompar|\bcontrast"
     ),
     "formula": (
-        r"公式|推导|怎么算|如何算|怎么计算|如何计算|计算|求导|手推|表达式|多少"
+        r"公式|推导|怎么算|如何算|计算|求导|手推|表达式|多少"
         r"|formula|\bderiv|\bcalculat|\bcomput|equation|how many|how much"
     ),
     "purpose": (
@@ -82,7 +90,7 @@ QUESTION_TYPES: dict[str, str] = {
         r"|\brole\b|purpose|benefit|advantage|\bgood for\b|\bused for\b|\bpoint of\b"
     ),
     "definition": (
-        r"什么是|是什么(?!原因|关系|区别|不同)|定义|含义|意思|指的是|何为|概念"
+        r"什么是|是什么|定义|含义|意思|指的是|何为|概念"
         r"|\bwhat (is|are)\b|\bdefin|\bmeaning|\bmean\b"
     ),
     "mechanism": (
@@ -91,8 +99,9 @@ QUESTION_TYPES: dict[str, str] = {
     ),
     "code": r"代码|实现|编程|\bcode\b|implement|\bpython\b|\bwrite\b",
     "application": r"应用|场景|用在|哪些地方|适用|\bapplication|use case|scenario|where .* used|\bwhen to use",
-    "listing": r"有哪些|哪些|哪几种|常见|常用|\bwhich\b|\btypes of\b|\bkinds of\b|\bcommon\b",
+    "listing": r"有哪些|哪些|哪几种|常见|常用|\bwhich\b|\btypes of\b|\bkinds of\b|\bcommon(ly)?\b",
 }
+_PHRASE_PATTERNS = [(name, re.compile(p)) for name, p in _TYPE_PHRASES]
 _TYPE_PATTERNS = [(name, re.compile(p)) for name, p in QUESTION_TYPES.items()]
 _NUMBERING = re.compile(r"^\s*[（(]?\d+(?:\.\d+)*[)）]?[.、:：\s]*")
 
@@ -100,7 +109,12 @@ _NUMBERING = re.compile(r"^\s*[（(]?\d+(?:\.\d+)*[)）]?[.、:：\s]*")
 def question_types(text: str) -> set[str]:
     """Question types (reason, remedy, difference, …) named in ``text``."""
     low = canonical_sizes(normalise(text))
-    return {name for name, p in _TYPE_PATTERNS if p.search(low)}
+    found = set()
+    for name, pattern in _PHRASE_PATTERNS:
+        low, n = pattern.subn(" ", low)
+        if n:
+            found.add(name)
+    return found | {name for name, p in _TYPE_PATTERNS if p.search(low)}
 
 
 @dataclass

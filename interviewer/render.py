@@ -250,7 +250,7 @@ def question_markdown(collection: Any, question_id: str, prompt: str | None = No
     q = _question(collection, question_id)
     title = prompt or (q.title if q is not None else question_id)
     tag = t("followup", lang) if kind == "followup" else t("question", lang)
-    head = f"**{tag}**" + (f" · {escape_inline(progress_label)}" if progress_label else "")
+    head = f"**{tag}" + (f" {escape_inline(progress_label)}**" if progress_label else "**")
     lines = [head, "", f"### {title}"]
     if q is not None:
         lines += ["", f"<sub>{escape_inline(q.section)}</sub>"]
@@ -563,7 +563,8 @@ def stats_markdown(stats: Any, lang: str = "zh", profile_label: str | None = Non
     attempts = _get(stats, "attempts", 0) or 0
     lines = [f"### {t('overview', lang)}", ""]
     if profile_label:
-        lines += [f"<sub>{t('profile', lang)}: `{escape_inline(profile_label, 80)}`</sub>", ""]
+        shown = html.escape(" ".join(str(profile_label).split())[:80].replace("`", "'"), quote=False)
+        lines += [f"<sub>{t('profile', lang)}: `{shown}`</sub>", ""]
     if not attempts:
         lines.append(f"_{t('no_progress', lang)}_")
         return "\n".join(lines)

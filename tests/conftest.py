@@ -44,13 +44,17 @@ def shared_cache(session_data_dir: Path):  # type: ignore[no-untyped-def]
     """One embedding cache for the session: the bundled passages are embedded once."""
     from index.cache import EmbeddingCache
 
-    return EmbeddingCache(session_data_dir / "embeddings.sqlite3")
+    return EmbeddingCache(session_data_dir / "index" / "embeddings.sqlite3")
 
 
 @pytest.fixture(scope="session")
 def bundled_index(bundled_collection: Collection, e5_embedder, shared_cache, session_data_dir: Path):  # type: ignore[no-untyped-def]
-    from index.build import open_index
+    """The bundled collection's index, laid out exactly as the app keeps it in ``session_data_dir``.
 
-    index, _report = open_index(bundled_collection, e5_embedder, session_data_dir / "bundled-index",
+    So a CLI or app process started with ``--data-dir session_data_dir`` loads it without embedding.
+    """
+    from index.build import index_folder, open_index
+
+    index, _report = open_index(bundled_collection, e5_embedder, index_folder(session_data_dir, bundled_collection, None),
                                 cache=shared_cache)
     return index

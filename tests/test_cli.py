@@ -1,0 +1,86 @@
+"""The command line, run as a user runs it: ``python -m interviewer …`` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, data_dir: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "interviewer", *args, "--data-dir", str(data_dir)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def test_stats_of_the_bundled_collection(tmp_path: Path) -> None:
+    out = run("stats", "--json", data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    assert data["title"] == "AI 问题合集"
+    assert data["questions"] == data["answered"] + data["unanswered"]
+    assert data["headings"] == 202
+    assert data["unanswered"] > 0 and data["answered"] > data["unanswered"]
+    human = run("stats", data_dir=tmp_path)
+    assert "机器学习基础" in human.stdout and "unanswered" in human.stdout
+
+
+def test_search_and_eval_on_the_bundled_index(bundled_index, session_data_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = run("search", "what is dropout", "--k", "3", "--json", data_dir=session_data_dir)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout.strip().splitlines()[-1])
+    assert len(data["results"]) == 3
+    assert "Dropout" in data["results"][0]["question"]
+    assert data["results"][0]["passages"][0]["location"].startswith("ai_questions.md:")
+
+    tsv = tmp_path / "r.tsv"
+    tsv.write_text("随机失活的原理\tDropout 原理\nwhat is the curse of dimensionality\t维数灾难\n", encoding="utf-8")
+    ev = run("eval", "retrieval", str(tsv), "--json", data_dir=session_data_dir)
+    assert ev.returncode == 0, ev.stderr
+    metrics = json.loads(ev.stdout.strip().splitlines()[-1])
+    assert set(metrics) == {"recall@1", "recall@3", "mrr", "n"} and metrics["n"] == 2
+    assert 0.0 <= metrics["recall@1"] <= metrics["recall@3"] <= 1.0
+
+
+def test_eval_file_errors_name_the_line(bundled_index, session_data_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    tsv = tmp_path / "bad.tsv"
+    tsv.write_text("fine query\tDropout 原理\nno tab here\nquery\tthis heading does not exist\n", encoding="utf-8")
+    ev = run("eval", "retrieval", str(tsv), "--json", data_dir=session_data_dir)
+    assert ev.returncode == 2
+    assert f"{tsv}:2" in ev.stderr and f"{tsv}:3" in ev.stderr
+    assert "Traceback" not in ev.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["stats", "--corpus", "/no/such/place.md"], "Collection not found"),
+    (["search", "  "], "Empty query"),
+    (["search", "x", "--k", "0"], "--k must be at least 1"),
+    (["eval", "retrieval", "/no/such.tsv"], "file not found"),
+    (["stats", "--section-level", "9"], "between 1 and 6"),
+])
+def test_user_errors_are_friendly(args: list[str], message: str, tmp_path: Path) -> None:
+    out = run(*args, data_dir=tmp_path)
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_binary_corpus_is_refused_clearly(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.md"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    out = run("stats", "--corpus", str(bad), data_dir=tmp_path)
+    assert out.returncode == 2 and "binary" in out.stderr and str(bad) in out.stderr
+
+
+def test_build_of_a_small_collection_then_reuse(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.md"
+    corpus.write_text("## 基础\n\n### 什么是过拟合\n\n训练集好、测试集差。\n", encoding="utf-8")
+    first = run("build", "--corpus", str(corpus), data_dir=tmp_path / "d")
+    assert first.returncode == 0, first.stderr
+    assert "Built index" in first.stdout and "embedding" in first.stderr  # progress is visible
+    second = run("build", "--corpus", str(corpus), data_dir=tmp_path / "d")
+    assert "Loaded up-to-date index" in second.stdout and "0 embedded" in second.stdout
