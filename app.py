@@ -176,6 +176,7 @@ class UserState:
     chat: list[dict[str, str]] = field(default_factory=list)
     status: str = ""
     result: Any = None  # score result of the last answered turn
+    noted: bool = False  # the last answer was kept as a note (question without a reference)
     sources: list[Any] = field(default_factory=list)  # PassageHit list shown beside the chat
     sources_title: str | None = None
     reference_qid: str | None = None
@@ -248,7 +249,7 @@ class InterviewApp:
     def interview_view(self, user: UserState, answer: Any = None) -> tuple:
         """Outputs of every interview action: chat, answer box, status, four side panels, state."""
         lang = user.lang
-        score = render.score_panel_markdown(user.result, lang)
+        score = render.score_panel_markdown(user.result, lang, noted=user.noted)
         points = render.points_markdown(user.result, lang)
         sources = render.passages_markdown(user.sources, self.collection, lang, title=user.sources_title)
         reference = (render.reference_markdown(self.collection, user.reference_qid, lang)
@@ -292,6 +293,7 @@ class InterviewApp:
             self.collection, turn.question_id, prompt=turn.prompt, kind=turn.kind,
             progress_label=self._position(s), lang=user.lang)})
         user.result = None
+        user.noted = False
         user.reference_qid = None
         if self.collection.is_answered(turn.question_id):
             user.sources, user.sources_title = [], None
@@ -388,13 +390,13 @@ class InterviewApp:
         qid = turn.question_id
         if turn.status == "noted":
             q = self.collection.questions[qid]
-            user.result = None
+            user.result, user.noted = None, True
             user.sources = self.related_passages(f"{q.title}\n{text}", k=3)
             user.sources_title = render.t("related", lang)
             user.chat.append({"role": "assistant", "content": render.note_markdown(user.sources, self.collection, lang)})
         else:
             result = turn.result
-            user.result = result
+            user.result, user.noted = result, False
             missed = list(getattr(result, "missed_passages", None) or [])
             kind = getattr(result, "kind", "scored")
             query = text if kind == "scored" else self.collection.questions[qid].title
@@ -572,7 +574,8 @@ def build_app(engine: Engine) -> gr.Blocks:
     collection = engine.collection
     zh = "zh"
 
-    with gr.Blocks(title="AI 模拟面试 · AI Interview Coach", delete_cache=(3600, 7200)) as demo:
+    with gr.Blocks(title="AI 模拟面试 · AI Interview Coach", delete_cache=(3600, 7200),
+                   analytics_enabled=False) as demo:
         state = gr.State(None)
         stored_profile = gr.BrowserState(None, storage_key="ai-interview-coach-profile", secret=BROWSER_SECRET)
         relabel: list[tuple[gr.components.Component | Any, str, str]] = []  # (component, property, UI key)
@@ -590,7 +593,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                     with gr.Column(scale=1, min_width=240):
                         settings_title = gr.Markdown(f"### {ui('settings', zh)}")
                         sections = gr.Dropdown(app.section_choices, value=list(app.section_choices), multiselect=True,
-                                               label=ui("sections", zh), elem_id="sections")
+                                               allow_custom_value=True, label=ui("sections", zh), elem_id="sections")
                         mode = gr.Radio(mode_choices(zh), value="random", label=ui("mode", zh), elem_id="mode")
                         count = gr.Number(value=5, precision=0, label=ui("count", zh), elem_id="count")
                         include_unanswered = gr.Checkbox(False, label=ui("include_unanswered", zh),
@@ -599,7 +602,8 @@ def build_app(engine: Engine) -> gr.Blocks:
                     with gr.Column(scale=3, min_width=360):
                         chat = gr.Chatbot(label=ui("chat", zh), height=520, latex_delimiters=LATEX,
                                           sanitize_html=True, placeholder=ui("chat_placeholder", zh),
-                                          elem_id="chat", buttons=["copy"], feedback_options=None)
+                                          elem_id="chat", buttons=["copy"], feedback_options=None,
+                                          show_label=False)
                         status = gr.Markdown(ui("status_idle", zh), elem_id="status")
                         answer = gr.Textbox(label=ui("answer", zh), placeholder=ui("answer_placeholder", zh),
                                             lines=5, max_lines=16, elem_id="answer")
@@ -634,7 +638,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                     search_btn = gr.Button(ui("search_btn", zh), variant="primary", scale=1, elem_id="btn-search")
                 with gr.Row():
                     search_pick = gr.Dropdown([], value=None, label=ui("practise_pick", zh), scale=4,
-                                              elem_id="search-pick")
+                                              allow_custom_value=True, elem_id="search-pick")
                     search_practise = gr.Button(ui("practise_btn", zh), scale=1, elem_id="btn-search-practise")
                 results_md = gr.Markdown(ui("search_empty", zh), elem_id="search-results", latex_delimiters=LATEX)
             relabel += [(tab_search, "label", "tab_search"), (query, "label", "search_query"),
@@ -672,7 +676,8 @@ def build_app(engine: Engine) -> gr.Blocks:
                                               max_height=640)
                     with gr.Column(scale=3):
                         browse_pick = gr.Dropdown(render.tree_choices(collection, ""), value=None,
-                                                  label=ui("browse_pick", zh), elem_id="browse-pick")
+                                                  label=ui("browse_pick", zh), allow_custom_value=True,
+                                                  elem_id="browse-pick")
                         browse_practise = gr.Button(ui("practise_btn", zh), elem_id="btn-browse-practise")
                         browse_ref = gr.Markdown(ui("browse_empty", zh), elem_id="browse-reference",
                                                  latex_delimiters=LATEX, max_height=640)
@@ -703,7 +708,12 @@ def build_app(engine: Engine) -> gr.Blocks:
         end_btn.click(g(app.end), [state], interview_out, api_name="end_interview")
 
         search_out = [results_md, search_pick, state]
-        search_fn = guarded(simple_fallback(len(search_out)))(app.search)
+
+        def search_fallback(st: Any, message: str) -> tuple:
+            gr.Warning(message)
+            return "⚠️ " + message, gr.skip(), gr.skip()
+
+        search_fn = guarded(search_fallback)(app.search)
         search_btn.click(search_fn, [query, state], search_out, api_name="search")
         query.submit(search_fn, [query, state], search_out, api_name=False)
 

@@ -128,42 +128,48 @@ class Glossary:
             if spans:
                 found.append((i, spans))
         covered = [span for _, spans in found for span in spans]
-        return [
-            i for i, spans in found
+        named = [
+            (min(spans)[0], i) for i, spans in found
             if not all(any(a <= s and e <= b and (b - a) > (e - s) for a, b in covered) for s, e in spans)
         ]
+        return [i for _, i in sorted(named)]
 
     def concept_ids(self, text: str) -> list[int]:
-        """Indices (into :attr:`concepts`) of the concepts named in ``text``."""
+        """Indices (into :attr:`concepts`) of the concepts named in ``text``, first named first."""
         return self._named(_canonical(text))
 
     def concepts_in(self, text: str) -> list[Concept]:
         """Concepts named in ``text`` in either language (longest names win)."""
         return [self.concepts[i] for i in self.concept_ids(text)]
 
-    def translations(self, text: str) -> list[str]:
-        """Other names (either language) of the concepts named in ``text``."""
+    def translations(self, text: str, concept_ids: Iterable[int] | None = None) -> list[str]:
+        """Other names (either language) of the concepts named in ``text``.
+
+        ``concept_ids`` (from :meth:`concept_ids` of the same text) saves matching twice.
+        """
         low = _canonical(text)
         out: list[str] = []
-        for i in self._named(low):
+        for i in (self._named(low) if concept_ids is None else concept_ids):
             out.extend(v for v in self.concepts[i].variants if _useful_name(v) and v not in low)
         return list(dict.fromkeys(out))
 
-    def expand(self, tokens: list[str], tokenizer: Tokenizer, text: str | None = None) -> list[str]:
+    def expand(self, tokens: list[str], tokenizer: Tokenizer, text: str | None = None,
+               concept_ids: Iterable[int] | None = None, search: bool = True) -> list[str]:
         """Extra keyword tokens: the other names of the concepts in the text.
 
         Pass the raw ``text`` whenever you have it: multi-word names
         ("curse of dimensionality", "fine-tuning", "样本不均衡") are matched
         on the text, and stop words or segmentation would break them apart.
-        Tokens already in ``tokens`` are not repeated.
+        Tokens already in ``tokens`` are not repeated. ``search=False`` keeps
+        Chinese names whole (随机失活, not also 随机 — which would match 随机森林).
         """
         source = text if text is not None else " ".join(tokens)
-        extra = self.translations(source)
+        extra = self.translations(source, concept_ids)
         if not extra:
             return []
         seen = set(tokens)
         out = []
-        for token in tokenizer.tokens(" ".join(extra)):
+        for token in tokenizer.tokens(" ".join(extra), search):
             if token not in seen:
                 seen.add(token)
                 out.append(token)

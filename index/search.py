@@ -55,11 +55,12 @@ class FusionWeights:
     bm25_title: float = 1.0
     bm25_alias: float = 0.0
     bm25_body: float = 0.5
-    intent: float = 0.0
-    intent_mismatch: float = 0.0
-    concept: float = 0.0
-    second_heading: float = 0.0
+    intent: float = 0.5  # the heading asks what the query asks (why / how to fix / difference …)
+    intent_mismatch: float = 0.2  # the heading asks something else
+    concept: float = 1.25  # share of the query's glossary concepts the heading's path names
+    second_heading: float = 0.1  # credit for a unit's second-best heading
     expansion: float = 1.0  # weight of glossary-expansion tokens relative to the query's own
+    expansion_pieces: bool = True  # also the pieces of expanded Chinese names (随机失活 → 随机)
 
 
 # Question types: a pattern over the (normalised) query and over each heading.
@@ -70,6 +71,7 @@ class FusionWeights:
 _TYPE_PHRASES: tuple[tuple[str, str], ...] = (
     ("reason", r"是什么原因|什么原因|啥原因"),
     ("difference", r"(区别|不同|差异|差别|异同)(是什么|是啥|在哪|有哪些)"),
+    ("purpose", r"(作用|用途|用处|好处|优点|优势|意义|目的)(是什么|是啥|在哪|有哪些)"),
     ("purpose", r"解决(了)?(什么|哪些|啥)问题|what problems? (does|do|did|can) .{0,40}?solve|what does .{0,40}? solve"),
 )
 QUESTION_TYPES: dict[str, str] = {
@@ -141,13 +143,24 @@ class SearchHit:
     components: dict[str, float] = field(default_factory=dict)
 
 
+# A search box query longer than this is a paste: its beginning says what it is about,
+# and embedding tens of thousands of characters would take seconds.
+MAX_QUERY_CHARS = 500
+_SEARCHABLE = re.compile(r"[^\W_]")  # a letter, digit or Chinese character
+
+
 def _keyword(token: str) -> bool:
     """Tokens worth a keyword match: not bare numbers (list numbering, "1" in "F1 = 1")."""
     return not token.replace(".", "").isdigit()
 
 
 class SearchIndex:
-    """A loaded index of one collection under one embedder; read-only, thread-safe."""
+    """A loaded index of one collection under one embedder; read-only, thread-safe.
+
+    ``tokens`` (the stored keyword tokens) are accepted for compatibility but
+    the passages are re-tokenised with ``tokenizer``, so an index stored by an
+    older tokenizer never mismatches the queries.
+    """
 
     def __init__(
         self,
@@ -176,8 +189,9 @@ class SearchIndex:
         fresh = [[t for t in tokenizer.tokens(p.text) if _keyword(t)] for p in passages] if n else []
         self._bm25 = bm25s.BM25()
         self._bm25.index([t or ["\u2400"] for t in fresh] or [["\u2400"]], show_progress=False)
+        # the stored vectors as one matrix: scoring every passage is a single product
         self._vectors = (
-            dense.reconstruct_n(0, dense.ntotal).astype(np.float32) if dense.ntotal
+            np.ascontiguousarray(dense.reconstruct_n(0, dense.ntotal), dtype=np.float32) if dense.ntotal
             else np.zeros((0, dense.d), dtype=np.float32)
         )
         self._by_question: dict[str, list[int]] = {}
@@ -240,18 +254,21 @@ class SearchIndex:
         own, extra = self._query_token_parts(text)
         return own + extra
 
-    def _query_token_parts(self, text: str) -> tuple[list[str], list[str]]:
+    def _query_token_parts(self, text: str, concept_ids: list[int] | None = None) -> tuple[list[str], list[str]]:
         own = list(dict.fromkeys(t for t in self.tokenizer.tokens(text) if _keyword(t)))
-        extra = [t for t in self.glossary.expand(own, self.tokenizer, text=text) if _keyword(t)]
+        if concept_ids is None:
+            concept_ids = self.glossary.concept_ids(text)
+        extra = [t for t in self.glossary.expand(own, self.tokenizer, text=text, concept_ids=concept_ids,
+                                                 search=self.weights.expansion_pieces)
+                 if _keyword(t)]
         return own, extra
 
-    def _concept_coverage(self, query: str) -> np.ndarray | None:
+    def _concept_coverage(self, concept_ids: list[int]) -> np.ndarray | None:
         """Per heading: the rarity-weighted share of the query's glossary concepts its path names."""
-        ids = self.glossary.concept_ids(query)
-        if not ids:
+        if not concept_ids:
             return None
-        weights = self._concept_weight[ids]
-        return self._heading_concepts[:, ids] @ weights / float(weights.sum())
+        weights = self._concept_weight[concept_ids]
+        return self._heading_concepts[:, concept_ids] @ weights / float(weights.sum())
 
     # ---------------------------------------------------------------- search
     def _dense_scores(self, query: str, query_vector: np.ndarray | None) -> np.ndarray:
@@ -260,14 +277,17 @@ class SearchIndex:
         q = np.asarray(query_vector, dtype=np.float32).reshape(-1)
         return self._vectors @ q if len(self._vectors) else np.zeros(0, dtype=np.float32)
 
-    def _bm25_scores(self, query: str) -> np.ndarray:
+    def _bm25_scores(self, query: str, concept_ids: list[int] | None = None) -> np.ndarray:
         n = len(self.passages)
-        own, extra = self._query_token_parts(query)
+        own, extra = self._query_token_parts(query, concept_ids)
+        w = self.weights.expansion
+        if w == 1.0:  # one look-up (expansions never repeat the query's own tokens)
+            own, extra = own + extra, []
         scores = np.zeros(n, dtype=np.float32)
         if own:
             scores += np.asarray(self._bm25.get_scores(own), dtype=np.float32)[:n]
-        if extra and self.weights.expansion > 0:
-            scores += self.weights.expansion * np.asarray(self._bm25.get_scores(extra), dtype=np.float32)[:n]
+        if extra and w > 0:
+            scores += w * np.asarray(self._bm25.get_scores(extra), dtype=np.float32)[:n]
         return scores
 
     def passage_scores(self, query: str, query_vector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -276,12 +296,19 @@ class SearchIndex:
 
     def search(self, query: str, k: int = 10, passages_per_hit: int = 2,
                query_vector: np.ndarray | None = None) -> list[SearchHit]:
-        """Top ``k`` questions for ``query`` (Chinese, English or mixed)."""
-        query = (query or "").strip()
-        if not query or not self.passages or k <= 0:
+        """Top ``k`` questions for ``query`` (Chinese, English or mixed).
+
+        A query with nothing to search for (empty, only spaces, punctuation or
+        emoji) has no hits. Only the first :data:`MAX_QUERY_CHARS` characters
+        of a very long query are used.
+        """
+        query = (query or "").strip()[:MAX_QUERY_CHARS]
+        if not _SEARCHABLE.search(query) or not self.passages or k <= 0:
             return []
-        dense, bm25 = self.passage_scores(query, query_vector)
-        coverage = self._concept_coverage(query) if self.weights.concept else None
+        concept_ids = self.glossary.concept_ids(query)
+        dense = self._dense_scores(query, query_vector)
+        bm25 = self._bm25_scores(query, concept_ids)
+        coverage = self._concept_coverage(concept_ids) if self.weights.concept else None
         return self._rank(dense, bm25, k, passages_per_hit, question_types(query), coverage)
 
     @staticmethod

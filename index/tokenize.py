@@ -93,24 +93,28 @@ class Tokenizer:
             tk.add_word(term, freq=2000)
         return tk
 
-    def _cut(self, text: str) -> list[str]:
+    def _cut(self, text: str, search: bool = True) -> list[str]:
         with self._lock:  # jieba's lazy initialisation is not thread-safe
-            return list(self._jieba.cut_for_search(text, HMM=True))
+            if search:
+                return list(self._jieba.cut_for_search(text, HMM=True))
+            return list(self._jieba.cut(text, HMM=True))
 
-    def words(self, text: str) -> list[str]:
+    def words(self, text: str, search: bool = True) -> list[str]:
         """All segments (stop words included), in order: used for phrase matching.
 
-        Chinese runs go through jieba; everything else is matched by a Latin
-        pattern directly, so ``C4.5``, ``1×1``/``1*1`` (both ``1x1``) and
-        ``L1`` survive whole. A hyphenated word yields its joined form and
-        its parts (``k-means`` → ``kmeans``, ``k``, ``means``).
+        Chinese runs go through jieba — in search mode by default, which adds
+        the known pieces of long words (梯度消失 → 梯度, 消失, 梯度消失);
+        ``search=False`` keeps only the words themselves. Everything else is
+        matched by a Latin pattern directly, so ``C4.5``, ``1×1``/``1*1``
+        (both ``1x1``) and ``L1`` survive whole. A hyphenated word yields its
+        joined form and its parts (``k-means`` → ``kmeans``, ``k``, ``means``).
         """
         text = canonical_sizes(normalise(text))
         out: list[str] = []
         pos = 0
         for run in _CJK_RUN.finditer(text):
             self._latin(text[pos:run.start()], out)
-            out.extend(p for p in (w.strip() for w in self._cut(run.group())) if p)
+            out.extend(p for p in (w.strip() for w in self._cut(run.group(), search)) if p)
             pos = run.end()
         self._latin(text[pos:], out)
         return out
@@ -124,10 +128,10 @@ class Tokenizer:
             else:
                 out.append(word)
 
-    def tokens(self, text: str) -> list[str]:
+    def tokens(self, text: str, search: bool = True) -> list[str]:
         """Keyword tokens: segments minus stop words and one-letter Latin noise."""
         return [
-            w for w in self.words(text)
+            w for w in self.words(text, search)
             if w not in STOPWORDS and not (len(w) == 1 and not _CJK.match(w) and not w.isdigit())
         ]
 

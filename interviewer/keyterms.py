@@ -32,6 +32,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from pathlib import Path
+
 from rapidfuzz.distance import OSA
 
 from corpus.model import Collection
@@ -68,6 +70,7 @@ _ENGLISH_COMMON = frozenset(
 )
 _LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+")
 _DOMAIN = frozenset(normalise(t) for t in DOMAIN_TERMS)
+EXTRA_GLOSSARY = Path(__file__).parent / "data" / "glossary_extra.tsv"
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,22 @@ class TermMatch:
         return {t.text for t in self.covered}
 
 
+def stem(word: str) -> str:
+    """A crude English stem (gradients → gradient, sorted → sort) for variant matching."""
+    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("es", ""), ("s", ""), ("ed", ""), ("ing", ""), ("ly", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: len(word) - len(suffix)] + repl
+    return word
+
+
+def load_glossary(extra: Path | None = EXTRA_GLOSSARY, base: Glossary | None = None) -> Glossary:
+    """The project glossary plus the scorer's supplement (general ML vocabulary)."""
+    base = base if base is not None else Glossary.default()
+    if extra is None or not extra.is_file():
+        return base
+    return Glossary((*base.concepts, *Glossary.load(extra).concepts))
+
+
 def is_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
@@ -130,6 +149,7 @@ class PreparedAnswer:
     def __init__(self, answer: str, tokenizer: Tokenizer | None = None) -> None:
         self.text = normalise(answer or "")
         self.latin = set(_LATIN_WORD.findall(self.text))
+        self.stems = {stem(w) for w in self.latin}
         self.cjk = "".join(_CJK_RUN.findall(self.text))
         self.tokens: list[str] = tokenizer.tokens(answer) if tokenizer is not None else []
 
@@ -139,24 +159,25 @@ class PreparedAnswer:
         if is_cjk(term):
             return term in self.text
         if " " in term or "-" in term or not term.isalnum():
-            return re.search(r"(?<![a-z0-9])" + re.escape(term) + r"(?![a-z0-9])", self.text) is not None
-        return term in self.latin
+            pattern = r"(?<![a-z0-9])" + re.escape(term) + r"(?:e?s)?(?![a-z0-9])"
+            return re.search(pattern, self.text) is not None
+        return term in self.latin or (len(term) > 3 and stem(term) in self.stems)
 
     def has_fuzzy(self, term: str, vocabulary: frozenset[str] | set[str] | None = None) -> bool:
         """Typo-tolerant lookup: one edit for short words, two for long ones."""
         if is_cjk(term):
             n = len(term)
-            if n < 3 or not self.cjk:
+            if n < 3 or len(self.cjk) < n:
                 return False
-            for i in range(0, max(0, len(self.cjk) - n) + 1):
-                window = self.cjk[i : i + n]
-                if window == term:
+            # one substituted character, never the first (过拟合 vs 欠拟合 are opposites),
+            # and only when the typed word is not itself a real word (标准差 vs 标准化)
+            start = self.cjk.find(term[0])
+            while 0 <= start <= len(self.cjk) - n:
+                window = self.cjk[start : start + n]
+                diff = sum(1 for a, b in zip(window, term) if a != b)
+                if diff == 0 or (diff == 1 and (vocabulary is None or window not in vocabulary)):
                     return True
-                diff = [k for k in range(n) if window[k] != term[k]]
-                # one substituted character, never the first (过拟合 vs 欠拟合 are opposites),
-                # and only when the typed word is not itself a real word (标准差 vs 标准化)
-                if len(diff) == 1 and diff[0] != 0 and (vocabulary is None or window not in vocabulary):
-                    return True
+                start = self.cjk.find(term[0], start + 1)
             return False
         if len(term) < 5 or not term.isalpha():
             return False
@@ -179,7 +200,7 @@ def match_terms(
     never taken for a typo of another word.
     """
     prepared = answer if isinstance(answer, PreparedAnswer) else PreparedAnswer(answer)
-    glossary = glossary if glossary is not None else Glossary.default()
+    glossary = glossary if glossary is not None else load_glossary()
     covered: list[KeyTerm] = []
     missed: list[KeyTerm] = []
     how: dict[str, str] = {}
@@ -244,12 +265,14 @@ class TermModel:
         glossary: Glossary | None = None,
         title_factor: float = 0.3,
         max_terms: int = 40,
+        idf_power: float = 1.0,
     ) -> None:
         self.collection = collection
         self.tokenizer = tokenizer or Tokenizer()
-        self.glossary = glossary if glossary is not None else Glossary.default()
+        self.glossary = glossary if glossary is not None else load_glossary()
         self.title_factor = title_factor
         self.max_terms = max_terms
+        self.idf_power = idf_power
         df: Counter[str] = Counter()
         vocabulary: set[str] = set()
         for q in collection:
@@ -305,7 +328,7 @@ class TermModel:
         title = self.title_tokens(question_id)
         scored = []
         for token, tf in counts.items():
-            weight = (1.0 + math.log(tf)) * self.idf(token) * self.generality_factor(token)
+            weight = (1.0 + math.log(tf)) * self.idf(token) ** self.idf_power * self.generality_factor(token)
             in_title = token in title
             if in_title:
                 weight *= self.title_factor

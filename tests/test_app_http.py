@@ -1,0 +1,358 @@
+"""The web app over HTTP: a real Gradio server driven by gradio_client.
+
+The server runs in this process (``build_app(engine).launch``) on a free
+port, over an :class:`Engine` assembled from the session fixtures, so the
+bundled index is embedded once per test session. One more test starts
+``python app.py`` itself as a subprocess on a tiny collection (front door:
+prints the URL, listens on ``GRADIO_SERVER_PORT``, serves the API).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from gradio_client import Client
+
+from index.build import BuildReport
+from interviewer.config import AppConfig
+from interviewer.engine import Engine
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import app  # noqa: E402
+
+GOOD_DROPOUT_ANSWER = (
+    "Dropout 在训练时以一定概率随机让一部分神经元失活（输出置零），每次相当于训练一个更瘦的子网络，"
+    "整体可以看成很多子网络的集成（ensemble）；它减弱了神经元之间的共适应（联合适应性），增强泛化能力，"
+    "从而防止过拟合。测试时不丢弃神经元，而是按保留概率对权重进行缩放。"
+)
+# outputs of every interview endpoint
+CHAT, ANSWER, STATUS, SCORE, POINTS, SOURCES, REFERENCE = range(7)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def engine(bundled_collection, e5_embedder, bundled_index, shared_cache, tmp_path_factory) -> Engine:  # type: ignore[no-untyped-def]
+    data = tmp_path_factory.mktemp("app-http-data")
+    report = BuildReport("loaded", "test fixture", len(bundled_index.passages), 0, len(bundled_index.passages),
+                         0.0, data)
+    return Engine(AppConfig(data_dir=data), bundled_collection, e5_embedder, bundled_index, report, shared_cache)
+
+
+@pytest.fixture(scope="module")
+def server(engine: Engine) -> Iterator[str]:
+    _ = engine.scorer  # prepare the real scorer up front (embeds the references once, cached)
+    demo = app.build_app(engine)
+    port = free_port()
+    app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+def client(url: str) -> Client:
+    return Client(url, verbose=False)
+
+
+def texts(chat: list[dict[str, Any]]) -> list[str]:
+    """Message texts of a Chatbot value as gradio_client returns it."""
+    out = []
+    for message in chat:
+        content = message["content"]
+        if isinstance(content, list):
+            out.append("".join(part.get("text", "") for part in content if isinstance(part, dict)))
+        else:
+            out.append(str(content))
+    return out
+
+
+def start(c: Client, sections: list[str] | None = None, mode: str = "order", count: int = 2,
+          include_unanswered: bool = False) -> tuple:
+    return c.predict(sections=sections if sections is not None else ["深度学习基础"], mode=mode, count=count,
+                     include_unanswered=include_unanswered, api_name="/start_interview")
+
+
+def practise(c: Client, query: str) -> tuple[str, tuple]:
+    """Search and start a one-question interview on the top hit; returns (question id, outputs)."""
+    results, pick = c.predict(query=query, api_name="/search")
+    qid = pick["value"]
+    out = c.predict(question_id=qid, api_name="/practise_question")
+    return qid, out
+
+
+def score_of(panel: str) -> float:
+    m = re.search(r"(\d+(?:\.\d+)?) / 100", panel)
+    assert m, f"no score in the score panel: {panel!r}"
+    return float(m.group(1))
+
+
+def test_api_endpoints_are_named(server: str) -> None:
+    endpoints = client(server).view_api(return_format="dict", print_info=False)["named_endpoints"]
+    for name in ("/start_interview", "/submit_answer", "/hint", "/skip", "/show_reference", "/next_question",
+                 "/end_interview", "/search", "/practise_question", "/progress", "/export_csv",
+                 "/export_markdown", "/browse", "/question_reference", "/set_language"):
+        assert name in endpoints, name
+    assert [p["parameter_name"] for p in endpoints["/submit_answer"]["parameters"]] == ["answer"]
+
+
+def test_interview_answer_gets_score_and_source_passage(server: str, engine: Engine) -> None:
+    c = client(server)
+    qid, out = practise(c, "dropout 原理")
+    q = engine.collection.questions[qid]
+    assert "Dropout" in q.title
+    assert q.title in texts(out[CHAT])[-1]
+    assert "1/1" in out[STATUS]
+    out = c.predict(answer=GOOD_DROPOUT_ANSWER, api_name="/submit_answer")
+    chat = texts(out[CHAT])
+    assert chat[-2].startswith("Dropout 在训练时")  # the answer, in the chat
+    assert "/100" in chat[-1]  # the feedback
+    score = score_of(out[SCORE])
+    assert 0 <= score <= 100
+    assert out[ANSWER] == ""  # cleared after a successful submit
+    assert "ai_questions.md:" in out[SOURCES] and q.section in out[SOURCES]
+    assert out[REFERENCE].startswith("### 参考答案") and "dropout" in out[REFERENCE].lower()
+    assert "✅" in out[POINTS] and "❌" in out[POINTS]
+    # the attempt is in the progress store with the same score
+    stored = engine.store.attempts(_profile(c), limit=5)
+    assert [a.question_id for a in stored] == [qid] and stored[0].score == pytest.approx(score, abs=0.5)
+
+
+def _profile(c: Client) -> str:
+    stats = c.predict(api_name="/progress")[1]
+    m = re.search(r"`(web-[0-9a-f]{32})`", stats)
+    assert m, stats
+    return m.group(1)
+
+
+def test_full_interview_flow_hint_reference_skip_next_end(server: str) -> None:
+    c = client(server)
+    out = start(c, mode="order", count=3)
+    assert "1/3" in out[STATUS] and len(out[CHAT]) == 1
+    out = c.predict(api_name="/hint")
+    assert "💡" in texts(out[CHAT])[-1]
+    out = c.predict(api_name="/show_reference")
+    assert out[REFERENCE].startswith("### 参考答案")
+    out = c.predict(api_name="/skip")
+    assert "2/3" in out[STATUS] and "跳过" in texts(out[CHAT])[-2]
+    out = c.predict(answer="我不知道", api_name="/submit_answer")
+    assert texts(out[CHAT])[-2] == "我不知道"
+    out = c.predict(api_name="/next_question")
+    assert re.search(r"[23]/3", out[STATUS])  # a follow-up keeps the position, else the next question
+    out = c.predict(api_name="/end_interview")
+    summary = texts(out[CHAT])[-1]
+    assert "面试总结" in summary and "已跳过" in summary
+    assert out[STATUS] == "面试已结束。"
+    out = c.predict(api_name="/next_question")  # after the end: a friendly message, not an error
+    assert out[STATUS].startswith("⚠️") and "结束" in out[STATUS]
+
+
+def test_unanswered_question_is_kept_as_note(server: str, engine: Engine) -> None:
+    c = client(server)
+    unanswered = [q for q in engine.collection.units() if not engine.collection.is_answered(q.id)]
+    assert unanswered
+    out = c.predict(question_id=unanswered[0].id, api_name="/practise_question")
+    assert "没有参考答案" in texts(out[CHAT])[-1]
+    assert "相关段落" in out[SOURCES]
+    out = c.predict(answer="我的笔记：<b>要点</b>", api_name="/submit_answer")
+    assert "笔记" in texts(out[CHAT])[-1]
+    assert "/ 100" in out[SCORE] and "—" in out[SCORE]  # no score
+    assert "ai_questions.md:" in out[SOURCES]
+    attempts = engine.store.attempts(_profile(c))
+    assert [(a.kind, a.score, a.answer) for a in attempts] == [("note", None, "我的笔记：<b>要点</b>")]
+
+
+def test_user_html_is_escaped_everywhere(server: str) -> None:
+    c = client(server)
+    start(c, count=1)
+    xss = "<script>window.__pwned=1</script><b>x</b>"
+    out = c.predict(answer=xss, api_name="/submit_answer")
+    shown = texts(out[CHAT])[-2]
+    assert "<script>" not in shown and "<b>" not in shown and "&lt;script&gt;" in shown
+    history = c.predict(api_name="/progress")[4]
+    assert "<script>" not in history and "&lt;script&gt;" in history
+    results, _ = c.predict(query=xss, api_name="/search")
+    assert "<script>" not in results
+
+
+def test_friendly_errors_and_answer_kept(server: str, engine: Engine) -> None:
+    c = client(server)
+    out = c.predict(answer="答案", api_name="/submit_answer")  # before starting
+    assert out[STATUS].startswith("⚠️") and "开始面试" in out[STATUS]
+    assert out[CHAT] == []
+    for bad, message in ((dict(sections=[]), "章节"), (dict(count=0), "题目数量"), (dict(count=-3), "题目数量"),
+                         (dict(sections=["没有这个章节"]), "没有这个章节"),
+                         (dict(mode="due"), "新题")):  # nothing due yet: a notice, and the interview starts
+        args = dict(sections=["深度学习基础"], mode="order", count=1, include_unanswered=False) | bad
+        out = c.predict(**args, api_name="/start_interview")
+        assert message in out[STATUS], (bad, out[STATUS])
+        assert out[STATUS].startswith("⚠️") == ("mode" not in bad), (bad, out[STATUS])
+    with pytest.raises(Exception, match="random"):  # Gradio itself rejects a mode outside the radio's choices
+        c.predict(sections=["深度学习基础"], mode="bogus", count=1, include_unanswered=False,
+                  api_name="/start_interview")
+    out = start(c, count=1)
+    assert not out[STATUS].startswith("⚠️")
+    asked = len(out[CHAT])
+    out = c.predict(answer="   \n ", api_name="/submit_answer")
+    assert "空" in out[STATUS] and len(out[CHAT]) == asked
+    assert isinstance(out[ANSWER], dict) and "value" not in out[ANSWER]  # the textbox is left as typed
+    huge = "很长的回答" * 1000
+    out = c.predict(answer=huge, api_name="/submit_answer")
+    assert "太长" in out[STATUS] and "value" not in out[ANSWER]
+    assert engine.store.attempts(_profile(c)) == []  # nothing was recorded for the rejected answers
+    out = c.predict(query="   ", api_name="/search")
+    assert out[0].startswith("⚠️")
+
+
+def test_unknown_error_is_friendly(server: str, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("index exploded")
+
+    monkeypatch.setattr(engine.index, "search", broken)
+    results, _ = client(server).predict(query="dropout", api_name="/search")
+    assert results.startswith("⚠️") and "RuntimeError" in results and "index exploded" not in results
+
+
+def test_search_browse_and_reference(server: str, engine: Engine) -> None:
+    c = client(server)
+    results, pick = c.predict(query="how to prevent overfitting", api_name="/search")
+    assert results.count("####") >= 3 and "ai_questions.md:" in results
+    assert pick["choices"] and pick["value"] == pick["choices"][0][1]
+    assert any("过拟合" in label for label, _ in pick["choices"])
+    tree, browse_pick = c.predict(query="LSTM", api_name="/browse")
+    assert "LSTM" in tree and all(qid in engine.collection.questions for _, qid in browse_pick["choices"])
+    assert len(browse_pick["choices"]) < len(engine.collection.questions)
+    qid = next(qid for label, qid in browse_pick["choices"] if "✅" in label)
+    reference = c.predict(question_id=qid, api_name="/question_reference")
+    assert reference.startswith("### 参考答案") and engine.collection.questions[qid].title in reference
+
+
+def test_progress_chart_and_export(server: str) -> None:
+    c = client(server)
+    plot, stats, weakest, due, history = c.predict(api_name="/progress")
+    assert "还没有作答记录" in stats and "还没有" in history
+    assert plot["data"] == []
+    practise(c, "dropout 原理")
+    c.predict(answer=GOOD_DROPOUT_ANSWER, api_name="/submit_answer")
+    plot, stats, weakest, due, history = c.predict(api_name="/progress")
+    assert plot["columns"][:2] == ["section", "mastery"] and len(plot["data"]) == 1
+    assert plot["data"][0][0] == "深度学习基础" and 0 <= plot["data"][0][1] <= 100
+    assert "| 1 (1 得分) |" in stats
+    assert "Dropout" in weakest and "Dropout" in history
+    csv_file = c.predict(api_name="/export_csv")
+    md_file = c.predict(api_name="/export_markdown")
+    csv_path = csv_file["value"] if isinstance(csv_file, dict) else csv_file
+    md_path = md_file["value"] if isinstance(md_file, dict) else md_file
+    csv_text = Path(csv_path).read_text(encoding="utf-8-sig")
+    assert csv_text.startswith("id,uuid,created_at") and "Dropout 在训练时" in csv_text
+    assert "Dropout" in Path(md_path).read_text(encoding="utf-8")
+
+
+def test_two_clients_are_isolated(server: str, engine: Engine) -> None:
+    a, b = client(server), client(server)
+    out_a = start(a, sections=["卷积神经网络（CNN）"], count=1)
+    out_b = start(b, sections=["RNN&LSTM"], count=1)
+    assert texts(out_a[CHAT]) != texts(out_b[CHAT])
+    a.predict(answer="卷积神经网络通过局部连接和权值共享减少参数。", api_name="/submit_answer")
+    # b's interview is untouched by a's answer: b can still answer its own question
+    out_b = b.predict(answer="LSTM 用输入门、遗忘门和输出门控制细胞状态。", api_name="/submit_answer")
+    assert "RNN" in out_b[STATUS] or "LSTM" in out_b[STATUS]
+    profile_a, profile_b = _profile(a), _profile(b)
+    assert profile_a != profile_b
+    sections_a = {x.section for x in engine.store.attempts(profile_a)}
+    sections_b = {x.section for x in engine.store.attempts(profile_b)}
+    assert sections_a == {"卷积神经网络（CNN）"} and sections_b == {"RNN&LSTM"}
+    history_a, history_b = a.predict(api_name="/progress")[4], b.predict(api_name="/progress")[4]
+    assert "局部连接" in history_a and "局部连接" not in history_b
+    assert "遗忘门" in history_b and "遗忘门" not in history_a
+
+
+def test_concurrent_clients(server: str) -> None:
+    """Several users at once: every one gets its own scored answer back."""
+    errors: list[BaseException] = []
+    scores: list[float] = []
+
+    def user() -> None:
+        try:
+            c = client(server)
+            practise(c, "dropout 原理")
+            scores.append(score_of(c.predict(answer=GOOD_DROPOUT_ANSWER, api_name="/submit_answer")[SCORE]))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=user) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    assert not errors, errors
+    assert len(scores) == 3 and len(set(scores)) == 1  # same answer, same score, no cross-talk
+
+
+def test_language_switch(server: str) -> None:
+    c = client(server)
+    outputs = c.predict(choice="en", tree_query="", api_name="/set_language")
+    flat = repr(outputs)
+    assert "Start interview" in flat and "Search" in flat
+    out = start(c, count=1)
+    assert "Question 1/1" in texts(out[CHAT])[-1]
+    out = c.predict(answer="", api_name="/submit_answer")
+    assert "empty" in out[STATUS]
+
+
+def test_python_app_py_starts_and_serves(tmp_path: Path) -> None:
+    """The front door: `python app.py` loads, prints the URL and serves the API on GRADIO_SERVER_PORT."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "SPACE_ID"}
+    env.update({
+        "AI_INTERVIEW_CORPUS": str(ROOT / "tests" / "fixtures" / "collections" / "chapter_book.md"),
+        "AI_INTERVIEW_DATA_DIR": str(tmp_path / "data"),
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "PYTHONUNBUFFERED": "1",
+    })
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 240
+        url = None
+        assert proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            m = re.search(r"open (http://127\.0\.0\.1:\d+/)", line)
+            if m:
+                url = m.group(1)
+                break
+        output = "".join(lines)
+        assert url == f"http://127.0.0.1:{port}/", output
+        assert "loading" in output and "Index built" in output  # progress shown while loading
+        results, pick = Client(url, verbose=False).predict(query="前向传播 反向传播", api_name="/search")
+        assert "前向传播与反向传播" in results and "chapter_book.md:" in results
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,211 @@
+"""The web app in a real browser: headless Debian Chromium driven by Playwright.
+
+Opens the page, runs an interview (start → answer → score, source passage,
+reference), checks that an answer with HTML is shown as text and never runs,
+searches and practises a result, opens the progress tab (the bar chart is
+drawn as SVG), switches the language, and checks that the profile id kept in
+browser storage survives a reload while a second browser gets its own.
+Screenshots go to ``artifacts/`` (gitignored).
+
+Chromium is required: the test fails (never skips) with instructions when it
+is missing. ``make test`` installs it (``apt-get install chromium``).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from index.build import BuildReport
+from interviewer.config import AppConfig
+from interviewer.engine import Engine
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import app  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+ARTIFACTS = ROOT / "artifacts"
+XSS = "<script>window.__pwned=1</script><b>x</b>"
+TIMEOUT = 60_000  # ms; the machine is small and shared
+
+
+def _chromium() -> str:
+    path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if not path:
+        pytest.fail("The browser test needs Debian's chromium at /usr/bin/chromium, and it is missing. "
+                    "Install it with `apt-get update && apt-get install -y chromium` (`make test` does this), "
+                    "then run the tests again.", pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    executable = _chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - playwright is a pinned test dependency
+        pytest.fail("playwright is missing: install the test extras (`pip install -e .[test]`).", pytrace=False)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def server(bundled_collection, e5_embedder, bundled_index, shared_cache, tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    data = tmp_path_factory.mktemp("browser-data")
+    report = BuildReport("loaded", "test fixture", len(bundled_index.passages), 0, len(bundled_index.passages),
+                         0.0, data)
+    engine = Engine(AppConfig(data_dir=data), bundled_collection, e5_embedder, bundled_index, report, shared_cache)
+    _ = engine.scorer  # prepare before the page is driven (reference embeddings come from the shared cache)
+    demo = app.build_app(engine)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+def _open(browser, url: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    page.wait_for_selector("#btn-start")
+    return context, page, errors
+
+
+def _tab(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("tab", name=name).click()
+
+
+def _wait_text(page, selector: str, pattern: str) -> str:  # type: ignore[no-untyped-def]
+    """Wait until the element's text matches ``pattern`` (a regular expression); return the text."""
+    page.wait_for_function(
+        "([sel, pat]) => { const e = document.querySelector(sel); return !!e && new RegExp(pat).test(e.innerText); }",
+        arg=[selector, pattern], timeout=TIMEOUT)
+    return page.inner_text(selector)
+
+
+def _start(page, count: int = 2) -> None:  # type: ignore[no-untyped-def]
+    page.locator("#mode").get_by_text("按顺序").click()
+    page.fill("#count input", str(count))
+    page.click("#btn-start")
+    _wait_text(page, "#chat", rf"题目 1/{count}")
+
+
+def _profile_id(page) -> str:  # type: ignore[no-untyped-def]
+    _tab(page, "进度")
+    text = _wait_text(page, "#stats", r"web-[0-9a-f]{32}")
+    return re.search(r"web-[0-9a-f]{32}", text).group(0)  # type: ignore[union-attr]
+
+
+def test_interview_search_progress_in_browser(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(exist_ok=True)
+    context, page, errors = _open(browser, server)
+    try:
+        assert page.get_by_role("tab", name="模拟面试").is_visible()
+        _start(page, count=2)
+        answer = "L1 正则化得到稀疏解，L2 正则化让权重变小、防止过拟合。" + XSS
+        page.fill("#answer textarea", answer)
+        page.click("#btn-submit")
+        score = _wait_text(page, "#score-panel", r"\d+ / 100")
+        assert 0 <= int(re.search(r"(\d+) / 100", score).group(1)) <= 100  # type: ignore[union-attr]
+        sources = _wait_text(page, "#sources-panel", r"ai_questions\.md:\d+")
+        assert "📍" in sources and "›" in sources  # section › question, file:line
+        assert "参考答案" in page.inner_text("#reference-panel")
+        assert page.input_value("#answer textarea") == ""  # cleared after a successful submit
+        # the HTML in the answer is shown as text and did not run
+        bubble = page.locator("#chat").get_by_text("window.__pwned=1", exact=False).last
+        assert XSS in bubble.inner_text()
+        assert page.evaluate("window.__pwned") is None
+        assert page.locator("#chat b", has_text=re.compile(r"^x$")).count() == 0
+        assert page.evaluate("[...document.querySelectorAll('#chat script')].length") == 0
+        page.screenshot(path=str(ARTIFACTS / "browser-interview.png"), full_page=True)
+
+        # an empty answer: a warning, nothing lost
+        page.click("#btn-next")
+        _wait_text(page, "#chat", r"(追问|题目 2/2)")
+        page.fill("#answer textarea", "   ")
+        page.click("#btn-submit")
+        _wait_text(page, "#status", "回答是空的")
+
+        # search and practise a result
+        _tab(page, "搜索")
+        page.fill("#search-query textarea, #search-query input", "dropout 原理")
+        page.click("#btn-search")
+        results = _wait_text(page, "#search-results", "Dropout")
+        assert "ai_questions.md:" in results
+        page.click("#btn-search-practise")
+        _wait_text(page, "#chat", r"Dropout")
+        assert page.get_by_role("tab", name="模拟面试").get_attribute("aria-selected") == "true"
+        page.screenshot(path=str(ARTIFACTS / "browser-search-practise.png"), full_page=True)
+
+        # progress: the chart is drawn (SVG bars), history lists the answer as text
+        _tab(page, "进度")
+        page.wait_for_selector("#mastery-plot svg .mark-rect path")
+        assert page.locator("#mastery-plot svg .mark-rect path").count() >= 1
+        history = _wait_text(page, "#history", "window.__pwned")
+        assert XSS in history and page.evaluate("window.__pwned") is None
+        assert re.search(r"web-[0-9a-f]{32}", page.inner_text("#stats"))
+        page.screenshot(path=str(ARTIFACTS / "browser-progress.png"), full_page=True)
+
+        # browse: filter the tree and read a reference
+        _tab(page, "题库")
+        page.fill("#tree-filter textarea, #tree-filter input", "LSTM")
+        _wait_text(page, "#tree", "LSTM")
+        assert "机器学习基础" not in page.inner_text("#tree")
+
+        # English
+        page.locator("#lang").get_by_text("English").click()
+        page.get_by_role("tab", name="Search").wait_for()
+        assert page.locator("#btn-start").inner_text().strip() == "Start interview"
+        page.screenshot(path=str(ARTIFACTS / "browser-english.png"), full_page=True)
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_profile_kept_in_browser_storage_and_isolated(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    context_a, page_a, _ = _open(browser, server)
+    context_b = None
+    try:
+        _start(page_a, count=1)
+        page_a.fill("#answer textarea", "卷积层通过局部连接和权值共享减少参数。")
+        page_a.click("#btn-submit")
+        _wait_text(page_a, "#score-panel", r"\d+ / 100")
+        profile_a = _profile_id(page_a)
+        assert "局部连接" in _wait_text(page_a, "#history", "局部连接")
+
+        page_a.reload()  # a returning visitor keeps the same profile and its progress
+        page_a.wait_for_selector("#btn-start")
+        assert _profile_id(page_a) == profile_a
+        assert "局部连接" in _wait_text(page_a, "#history", "局部连接")
+
+        context_b, page_b, _ = _open(browser, server)  # another browser: its own profile, no shared progress
+        profile_b = _profile_id(page_b)
+        assert profile_b != profile_a
+        assert "还没有作答记录" in page_b.inner_text("#stats")
+        assert "局部连接" not in page_b.inner_text("#history")
+    finally:
+        context_a.close()
+        if context_b is not None:
+            context_b.close()

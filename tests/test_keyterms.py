@@ -1,0 +1,140 @@
+"""Key terms of reference answers and tolerant term matching (no model needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from corpus.model import Collection
+from interviewer.keyterms import (
+    KeyTerm,
+    PreparedAnswer,
+    TermModel,
+    covered_points,
+    load_glossary,
+    match_terms,
+    split_points,
+    stem,
+)
+
+
+@pytest.fixture(scope="module")
+def terms(bundled_collection: Collection) -> TermModel:
+    return TermModel(bundled_collection)
+
+
+def qid(collection: Collection, heading: str) -> str:
+    q = collection.find_by_heading(heading)
+    assert q is not None, heading
+    return q.id
+
+
+def term(text: str, weight: float = 1.0) -> KeyTerm:
+    return KeyTerm(text, weight)
+
+
+def covered(terms_: list[KeyTerm], answer: str, vocabulary=None) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return match_terms(terms_, answer, load_glossary(), vocabulary).how
+
+
+def test_specific_terms_outweigh_generic_words(terms: TermModel, bundled_collection: Collection) -> None:
+    key = {t.text: t.weight for t in terms.terms_for(qid(bundled_collection, "L0、L1、L2"))}
+    assert "稀疏" in key and "范数" in key
+    assert key["稀疏"] > 0.5 and key["范数"] > 0.5
+    for generic in ("模型", "数据", "可以", "公式"):
+        assert key.get(generic, 0.0) < 0.6 * key["稀疏"], generic
+    assert terms.idf("稀疏") > terms.idf("模型")
+
+
+def test_latex_commands_are_not_terms(terms: TermModel, bundled_collection: Collection) -> None:
+    key = {t.text for t in terms.terms_for(qid(bundled_collection, "为什么使用F1 score而不是算术平均"))}
+    assert {"召回率", "精确率", "调和"} <= key
+    assert not key & {"frac", "approx", "beta", "ldots"} - {"beta"}
+
+
+def test_title_terms_weigh_less(terms: TermModel, bundled_collection: Collection) -> None:
+    question = qid(bundled_collection, "维数灾难")
+    key = terms.terms_for(question)
+    reference = bundled_collection.answer_plain(question)
+    titled = TermModel(bundled_collection, terms.tokenizer, title_factor=1.0).terms_for(question)
+    in_title = [t for t in key if t.in_title]
+    assert all(t.text in terms.title_tokens(question) for t in in_title)
+    weights = {t.text: t.weight for t in titled}
+    for t in in_title:
+        assert t.weight < weights.get(t.text, 0.0) or t.text not in weights
+    assert "高维" in reference or "维度" in reference
+
+
+def test_pieces_of_a_word_are_folded_into_the_word(terms: TermModel, bundled_collection: Collection) -> None:
+    key = {t.text for t in terms.terms_for(qid(bundled_collection, "NMS 原理及代码实现"))}
+    assert "置信度" in key
+    assert "信度" not in key
+
+
+def test_english_typos_match() -> None:
+    how = covered([term("dropout"), term("regularization"), term("sigmoid")], "用 dropuot 和 regularisation 还有 sigmiod")
+    assert how == {"dropout": "fuzzy", "regularization": "translation", "sigmoid": "fuzzy"}
+
+
+def test_english_typo_tolerance_is_bounded() -> None:
+    how = covered([term("dropout"), term("bagging")], "dropped out, boosting")
+    assert how == {}
+
+
+def test_chinese_input_method_typos_match(terms: TermModel) -> None:
+    how = covered([term("正则化"), term("归一化")], "加正则话项，再做归一话", terms.vocabulary)
+    assert how["正则化"] in ("fuzzy", "translation") and how["归一化"] == "fuzzy"
+
+
+def test_real_words_are_not_typos(terms: TermModel) -> None:
+    how = covered([term("过拟合"), term("标准化")], "容易欠拟合，要算标准差", terms.vocabulary)
+    assert how == {}
+
+
+def test_cross_language_matching_via_glossary() -> None:
+    key = [term("过拟合"), term("随机失活"), term("dropout"), term("overfitting"), term("梯度")]
+    how = covered(key, "Dropout reduces overfitting; the gradients flow through kept units")
+    assert how["过拟合"] == "translation"
+    assert how["随机失活"] == "translation"
+    assert how["dropout"] == "exact"
+    assert how["梯度"] == "translation"  # "gradients" is the plural of a glossary name
+    how = covered(key, "随机失活可以缓解过拟合")
+    assert how["dropout"] == "translation" and how["overfitting"] == "translation"
+
+
+def test_coverage_is_weighted() -> None:
+    result = match_terms([term("稀疏", 1.0), term("先验", 0.25)], "L1 会产生稀疏解")
+    assert [t.text for t in result.covered] == ["稀疏"]
+    assert [t.text for t in result.missed] == ["先验"]
+    assert result.coverage == pytest.approx(0.8)
+
+
+def test_prepared_answer_matches_multiword_terms_and_plurals() -> None:
+    answer = PreparedAnswer("Sampling with replacement builds bootstrap samples of the weak learners.")
+    assert answer.has_exact("weak learner")
+    assert answer.has_exact("bootstrap")
+    assert not answer.has_exact("strong learner")
+    assert stem("gradients") == "gradient" and stem("sorted") == "sort"
+
+
+def test_key_points_are_reference_sentences_with_terms(terms: TermModel, bundled_collection: Collection) -> None:
+    question = qid(bundled_collection, "L0、L1、L2")
+    key = terms.terms_for(question)
+    points = terms.points_for(question, key)
+    assert 5 <= len(points) <= 60
+    reference = bundled_collection.answer_plain(question)
+    weight_of = {t.text: t.weight for t in key}
+    for p in points:
+        assert p.text in reference
+        assert p.terms and all(t in weight_of for t in p.terms)
+        assert p.line >= 1
+    hit, miss = covered_points(points, {"稀疏", "特征选择"}, weight_of=weight_of)
+    assert hit and miss and len(hit) + len(miss) == len(points)
+    assert all("稀疏" in p.terms or "特征选择" in p.terms for p in hit)
+
+
+def test_split_points_cuts_sentences_and_long_clauses() -> None:
+    text = "第一句很短。第二句说明 L1 产生稀疏解；第三句" + "很长的内容，" * 40 + "结束。"
+    points = split_points(text, max_chars=60)
+    assert points[0] == "第一句很短。"
+    assert points[1].startswith("第二句说明")
+    assert all(len(p) <= 60 for p in points)

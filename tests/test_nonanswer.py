@@ -1,0 +1,125 @@
+"""Non-answer detection and input cleaning (pure functions, no model needed)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from index.tokenize import Tokenizer
+from interviewer.nonanswer import MAX_ANSWER_CHARS, MESSAGES, clean_answer, detect_non_answer, is_gibberish
+
+TOKENIZER = Tokenizer()
+
+
+def kind_of(answer: str, title: str = "Dropout 原理") -> str | None:
+    found = detect_non_answer(clean_answer(answer).text, title, TOKENIZER)
+    return found.kind if found else None
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [
+        ("", "empty"),
+        ("   \n\t  ", "empty"),
+        ("🙂🙂", "symbols_only"),
+        ("。。。？！", "symbols_only"),
+        ("👀 ...", "symbols_only"),
+        ("不知道", "dont_know"),
+        ("我不会", "dont_know"),
+        ("这个我真的不清楚", "dont_know"),
+        ("没学过这个", "dont_know"),
+        ("I don't know", "dont_know"),
+        ("no idea, sorry", "dont_know"),
+        ("pass", "skip"),
+        ("skip", "skip"),
+        ("跳过", "skip"),
+        ("下一题", "skip"),
+        ("asdfgh", "gibberish"),
+        ("sdfsdfsdf", "gibberish"),
+        ("啊啊啊啊", "gibberish"),
+        ("qwerty zxcvb", "gibberish"),
+        ("xkcdq wrtpl bvnmz", "gibberish"),
+        ("1111111", "gibberish"),
+        ("嗯这个问题很好，具体情况具体分析", "filler"),
+        ("it depends, good question", "filler"),
+        ("Dropout 原理就是 Dropout 的原理。", "restatement"),
+    ],
+)
+def test_non_answer_kinds(answer: str, kind: str) -> None:
+    assert kind_of(answer) == kind
+
+
+def test_restatement_of_a_comparison_question() -> None:
+    title = "9. 欧式距离和余弦相似度的区别是什么？"
+    assert kind_of("欧式距离和余弦相似度的区别，就是一个是欧式距离，一个是余弦相似度。", title) == "restatement"
+
+
+@pytest.mark.parametrize(
+    ("answer", "title"),
+    [
+        ("相关系数是协方差的标准化版本。", "14.1 协方差和相关性有什么区别"),
+        ("L1 是绝对值，L2 是平方，都是正则化，可以防止过拟合。", "2. L0、L1、L2"),
+        ("训练时随机把一部分神经元置零，测试时不丢弃但要按保留概率缩放。", "Dropout 原理"),
+        ("I don't know the exact formula, but dropout randomly zeroes activations during training.", "Dropout 原理"),
+        ("不知道具体公式，但 dropout 训练时会随机丢弃神经元，相当于集成很多子网络。", "Dropout 原理"),
+        ("高维，稀疏，过拟合", "10. 维数灾难"),
+        ("FPR，TPR，AUC", "12. 绘制ROC的标准和快速方法"),
+        ("<script>alert(1)</script> dropout 随机丢弃神经元", "Dropout 原理"),
+    ],
+)
+def test_real_answers_are_not_flagged(answer: str, title: str) -> None:
+    assert kind_of(answer, title) is None
+
+
+def test_known_words_are_not_gibberish() -> None:
+    assert is_gibberish("xgboost lstm", known_words={"xgboost", "lstm"}) is False
+    assert is_gibberish("bagging boosting") is False
+
+
+def test_messages_are_bilingual() -> None:
+    for kind, message in MESSAGES.items():
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in message), kind
+        assert any(ch.isascii() and ch.isalpha() for ch in message), kind
+    found = detect_non_answer("不知道", "Dropout 原理", TOKENIZER)
+    assert found is not None and "Looks like you don't know" in found.message
+
+
+def test_clean_removes_control_characters_and_binary_junk() -> None:
+    dirty = "Dropout\x00 随机\x07失活\x1b[0m\ufffd\u200b 防止\x7f过拟合\ud800"
+    cleaned = clean_answer(dirty)
+    assert cleaned.text == "Dropout 随机失活[0m 防止过拟合"
+    assert cleaned.removed_chars == 7
+    assert cleaned.notices and "Removed 7" in cleaned.notices[0]
+
+
+def test_clean_keeps_newlines_tabs_and_emoji_sequences() -> None:
+    cleaned = clean_answer("第一行\n第二行\t结束 👩\u200d💻")
+    assert cleaned.text == "第一行\n第二行 结束 👩\u200d💻"
+    assert cleaned.removed_chars == 0 and not cleaned.notices
+
+
+def test_clean_decodes_bytes_and_none() -> None:
+    assert clean_answer("正则化".encode("utf-8") + b"\xff\xfe").text == "正则化"
+    assert clean_answer(None).text == ""
+
+
+def test_clean_keeps_html_as_plain_text() -> None:
+    cleaned = clean_answer("<script>alert('x')</script><b>dropout</b>")
+    assert cleaned.text == "<script>alert('x')</script><b>dropout</b>"
+
+
+def test_truncates_a_one_megabyte_answer_fast_with_a_notice() -> None:
+    huge = ("dropout 随机失活。" * 100_000)[:1_000_000]
+    started = time.perf_counter()
+    cleaned = clean_answer(huge)
+    assert time.perf_counter() - started < 1.0
+    assert cleaned.truncated
+    assert 0.9 * MAX_ANSWER_CHARS <= len(cleaned.text) <= MAX_ANSWER_CHARS
+    assert cleaned.original_chars == 1_000_000
+    assert any("回答过长" in n and "Answer too long (1000000 characters)" in n for n in cleaned.notices)
+
+
+def test_short_answer_is_not_truncated() -> None:
+    cleaned = clean_answer("a" * MAX_ANSWER_CHARS)
+    assert not cleaned.truncated and len(cleaned.text) == MAX_ANSWER_CHARS

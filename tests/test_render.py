@@ -1,0 +1,324 @@
+"""interviewer/render.py: user text is escaped, collection text is kept, every view formats its data."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from interviewer import render
+from interviewer.progress import Attempt, ProgressStats, SectionMastery
+from interviewer.session import Summary, Turn
+
+XSS = "<script>window.__pwned=1</script><b>x</b>"
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+        self.tags.append(tag)
+        if tag == "br":
+            self.text.append("\n")
+
+    def handle_data(self, data):  # type: ignore[no-untyped-def]
+        self.text.append(data)
+
+
+def _rendered(markdown: str) -> tuple[set[str], str]:
+    """Tags and visible text of Markdown rendered the CommonMark way (raw HTML allowed, as in the UI)."""
+    parser = _Collect()
+    parser.feed(MarkdownIt("commonmark").render(markdown))
+    return set(parser.tags), "".join(parser.text)
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.replace("\xa0", " ").split())
+
+
+# ------------------------------------------------------------------ escaping
+
+
+def test_escape_text_shows_html_as_text() -> None:
+    out = render.escape_text(XSS)
+    assert "<script" not in out and "<b>" not in out
+    tags, text = _rendered(out)
+    assert tags <= {"p", "br"}
+    assert text.strip() == XSS
+
+
+@pytest.mark.parametrize("typed", [
+    "**bold** _it_ `code` [link](http://example.com) ![img](http://example.com/x.png)",
+    "# heading\n- item\n1. numbered\n> quote\n---\nsetext\n===",
+    "    indented code\n\tafter a tab",
+    "a | b | c\n--- | ---\n1 | 2",
+    "&lt; &amp; &#60; \\ \\* trailing\\",
+    "http://example.com and www.example.com",
+])
+def test_escape_text_keeps_markdown_syntax_literal(typed: str) -> None:
+    tags, text = _rendered(render.escape_text(typed))
+    assert tags <= {"p", "br"}, tags
+    assert _norm(text) == _norm(typed)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\n\t <>&*_`#[]()!|-=\\"),
+               max_size=80))
+def test_escape_text_round_trips_any_text(typed: str) -> None:
+    tags, text = _rendered(render.escape_text(typed))
+    assert tags <= {"p", "br"}, tags
+    cleaned = typed.replace("\u2028", " ").replace("\u2029", " ")
+    for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069":
+        cleaned = cleaned.replace(ch, "")
+    assert _norm(text) == _norm(cleaned)
+
+
+def test_escape_text_keeps_line_breaks_and_drops_control_characters() -> None:
+    out = render.escape_text("line one\r\nline two\x00\x1b[31m")
+    _, text = _rendered(out)
+    assert text.split("\n")[0].strip() == "line one"
+    assert "line two[31m" in text and "\x00" not in out and "\x1b" not in out
+    assert render.escape_text("   \n  ") == ""
+    assert render.escape_text(None) == ""
+
+
+def test_escape_inline_is_one_line_and_truncates() -> None:
+    out = render.escape_inline("a\nb\n" + "x" * 500, max_chars=50)
+    assert "\n" not in out
+    assert out.endswith("…") and len(out) < 80
+
+
+# ------------------------------------------------------------------ interview views
+
+
+@dataclass
+class FakeResult:
+    score: float | None = 72.4
+    band: str | None = "良好 / good"
+    components: dict = field(default_factory=lambda: {"semantic": 0.81, "coverage": 0.5, "note": "text"})
+    covered: list = field(default_factory=lambda: [SimpleNamespace(text="稀疏解"), "L1"])
+    missed: list = field(default_factory=lambda: [SimpleNamespace(text="拉普拉斯<b>先验</b>")])
+    kind: str = "scored"
+    message: str = "还不错 **但是**"
+    better_match: str | None = None
+    missed_passages: list = field(default_factory=list)
+    notices: list = field(default_factory=list)
+
+
+def test_feedback_markdown_scored(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    md = render.feedback_markdown(FakeResult(), bundled_collection, "zh")
+    assert md.startswith("**得分：72/100** · 良好 / good")
+    assert "\\*\\*但是\\*\\*" in md  # the scorer's message is shown literally
+    assert "答到的要点" not in md  # the message already explains the points
+    assert "下一题" in md
+    bare = render.feedback_markdown(FakeResult(message=""), bundled_collection, "zh")
+    assert "稀疏解" in bare and "L1" in bare
+    assert "拉普拉斯&lt;b&gt;先验&lt;/b&gt;" in bare and "<b>" not in bare
+
+
+def test_feedback_markdown_better_match_non_answer_and_english(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    other = bundled_collection.units()[3]
+    md = render.feedback_markdown(FakeResult(better_match=other.id, message=""), bundled_collection, "en",
+                                  followup_next=True)
+    assert md.startswith("**Score: 72/100**")
+    assert "another question" in md and other.title.split()[-1] in md and "follow-up" in md
+    blank = render.feedback_markdown(FakeResult(score=0.0, band="无效回答", kind="non_answer", covered=[], missed=[],
+                                                message="这看起来像“不知道”。"), None, "zh")
+    assert "不是一个回答" in blank and "0/100" in blank and "不知道" in blank
+    noticed = render.feedback_markdown(FakeResult(notices=["回答过长，只评了前 4000 字"]), None, "zh")
+    assert "只评了前 4000 字" in noticed
+
+
+def test_score_panel_components_and_placeholder() -> None:
+    md = render.score_panel_markdown(FakeResult(), "zh")
+    assert "72 / 100" in md
+    assert "| 语义相似度 | 81% |" in md and "| 关键词覆盖 | 50% |" in md
+    assert "note" not in md  # non-numeric components are left out
+    en = render.score_panel_markdown(FakeResult(components={"custom_part": 12.5}), "en")
+    assert "Score: 72 / 100" in en and "| custom part | 12.5 |" in en
+    assert "after you submit" in render.score_panel_markdown(None, "en")
+    assert "—" in render.score_panel_markdown(FakeResult(score=float("nan")), "zh")
+
+
+def test_points_markdown_lists_covered_and_missed() -> None:
+    result = FakeResult(missed=["拉普拉斯`先验`"])
+    result.covered_points = ["L1 正则得到稀疏解"]  # type: ignore[attr-defined]
+    result.missed_points = ["L1 对应<b>拉普拉斯</b>先验"]  # type: ignore[attr-defined]
+    md = render.points_markdown(result, "zh")
+    covered, missed = md.split("遗漏的要点")
+    assert "`稀疏解`" in covered and "`L1`" in covered and "- L1 正则得到稀疏解" in covered
+    assert "`拉普拉斯'先验'`" in missed  # a backtick cannot end the code span early
+    assert "&lt;b&gt;拉普拉斯&lt;/b&gt;" in missed and "<b>" not in missed
+    tags, text = _rendered(md)
+    assert "b" not in tags and "拉普拉斯'先验'" in text
+    empty = render.points_markdown(FakeResult(covered=[], missed=[]), "en")
+    assert "none of the reference" in empty and "nothing important missed" in empty
+    assert render.points_markdown(None) == ""
+
+
+def _passage_hit(collection, question):  # type: ignore[no-untyped-def]
+    block = question.blocks[0]
+    passage = SimpleNamespace(question_id=question.id, line_start=block.line_start, text=block.plain,
+                              markdown=block.markdown)
+    return SimpleNamespace(passage=passage, score=0.9)
+
+
+def _answered_leaf(collection):  # type: ignore[no-untyped-def]
+    return next(q for q in collection if q.blocks and q.has_own_text)
+
+
+def test_passages_markdown_names_section_question_file_and_line(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    q = _answered_leaf(bundled_collection)
+    hit = _passage_hit(bundled_collection, q)
+    md = render.passages_markdown([hit], bundled_collection, "zh")
+    assert f"{q.source}:{q.blocks[0].line_start}" in md
+    assert q.display_path in md
+    assert q.blocks[0].markdown.strip()[:20] in md
+    assert "还没有相关段落" in render.passages_markdown([], bundled_collection, "zh")
+    # the scorer's MissedPassage: question id, "file:line" location, text
+    missed = SimpleNamespace(question_id=q.id, location=f"{q.source}:{q.line_end}", text="漏掉的段落 $x^2$", score=0.5)
+    md = render.passages_markdown([missed], bundled_collection, "en", title="Where the missed points are")
+    assert md.startswith("### Where the missed points are")
+    assert f"`{q.source}:{q.line_end}`" in md and q.display_path in md and "漏掉的段落 $x^2$" in md
+
+
+def test_reference_markdown_keeps_latex_and_code(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    with_math = next(q for q in bundled_collection.units()
+                     if "$" in bundled_collection.answer_markdown(q.id))
+    md = render.reference_markdown(bundled_collection, with_math.id, "zh")
+    assert md.startswith("### 参考答案")
+    assert bundled_collection.answer_markdown(with_math.id).strip() in md
+    assert f"{with_math.source}:{with_math.line_start}" in md
+    unanswered = next(q for q in bundled_collection.units() if not bundled_collection.is_answered(q.id))
+    assert "no reference answer yet" in render.reference_markdown(bundled_collection, unanswered.id, "en")
+
+
+def test_question_markdown_marks_unanswered(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    answered = next(q for q in bundled_collection.units() if bundled_collection.is_answered(q.id))
+    unanswered = next(q for q in bundled_collection.units() if not bundled_collection.is_answered(q.id))
+    md = render.question_markdown(bundled_collection, answered.id, progress_label="2/5", lang="zh")
+    assert "**题目 2/5**" in md and answered.title in md and "笔记" not in md
+    md = render.question_markdown(bundled_collection, unanswered.id, kind="followup", lang="en")
+    assert "Follow-up" in md and "kept as a note" in md
+
+
+def test_hint_and_note(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    assert "**正则化**" in render.hint_markdown(["正则化", "<i>x</i>"]) and "<i>" not in render.hint_markdown(["<i>x</i>"])
+    assert "No hint" in render.hint_markdown([], "en")
+    q = _answered_leaf(bundled_collection)
+    md = render.note_markdown([_passage_hit(bundled_collection, q)], bundled_collection, "zh")
+    assert "笔记" in md and f"{q.source}:{q.blocks[0].line_start}" in md
+
+
+def test_summary_markdown(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    units = bundled_collection.units()
+    turns = [
+        Turn(units[0].id, "main", units[0].title, answer="a", result=FakeResult(score=40.0), status="answered"),
+        Turn(units[1].id, "main", units[1].title, status="skipped"),
+        Turn(units[2].id, "followup", "追问", answer="b", status="noted"),
+        Turn(units[3].id, "main", units[3].title),  # pending: not listed
+    ]
+    summary = Summary(asked=3, answered=1, skipped=1, mean_score=40.0, turns=turns,
+                      weakest=[(units[0].display_path, 40.0)], notes=1)
+    md = render.summary_markdown(summary, bundled_collection, "zh")
+    assert "| 3 | 1 | 1 | 1 | 40 |" in md
+    assert units[0].display_path.split(" › ")[-1] in md and "**40**" in md
+    assert "已跳过" in md and "笔记" in md
+    assert units[3].title not in md
+    assert "Interview summary" in render.summary_markdown(summary, bundled_collection, "en")
+
+
+# ------------------------------------------------------------------ search and tree
+
+
+def test_search_results_markdown(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    q = _answered_leaf(bundled_collection)
+    unit = bundled_collection.questions[bundled_collection.unit_of(q.id)]
+    hit = SimpleNamespace(question=unit, focus=q, rank=1, score=1.0, passages=[_passage_hit(bundled_collection, q)])
+    md = render.search_results_markdown([hit], "<img src=x onerror=alert(1)> 查询", bundled_collection, "zh")
+    assert "<img" not in md and "&lt;img" in md
+    assert f"1. ✅ {unit.title}" in md
+    assert f"`{q.source}:{q.blocks[0].line_start}`" in md
+    assert "没有找到" in render.search_results_markdown([], "xyz", bundled_collection, "zh")
+    long_passage = SimpleNamespace(passage=SimpleNamespace(question_id=q.id, line_start=1, text="长" * 2000,
+                                                           markdown="长" * 2000))
+    hit.passages = [long_passage]
+    assert "长" * 2000 not in render.search_results_markdown([hit], "q", bundled_collection, "zh")
+
+
+def test_tree_markdown_and_filter(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    full = render.tree_markdown(bundled_collection, "", "zh")
+    for section in bundled_collection.sections:
+        if section.question_ids:
+            assert section.title.replace("|", "\\|") in full
+    assert "✅" in full and "⬜" in full
+    entries = render.tree_entries(bundled_collection, "dropout")
+    assert entries and all(e[0] in bundled_collection.questions for e in entries)
+    assert any("dropout" in title.lower() for _, title, _, _ in entries)
+    assert len(entries) < len(bundled_collection.questions) / 4
+    filtered = render.tree_markdown(bundled_collection, "dropout", "en")
+    assert "Dropout" in filtered and "has a reference answer" in filtered
+    assert "No question matches" in render.tree_markdown(bundled_collection, "zzzz-no-such-question", "en")
+    # sub-questions are nested under their question
+    sub = next(q for q in bundled_collection if q.parent_id is not None)
+    depth = {qid: d for qid, _, d, _ in render.tree_entries(bundled_collection, "")}
+    assert depth[sub.id] == depth[sub.parent_id] + 1
+
+
+def test_tree_choices_cover_every_heading(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    choices = render.tree_choices(bundled_collection, "")
+    assert [qid for _, qid in choices] == [e[0] for e in render.tree_entries(bundled_collection, "")]
+    assert len(choices) == len(bundled_collection.questions)
+    first_label, first_id = choices[0]
+    assert bundled_collection.questions[first_id].section in first_label
+
+
+# ------------------------------------------------------------------ progress
+
+
+def test_progress_views() -> None:
+    rows = render.mastery_rows([SectionMastery("机器学习基础", 2, 3, 55.0, 61.27)])
+    assert rows == [{"section": "机器学习基础", "mastery": 61.3, "questions": 2, "attempts": 3}]
+    stats = ProgressStats(profile="web-1", attempts=3, scored_attempts=2, skips=1, notes=0, questions_attempted=2,
+                          questions_scheduled=2, due_now=1, sessions=1, mean_score=55.0, mean_mastery=61.3,
+                          first_at=0.0, last_at=1.0)
+    md = render.stats_markdown(stats, "zh", profile_label="web-abc`x")
+    assert "| 3 (2 得分) | 2 | 55 | 61 | 1 | 1 |" in md and "`web-abc'x`" in md
+    empty = ProgressStats(profile="p", attempts=0, scored_attempts=0, skips=0, notes=0, questions_attempted=0,
+                          questions_scheduled=0, due_now=0, sessions=0, mean_score=None, mean_mastery=None,
+                          first_at=None, last_at=None)
+    assert "No answers yet" in render.stats_markdown(empty, "en")
+
+
+def test_weakest_due_and_history(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    q = bundled_collection.units()[0]
+    weakest = render.weakest_markdown([(q.id, 33.3)], bundled_collection, "zh")
+    assert q.title.replace("|", "\\|") in weakest and "| 33 |" in weakest
+    assert "No scored answers" in render.weakest_markdown([], bundled_collection, "en")
+    due = render.due_markdown([q.id], bundled_collection, {q.id: SimpleNamespace(last_score=20.0)}, "zh")
+    assert q.title.replace("|", "\\|") in due and "| 20 |" in due
+    assert "Nothing is due" in render.due_markdown([], bundled_collection, None, "en")
+    attempt = Attempt(id=1, profile="p", question_id=q.id, section=q.section, question_title=q.title,
+                      answer=XSS + " | pipe\nnewline", score=50.0, kind="answer", created_at=0.0)
+    md = render.history_markdown([attempt], "zh")
+    row = md.splitlines()[-1]
+    assert "<script>" not in md and "&lt;script&gt;" in row
+    assert row.count(" | ") == 4  # the pipe in the answer did not add a column
+    assert "作答" in row and "| 50 |" in row
+    assert "No history" in render.history_markdown([], "en")
+
+
+def test_labels_exist_in_both_languages() -> None:
+    for key in ("score", "covered", "missed", "sources", "reference", "summary"):
+        assert render.t(key, "zh") != render.t(key, "en")
+    assert render.t("score", "fr") == render.t("score", "zh")
+    assert html.unescape(render.escape_inline("a&b")) == "a&b"

