@@ -112,6 +112,8 @@ UI: dict[str, tuple[str, str]] = {
     "practise_btn": ("开始练习所选题目", "Practise the chosen question"),
     "refresh": ("刷新", "Refresh"),
     "plot": ("各章节掌握度（0–100）", "Mastery per section (0–100)"),
+    "plot_x": ("章节", "Section"),
+    "plot_y": ("掌握度", "Mastery"),
     "export_csv": ("导出 CSV", "Export CSV"),
     "export_md": ("导出 Markdown 报告", "Export Markdown report"),
     "export_file": ("导出文件", "Exported file"),
@@ -140,6 +142,8 @@ UI: dict[str, tuple[str, str]] = {
     "scorer_error": ("评分器暂时不可用，你的回答还在输入框里，请稍后再提交。（{msg}）",
                      "The scorer is not available right now; your answer is still in the box — try again "
                      "shortly. ({msg})"),
+    "scorer_loading": ("评分器正在准备（首次启动约需一两分钟），请稍候…",
+                       "The scorer is getting ready (a minute or two after the first start); please wait…"),
     "reference_shown": ("参考答案已显示在右侧。", "The reference answer is shown on the right."),
     "no_export": ("还没有可导出的记录。", "Nothing to export yet."),
 }
@@ -153,6 +157,12 @@ def ui(key: str, lang: str = "zh", **kwargs: Any) -> str:
 
 def mode_choices(lang: str) -> list[tuple[str, str]]:
     return [(en if lang == "en" else zh, mode) for mode, (zh, en) in MODE_LABELS.items()]
+
+
+def mastery_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows of :func:`render.mastery_rows` as a typed frame (numeric mastery even when empty)."""
+    frame = pd.DataFrame(rows, columns=["section", "mastery", "questions", "attempts"])
+    return frame.astype({"section": str, "mastery": float, "questions": int, "attempts": int})
 
 
 # ------------------------------------------------------------------ per-user state
@@ -195,6 +205,18 @@ class LazyScorer:
 
     def score(self, question_id: str, answer: str) -> Any:
         return self._engine.scorer.score(question_id, answer)
+
+    def hint_terms(self, question_id: str, n: int) -> list[str]:
+        """Key terms of the reference, heaviest first, leaving out words of the question itself."""
+        scorer = self._engine.scorer
+        own = getattr(scorer, "hint_terms", None)
+        if callable(own):
+            return list(own(question_id, n))
+        model = getattr(scorer, "terms", None)
+        if model is None or not hasattr(model, "terms_for"):
+            return []
+        terms = [t for t in model.terms_for(question_id) if not getattr(t, "in_title", False)]
+        return [str(getattr(t, "text", t)) for t in terms[:max(0, n)]]
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -380,6 +402,8 @@ class InterviewApp:
             raise UserFacingError(ui("too_long", lang, n=len(text), max=MAX_ANSWER_CHARS))
         turn = s.current
         if turn is not None and turn.status == "pending" and self.collection.is_answered(turn.question_id):
+            if getattr(self.engine, "_scorer", None) is None:
+                gr.Info(ui("scorer_loading", lang))
             try:  # load the scorer before anything is recorded, so a broken scorer loses nothing
                 _ = self.engine.scorer
             except Exception as exc:
@@ -483,7 +507,7 @@ class InterviewApp:
         lang = user.lang
         store = self.engine.store
         rows = render.mastery_rows(store.section_mastery(user.profile))
-        frame = pd.DataFrame(rows, columns=["section", "mastery", "questions", "attempts"])
+        frame = mastery_frame(rows)
         stats = render.stats_markdown(store.stats(user.profile), lang, profile_label=user.profile)
         weakest = render.weakest_markdown(store.weakest(user.profile, 10), self.collection, lang)
         due_ids = store.due(user.profile, time.time())
@@ -564,7 +588,6 @@ CSS = """
 #score-panel h3 { font-size: 1.6em; margin-bottom: .2em; }
 #sources-panel, #reference-panel, #search-results, #tree { overflow-wrap: anywhere; }
 #status { min-height: 1.5em; }
-footer { display: none !important; }
 """
 
 
@@ -619,7 +642,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                                                latex_delimiters=LATEX)
                         points_md = gr.Markdown("", elem_id="points-panel")
                         sources_md = gr.Markdown(render.passages_markdown([], collection, zh), elem_id="sources-panel",
-                                                 latex_delimiters=LATEX, max_height=520)
+                                                 latex_delimiters=LATEX)
                         reference_md = gr.Markdown("", elem_id="reference-panel", latex_delimiters=LATEX,
                                                    max_height=600)
             relabel += [(tab_interview, "label", "tab_interview"), (sections, "label", "sections"),
@@ -654,8 +677,8 @@ def build_app(engine: Engine) -> gr.Blocks:
                 export_file = gr.File(label=ui("export_file", zh), visible=False, interactive=False,
                                       elem_id="export-file")
                 stats_md = gr.Markdown("", elem_id="stats")
-                plot = gr.BarPlot(pd.DataFrame(columns=["section", "mastery", "questions", "attempts"]),
-                                  x="section", y="mastery", y_lim=[0, 100], sort="y", x_label_angle=-30,
+                plot = gr.BarPlot(mastery_frame([]), x="section", y="mastery", y_lim=[0, 100], sort="y",
+                                  x_title=ui("plot_x", zh), y_title=ui("plot_y", zh), x_label_angle=-30,
                                   tooltip=["section", "mastery", "questions", "attempts"],
                                   label=ui("plot", zh), elem_id="mastery-plot", height=340)
                 with gr.Row():
@@ -664,7 +687,8 @@ def build_app(engine: Engine) -> gr.Blocks:
                 history_md = gr.Markdown("", elem_id="history")
             relabel += [(tab_progress, "label", "tab_progress"), (refresh_btn, "value", "refresh"),
                         (csv_btn, "value", "export_csv"), (md_btn, "value", "export_md"),
-                        (export_file, "label", "export_file"), (plot, "label", "plot")]
+                        (export_file, "label", "export_file"), (plot, "label", "plot"),
+                        (plot, "x_title", "plot_x"), (plot, "y_title", "plot_y")]
 
             # ------------------------------------------------------------ browse
             with gr.Tab(ui("tab_browse", zh), id="browse", elem_id="tab-browse") as tab_browse:
@@ -752,7 +776,7 @@ def build_app(engine: Engine) -> gr.Blocks:
             if all(comp is not seen for seen in relabelled):
                 relabelled.append(comp)
 
-        def set_language(choice: Any, tree_query: Any, st: Any) -> tuple:
+        def set_language(choice: Any, tree_query: Any, picked: Any, st: Any) -> tuple:
             user = _user(st)
             user.lang = "en" if choice == "en" else "zh"
             props: list[dict[str, Any]] = [{} for _ in relabelled]
@@ -762,10 +786,12 @@ def build_app(engine: Engine) -> gr.Blocks:
             props[next(i for i, c in enumerate(relabelled) if c is mode)]["choices"] = mode_choices(user.lang)
             view = app.interview_view(user)
             return (*(gr.update(**p) for p in props), view[2], view[3], view[4], view[5], view[6],
-                    render.tree_markdown(collection, str(tree_query or "")[:MAX_QUERY_CHARS], user.lang), user)
+                    render.tree_markdown(collection, str(tree_query or "")[:MAX_QUERY_CHARS], user.lang),
+                    render.reference_markdown(collection, picked, user.lang) if picked in collection.questions
+                    else ui("browse_empty", user.lang), user)
 
-        lang.change(set_language, [lang, tree_filter, state],
-                    relabelled + [status, score_md, points_md, sources_md, reference_md, tree_md, state],
+        lang.change(set_language, [lang, tree_filter, browse_pick, state],
+                    relabelled + [status, score_md, points_md, sources_md, reference_md, tree_md, browse_ref, state],
                     api_name="set_language", show_progress="hidden")
 
         demo.load(app.on_load, [stored_profile, state], [stored_profile, state], api_name=False)

@@ -265,7 +265,7 @@ class TermModel:
         glossary: Glossary | None = None,
         title_factor: float = 0.3,
         max_terms: int = 40,
-        idf_power: float = 1.0,
+        idf_power: float = 1.5,
     ) -> None:
         self.collection = collection
         self.tokenizer = tokenizer or Tokenizer()
@@ -322,6 +322,12 @@ class TermModel:
         # a piece that never occurs on its own is not a term of its own
         for token in list(counts):
             if any(token != longer and token in longer and counts[longer] >= counts[token] for longer in counts):
+                del counts[token]
+        # a word the segmenter invented (unknown to its dictionary) that occurs once is
+        # usually a fragment across a word boundary (从原 / 性变), not a term
+        for token in list(counts):
+            if counts[token] == 1 and self.word_freq.get(token, 0) == 0 and is_cjk(token) \
+                    and token not in self.known_terms:
                 del counts[token]
         if not counts:
             return []

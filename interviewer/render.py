@@ -180,11 +180,6 @@ def escape_inline(text: object, max_chars: int | None = 200) -> str:
     return escape_text(" ".join(s.split()), max_chars=max_chars)
 
 
-def blockquote(markdown: str) -> str:
-    """Put Markdown in a block quote (every line prefixed)."""
-    return "\n".join("> " + line if line else ">" for line in markdown.split("\n"))
-
-
 # ----------------------------------------------------------- small helpers
 
 

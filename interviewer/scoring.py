@@ -4,35 +4,38 @@ Why this design
 ---------------
 No single signal ranks answers well (on held-out data a raw cosine reaches
 0.33–0.62 Spearman, keyword coverage ~0.5, answer length ~0.66), so the score
-combines a few complementary, bounded signals with a handful of fitted,
-non-negative weights:
+combines a few complementary, bounded signals (all 0–1) with a handful of
+fitted, non-negative weights:
 
-``semantic``   best cosine between the answer and the reference's passages
-               (question and sub-questions) under the multilingual Universal
-               Sentence Encoder, which is language-agnostic: an English or mixed
-               answer to a Chinese question is compared fairly.
 ``coverage``   share of the reference's weighted key terms the answer names
-               (:mod:`interviewer.keyterms`: tf-idf weights, glossary
-               translations, typo tolerance). Lexical matching cannot see an
-               English paraphrase of a Chinese term, so for the non-Chinese part
-               of an answer the coverage falls back on the semantic signal
-               (``language_share`` blends the two).
+               (:mod:`interviewer.keyterms`: tf-idf weights, title terms
+               down-weighted, glossary translations, typo tolerance). Lexical
+               matching cannot see an English paraphrase of a Chinese term, so
+               for the non-Chinese share of an answer (``language_share``) the
+               coverage is estimated by ``semantic``: the best cosine between
+               the answer and the reference passages (question and
+               sub-questions) under the multilingual Universal Sentence
+               Encoder. Coverage is then scaled by ``specificity``, which drops
+               below 1 when fewer than a quarter of the answer's own key words
+               belong to the reference (padding, long detours).
 ``on_topic``   how much better the answer fits this question than the best
-               *other* answered question of the collection (cosine margin).
-``precision``  share of the answer's own key words that belong to the
-               reference (punishes padding and long off-topic detours).
+               *other* answered question of the collection (USE cosine margin).
+``explained``  1 minus the share of bare keyword items ("稀疏，权重衰减，凸近似"):
+               a list of terms names ideas without explaining them.
 
 ``score = 100 · sigmoid(bias + Σ wᵢ · signalᵢ)`` with wᵢ ≥ 0 (monotone in every
 signal; answer length is never an input). Weights live in
 ``interviewer/data/scoring_weights.json`` with a version field and are fitted
-only on ``eval/scoring_dev.tsv``; refit with::
+only on ``eval/scoring_dev.tsv`` (:func:`fit_weights`: least squares on the
+grade, then one slope/offset calibration so grade-0 answers average ≤ 18 and
+grade-4 answers ≥ 74 on dev); refit with::
 
     python -m interviewer.scoring fit eval/scoring_dev.tsv      # writes the JSON
     python -m interviewer.scoring eval eval/scoring.tsv         # metrics only
 
 Rules before and after the formula: non-answers (:mod:`interviewer.nonanswer`)
 score 0 with a message and no made-up semantic score; an answer that clearly
-fits another question (both models agree) is capped low and names that
+fits another question (USE and the index's e5 agree) is capped low and names that
 question in ``better_match``; a question without a reference gives
 ``kind="no_reference"`` and ``score=None``.
 
