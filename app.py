@@ -832,7 +832,10 @@ def launch(demo: gr.Blocks, host: str, port: int, **kwargs: Any) -> Any:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="[%(name)s] %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="[%(name)s] %(levelname)s %(message)s")
+    log.setLevel(logging.INFO)
+    for noisy in ("httpx", "bm25s", "jieba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     from corpus.parser import CorpusError
     from index.embedders import EmbedderError
     from interviewer.cli import ProgressPrinter

@@ -75,6 +75,9 @@ WEIGHTS_VERSION = 1
 FEATURES = ("coverage", "on_topic", "explained")
 BANDS = ((80.0, "优秀"), (65.0, "良好"), (45.0, "及格"), (0.0, "需加强"))
 NON_ANSWER_BAND = "无效回答"
+# the index model (e5) only corroborates off-topic answers; its window is 512 tokens
+# and its cost grows with the input, so it reads the answer's beginning only
+SECONDARY_MAX_CHARS = 512
 
 Progress = Callable[[str, float], None]
 
@@ -267,6 +270,7 @@ class Scorer:
         self._unit_passages: list = []
         self._question_ids: list[str] = []
         self._positions: dict[str, int] = {}
+        self._unit_of: dict[str, str] = {}
         self._matrix: np.ndarray = np.zeros((0, 1), dtype=np.float32)
         self._matrix2: np.ndarray | None = None
 
@@ -302,9 +306,15 @@ class Scorer:
             units_of: dict[str, list[int]] = {}
             for u, qi in enumerate(unit_question):
                 units_of.setdefault(question_ids[qi], []).append(u)
+            self._unit_of = self._interview_units()
+            members: dict[str, set[str]] = {}
+            for qid, unit in self._unit_of.items():
+                members.setdefault(unit, set()).add(qid)
             for n, qid in enumerate(answered):
                 family = (qid, *(d.id for d in self.collection.descendants(qid)))
                 ancestors = {a.id for a in self.collection.ancestors(qid)}
+                # another part of the same interview question is never a "better match"
+                ancestors |= members.get(self._unit_of.get(qid, qid), set())
                 terms = self.terms.terms_for(qid)
                 reference_text = self.collection.answer_plain(qid)
                 vocabulary = set(self.terms.tokenizer.tokens(reference_text))
@@ -333,6 +343,20 @@ class Scorer:
             self._prepared = True
             report("ready", 1.0)
             return self
+
+    def _interview_units(self) -> dict[str, str]:
+        """Each question id → the interview question (unit) it belongs to.
+
+        A matching sub-part ("NMS 原理及示例") is reported as the question a user
+        practises ("2. NMS 原理及代码实现").
+        """
+        units_fn = getattr(self.collection, "units", None)
+        unit_ids = {q.id for q in units_fn()} if callable(units_fn) else {q.id for q in self.collection.top_level()}
+        out: dict[str, str] = {}
+        for q in self.collection:
+            chain = [q.id, *(a.id for a in self.collection.ancestors(q.id))]
+            out[q.id] = next((c for c in chain if c in unit_ids), q.id)
+        return out
 
     def _encode_units(self, embedder: Embedder, texts: list[str], role: str,
                       progress: Callable[[int, int], None]) -> np.ndarray:
@@ -371,7 +395,7 @@ class Scorer:
         text = clean_answer(answer, self.max_chars).text
         vectors = [self.semantic.encode_queries([text])[0]]
         if self.secondary is not None:
-            vectors.append(self.secondary.encode_queries([text])[0])
+            vectors.append(self.secondary.encode_queries([text[:SECONDARY_MAX_CHARS]])[0])
         return vectors
 
     def signals(self, question_id: str, answer: str) -> Signals | None:
@@ -395,7 +419,7 @@ class Scorer:
         vector2 = None
         margin2, other_q2, own2 = float("nan"), None, float("nan")
         if self.secondary is not None and self._matrix2 is not None:
-            vector2 = self.secondary.encode_queries([text])[0]
+            vector2 = self.secondary.encode_queries([text[:SECONDARY_MAX_CHARS]])[0]
             own2, other2, other_q2 = self._own_and_other(self._matrix2 @ vector2, ref)
             margin2 = own2 - other2
         prepared = PreparedAnswer(text, self.terms.tokenizer)
@@ -465,7 +489,7 @@ class Scorer:
             return None
         if self.secondary is not None and not (signals.margin_secondary <= w.offtopic_margin_secondary):
             return None
-        return signals.other_question
+        return self._unit_of.get(signals.other_question, signals.other_question)
 
     # ------------------------------------------------------------ results
     def _result(self, question: Question, ref: _Reference, signals: Signals, match, vectors,

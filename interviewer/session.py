@@ -49,6 +49,7 @@ class SessionOptions:
     include_unanswered: bool = False
     followups: bool = True
     seed: int | None = None
+    question_ids: tuple[str, ...] = ()  # ask exactly these (e.g. "practise this" from search); overrides sections
 
 
 @dataclass
@@ -110,6 +111,12 @@ def select_questions(
     count = min(options.count, MAX_QUESTIONS)
     if options.count > MAX_QUESTIONS:
         notices.append(f"一次最多 {MAX_QUESTIONS} 题 / at most {MAX_QUESTIONS} questions per session.")
+    if options.question_ids:
+        unknown = [q for q in options.question_ids if q not in collection.questions]
+        if unknown:
+            raise SessionError(f"题库中没有这道题 / unknown question id(s): {', '.join(unknown[:3])}")
+        chosen = list(dict.fromkeys(collection.unit_of(q) for q in options.question_ids))[:count]
+        return chosen, notices
     section_ids = resolve_sections(collection, options.sections) if options.sections else None
     units = collection.units(section_ids)
     candidates = [q.id for q in units if options.include_unanswered or collection.is_answered(q.id)]

@@ -1,0 +1,220 @@
+"""Load test: simulated users answering through the real web server over loopback.
+
+``python -m interviewer.loadtest --users 20 --answers 10`` starts ``app.py``
+(or uses ``--url``), then each simulated user — its own ``gradio_client``
+connection, so its own server-side session and profile — starts an interview,
+submits ``--answers`` answers (moving on after each, follow-ups included) and
+reads its progress. The run is bounded by ``--max-seconds`` and stops by
+itself. It reports errors (should be 0), p50/p95 latency per answer, and checks:
+
+* every answer sent is recorded in SQLite under that user's profile (nothing lost);
+* no user saw another's session: each user's chat holds only its own answers
+  (every answer carries a per-user marker) and its profile is its own.
+
+With ``--json`` the last line of stdout is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+_PROFILE = re.compile(r"web-[0-9a-f]{32}")
+
+
+@dataclass
+class UserRun:
+    """What one simulated user did and saw."""
+
+    number: int
+    marker: str
+    profile: str | None = None
+    sent: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    foreign_markers: set[str] = field(default_factory=set)
+
+
+def _answers() -> list[str]:
+    path = ROOT / "eval" / "scoring.tsv"
+    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()]
+    return [r[2] for r in rows if len(r) >= 3 and len(r[2].strip()) > 20] or ["过拟合是指模型在训练集上表现好、测试集上差。"]
+
+
+def start_server(data_dir: Path, port: int, timeout: float = 600.0) -> subprocess.Popen[bytes]:
+    """Start ``app.py`` on ``port`` and wait until it answers HTTP."""
+    import urllib.request
+
+    env = {**os.environ, "AI_INTERVIEW_DATA_DIR": str(data_dir), "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    started = time.time()
+    while time.time() - started < timeout:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace")[-2000:] if proc.stderr else ""
+            raise RuntimeError(f"app.py exited with status {proc.returncode}: {err}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
+                if resp.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("app.py did not start in time")
+
+
+def simulate_user(url: str, run: UserRun, sections: list[str], answers: Sequence[str], count: int,
+                  deadline: float, markers: set[str]) -> None:
+    """One user: start an interview, answer ``count`` times, read progress."""
+    from gradio_client import Client
+
+    try:
+        client = Client(url, verbose=False)
+        client.predict(sections, "random", count, False, api_name="/start_interview")
+        chat: list = []
+        for i in range(count):
+            if time.time() > deadline:
+                run.errors.append("deadline reached")
+                break
+            text = f"{answers[(run.number * 7 + i) % len(answers)]} {run.marker}"
+            started = time.perf_counter()
+            out = client.predict(text, api_name="/submit_answer")
+            run.latencies_ms.append((time.perf_counter() - started) * 1000)
+            run.sent += 1
+            chat = out[0] if isinstance(out, (list, tuple)) else []
+            if i + 1 < count:  # count main questions were chosen, so the interview never ends early
+                nxt = client.predict(api_name="/next_question")
+                chat = nxt[0] if isinstance(nxt, (list, tuple)) else chat
+        seen = json.dumps(chat, ensure_ascii=False)
+        run.foreign_markers = {m for m in markers if m != run.marker and m in seen}
+        if run.marker not in seen and run.sent:
+            run.errors.append("own answers missing from own chat")
+        progress = client.predict(api_name="/progress")
+        found = _PROFILE.findall(json.dumps(progress, ensure_ascii=False))
+        run.profile = found[0] if found else None
+        if run.profile is None:
+            run.errors.append("no profile in progress view")
+    except Exception as exc:  # a load test reports failures instead of stopping
+        run.errors.append(f"{type(exc).__name__}: {exc}")
+
+
+def check_database(db: Path, runs: list[UserRun]) -> dict[str, object]:
+    """Compare what each user sent with what SQLite holds for its profile."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT profile, answer FROM attempts WHERE kind IN ('answer', 'followup', 'note')"
+        ).fetchall()
+    finally:
+        conn.close()
+    by_profile: dict[str, list[str]] = {}
+    for profile, answer in rows:
+        by_profile.setdefault(profile, []).append(answer)
+    lost = mixed = 0
+    for run in runs:
+        mine = by_profile.get(run.profile or "", [])
+        lost += max(0, run.sent - len(mine))
+        mixed += sum(1 for a in mine if run.marker not in a)
+    profiles = [r.profile for r in runs if r.profile]
+    return {"recorded": len(rows), "lost": lost, "misfiled": mixed,
+            "distinct_profiles": len(set(profiles)), "users_with_profile": len(profiles)}
+
+
+def run_load(url: str, db: Path, users: int, answers_each: int, max_seconds: float) -> dict[str, object]:
+    from corpus.parser import load_collection
+
+    sections = [s.title for s in load_collection().sections if s.question_ids]
+    pool = _answers()
+    runs = [UserRun(i, f"zq{i:02d}x{os.urandom(3).hex()}") for i in range(users)]  # Markdown-inert markers
+    markers = {r.marker for r in runs}
+    deadline = time.time() + max_seconds
+    threads = [threading.Thread(target=simulate_user, args=(url, r, sections, pool, answers_each, deadline, markers),
+                                daemon=True) for r in runs]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=max(1.0, deadline - time.time() + 30))
+    elapsed = time.perf_counter() - started
+    latencies = [x for r in runs for x in r.latencies_ms]
+    errors = [f"user {r.number}: {e}" for r in runs for e in r.errors]
+    unfinished = sum(1 for t in threads if t.is_alive())
+    db_check = check_database(db, runs)
+    return {
+        "users": users, "answers_each": answers_each, "sent": sum(r.sent for r in runs),
+        "errors": len(errors) + unfinished, "error_samples": errors[:5],
+        "answer_p50_ms": round(float(np.percentile(latencies, 50)), 1) if latencies else None,
+        "answer_p95_ms": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
+        "elapsed_s": round(elapsed, 1),
+        "throughput_answers_per_s": round(len(latencies) / elapsed, 2) if elapsed else None,
+        "foreign_sightings": sum(len(r.foreign_markers) for r in runs),
+        **db_check,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m interviewer.loadtest", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--answers", type=int, default=10)
+    parser.add_argument("--max-seconds", type=float, default=900.0)
+    parser.add_argument("--url", default=None, help="an already running app (its data dir must be --data-dir)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="data folder of the server (default: a new temporary folder)")
+    parser.add_argument("--port", type=int, default=7871)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if args.users < 1 or args.answers < 1:
+        print("error: --users and --answers must be at least 1", file=sys.stderr)
+        return 2
+    tmp = None
+    data_dir = args.data_dir
+    if data_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="loadtest-")
+        data_dir = Path(tmp.name)
+    proc = None
+    try:
+        url = args.url
+        if url is None:
+            print(f"starting app.py on port {args.port} (data: {data_dir}) …", file=sys.stderr)
+            proc = start_server(data_dir, args.port)
+            url = f"http://127.0.0.1:{args.port}/"
+        result = run_load(url, data_dir / "progress.sqlite3", args.users, args.answers, args.max_seconds)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if tmp is not None:
+            tmp.cleanup()
+    print(f"{result['users']} users × {result['answers_each']} answers: sent {result['sent']}, "
+          f"recorded {result['recorded']}, lost {result['lost']}, misfiled {result['misfiled']}, "
+          f"errors {result['errors']}, foreign sightings {result['foreign_sightings']}\n"
+          f"answer latency p50 {result['answer_p50_ms']} ms, p95 {result['answer_p95_ms']} ms; "
+          f"{result['throughput_answers_per_s']} answers/s over {result['elapsed_s']} s")
+    for sample in result["error_samples"]:  # type: ignore[union-attr]
+        print(f"  error: {sample}")
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    ok = result["errors"] == 0 and result["lost"] == 0 and result["misfiled"] == 0 and result["foreign_sightings"] == 0
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
