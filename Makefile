@@ -19,12 +19,12 @@ $(STAMP): pyproject.toml requirements.txt
 run: setup
 	$(PY) app.py
 
-# The browser test needs Debian's chromium; install it when missing (root or sudo).
+# The browser test needs Debian's chromium (and a CJK font for readable screenshots); install when missing.
 chromium:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 	  echo "Installing Debian's chromium for the browser test..."; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
 	  else echo "The browser test needs chromium: install it (apt-get install chromium) and re-run." >&2; exit 1; fi; \
 	fi
 

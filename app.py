@@ -41,7 +41,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -52,7 +52,7 @@ from interviewer import render
 from interviewer.config import AppConfig
 from interviewer.engine import Engine, load_engine
 from interviewer.progress import ProgressStoreError
-from interviewer.session import MAX_QUESTIONS, InterviewSession, SessionError, SessionOptions, Turn
+from interviewer.session import MAX_QUESTIONS, InterviewSession, SessionError, SessionOptions
 
 log = logging.getLogger("ai_interview.app")
 
@@ -377,17 +377,9 @@ class InterviewApp:
             raise UserFacingError(ui("pick_first", user.lang))
         if question_id not in self.collection.questions:
             raise UserFacingError(ui("unknown_question", user.lang))
-        unit = self.collection.unit_of(str(question_id))
-        q = self.collection.questions[unit]
-        options = SessionOptions(sections=(q.section_id,), mode="order", count=1, include_unanswered=True)
-        if "question_ids" in getattr(SessionOptions, "__dataclass_fields__", {}):
-            options = replace(options, question_ids=(unit,))  # type: ignore[call-arg]
-        session = self._new_session(user, options)
-        if list(session.queue) != [unit]:  # SessionOptions cannot name a question: point it at this one
-            session.queue = [unit]
-            session.position = 0
-            session.turns = [Turn(question_id=unit, kind="main", prompt=q.title)]
-        return self._begin(user, session)
+        unit = self.collection.unit_of(str(question_id))  # a sub-question is practised as its whole question
+        options = SessionOptions(question_ids=(unit,), mode="order", count=1, include_unanswered=True)
+        return self._begin(user, self._new_session(user, options))
 
     def submit(self, answer: Any, state: Any) -> tuple:
         user = _user(state)

@@ -58,3 +58,11 @@ def bundled_index(bundled_collection: Collection, e5_embedder, shared_cache, ses
     index, _report = open_index(bundled_collection, e5_embedder, index_folder(session_data_dir, bundled_collection, None),
                                 cache=shared_cache)
     return index
+
+
+@pytest.fixture(scope="session")
+def bundled_scorer(bundled_index, shared_cache):  # type: ignore[no-untyped-def]
+    """The real scorer on the bundled index, prepared once (reference embeddings cached)."""
+    from interviewer.scoring import Scorer
+
+    return Scorer(bundled_index, cache=shared_cache).prepare()
