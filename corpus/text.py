@@ -41,8 +41,8 @@ _DANGEROUS_TAG = re.compile(r"</?(script|style|iframe|object|embed)\b[^>]*>", re
 _PRESENTATIONAL_TAG = re.compile(r"</?(font|center)\b[^>]*>", re.IGNORECASE)
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _INLINE_CODE = re.compile(r"(`+)(?:[^\n]|\n(?![ \t]*\n))+?(?<!`)\1(?!`)")
-_EVENT_ATTR = re.compile(r"""\s on[a-z]+\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""", re.IGNORECASE | re.VERBOSE)
-_JS_URL = re.compile(r"javascript:", re.IGNORECASE)
+_EVENT_ATTR = re.compile(r"""[\s/] on[a-z]+\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""", re.IGNORECASE | re.VERBOSE)
+_JS_URL = re.compile(r"j\s*a\s*v\s*a\s*s\s*c\s*r\s*i\s*p\s*t\s*:", re.IGNORECASE)
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*\b[^<>]*>")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _MD_LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
@@ -193,19 +193,34 @@ def sanitize_display(markdown: str, base_dir: Path | None) -> str:
     return "\n".join(out)
 
 
+def _clean_tag(m: re.Match[str]) -> str:
+    """One HTML tag without event handlers or javascript: URLs (entity-encoded ones too)."""
+    tag = m.group(0)
+    if "&" in tag:
+        tag = html.unescape(tag)
+    return _JS_URL.sub("", _EVENT_ATTR.sub("", tag))
+
+
 def _sanitize_prose(text: str, base_dir: Path | None) -> str:
     spans: list[str] = []
+    # Inline code is stashed behind placeholders that cannot occur in the text itself.
+    token = "\ue000"
+    while token in text:
+        token += "\ue001"
 
     def stash(m: re.Match[str]) -> str:
         spans.append(m.group(0))
-        return f"\ue000{len(spans) - 1}\ue001"
+        return f"{token}{len(spans) - 1}{token}"
 
     text = _INLINE_CODE.sub(stash, text)
-    text = _DANGEROUS_BLOCK.sub("", text)
-    text = _DANGEROUS_TAG.sub("", text)
-    text = _PRESENTATIONAL_TAG.sub("", text)
-    text = _HTML_TAG.sub(lambda m: _EVENT_ATTR.sub("", m.group(0)), text)
-    text = _JS_URL.sub("", text)
+    previous = None
+    while previous != text:  # repeat until stable: "<scr<script>ipt>" must not reassemble a tag
+        previous = text
+        text = _DANGEROUS_BLOCK.sub("", text)
+        text = _DANGEROUS_TAG.sub("", text)
+        text = _PRESENTATIONAL_TAG.sub("", text)
+        text = _HTML_TAG.sub(_clean_tag, text)
+        text = _JS_URL.sub("", text)
 
     def md_image(m: re.Match[str]) -> str:
         alt, url = m.group(1), m.group(2)
@@ -231,7 +246,7 @@ def _sanitize_prose(text: str, base_dir: Path | None) -> str:
             line = _BR.sub("\n", line)
         lines.append(line)
     text = "\n".join(lines)
-    return re.sub("\ue000(\\d+)\ue001", lambda m: spans[int(m.group(1))], text)
+    return re.sub(re.escape(token) + r"(\d+)" + re.escape(token), lambda m: spans[int(m.group(1))], text)
 
 
 def split_code(lines: list[str]) -> tuple[list[str], list[str]]:

@@ -78,8 +78,9 @@ def open_index(
                 cache = cache if cache is not None else EmbeddingCache(folder.parent / "embeddings.sqlite3")
                 return _build(collection, embedder, store, key, settings, progress, tokenizer, cache, reason, started)
             reason = reason_after_wait
-    progress("loaded", 1.0)
+    progress("loading", 0.95)
     index = SearchIndex(collection, stored.passages, stored.tokens, stored.dense, embedder, tokenizer, stored.manifest)
+    progress("loaded", 1.0)
     report = BuildReport("loaded", reason, len(stored.passages), 0, len(stored.passages),
                          time.perf_counter() - started, folder)
     return index, report
@@ -115,8 +116,9 @@ def _build(
     dense = store.load(key)[0]
     if dense is None:  # pragma: no cover - we just wrote it
         raise RuntimeError(f"index written to {store.folder} could not be read back")
-    progress("ready", 1.0)
+    progress("indexing", 0.98)
     index = SearchIndex(collection, passages, tokens, dense.dense, embedder, tokenizer, manifest)
+    progress("ready", 1.0)
     report = BuildReport("built", reason, len(passages), embedded, len(passages) - embedded,
                          time.perf_counter() - started, store.folder)
     return index, report

@@ -27,8 +27,8 @@ fitted, non-negative weights:
 signal; answer length is never an input). Weights live in
 ``interviewer/data/scoring_weights.json`` with a version field and are fitted
 only on ``eval/scoring_dev.tsv`` (:func:`fit_weights`: least squares on the
-grade, then one slope/offset calibration so grade-0 answers average ≤ 18 and
-grade-4 answers ≥ 74 on dev); refit with::
+grade, then one slope/offset calibration so grade-0 answers average ≤ 16 and
+grade-4 answers ≥ 75 on dev); refit with::
 
     python -m interviewer.scoring fit eval/scoring_dev.tsv      # writes the JSON
     python -m interviewer.scoring eval eval/scoring.tsv         # metrics only
@@ -622,8 +622,8 @@ def fit_weights(
     capped: Sequence[bool] | None = None,
     rule_grades: Sequence[int] = (),
     base: ScoringWeights | None = None,
-    target_low: float = 18.0,
-    target_high: float = 74.0,
+    target_low: float = 16.0,
+    target_high: float = 75.0,
 ) -> ScoringWeights:
     """Fit the combination on labelled answers (dev set only), in two monotone steps.
 
@@ -631,8 +631,10 @@ def fit_weights(
        ``grade / 4`` (least squares, tiny ridge; w ≥ 0 keeps every signal monotone).
     2. *Calibration*: one slope ``a ≥ 1`` and offset ``c`` (``z → a·z + c``, ranking
        unchanged) chosen as the gentlest curve whose mean score is ≤ ``target_low`` on
-       grade-0 answers and ≥ ``target_high`` on grade-4 answers — margins inside the
-       product bar (≤ 20 and ≥ 70). ``capped`` marks rows the off-topic rule caps;
+       grade-0 answers and ≥ ``target_high`` on grade-4 answers — 4–5 points inside
+       the product bar (≤ 20 and ≥ 70), because held-out means move by that much.
+       A steeper curve would widen the margins further but squash partial answers
+       towards 0, so the gentlest curve that meets the targets wins. ``capped`` marks rows the off-topic rule caps;
        ``rule_grades`` are the grades of rows scored 0 by the non-answer rule.
     """
     from scipy.optimize import minimize

@@ -25,10 +25,11 @@ from typing import Any, Protocol
 
 from corpus.model import Collection, Question
 
-from .progress import Attempt, AttemptJournaled, ProgressStore
+from .progress import Attempt, AttemptJournaled, ProgressStore, normalize_profile
 
 MODES = ("random", "order", "weakest", "due")
 MAX_QUESTIONS = 50
+MAX_HINT_TERMS = 8
 
 
 class SessionError(Exception):
@@ -105,7 +106,7 @@ def select_questions(
     """Interview question ids to ask, and notices for the user (e.g. fewer than asked)."""
     if options.mode not in MODES:
         raise SessionError(f"未知模式 / unknown mode '{options.mode}'; choose one of: {', '.join(MODES)}")
-    if not isinstance(options.count, int) or options.count < 1:
+    if isinstance(options.count, bool) or not isinstance(options.count, int) or options.count < 1:
         raise SessionError("题目数量至少为 1 / the number of questions must be at least 1.")
     notices: list[str] = []
     count = min(options.count, MAX_QUESTIONS)
@@ -172,7 +173,8 @@ class InterviewSession:
         self.scorer = scorer
         self.store = store
         self.index = index
-        self.profile = profile
+        # an invalid profile name fails now, not after the user has typed an answer
+        self.profile = normalize_profile(profile) if store is not None else profile
         self.options = options
         self.queue, self.notices = select_questions(collection, options, store, profile, now)
         self.turns: list[Turn] = []
@@ -221,41 +223,54 @@ class InterviewSession:
         if turn.status != "pending":
             raise SessionError("这道题已经作答，请点“下一题” / already answered — go to the next question.")
         text = answer if isinstance(answer, str) else str(answer or "")
-        turn.answer = text
         q = self.collection.questions[turn.question_id]
+        # the turn is marked done only once the attempt is saved: if saving fails the
+        # error propagates and the question stays open, so the answer can be sent again
         if not self.collection.is_answered(q.id):
-            turn.status = "noted"
-            turn.result = None
-            turn.saved_notice = self._record(turn, kind="note", score=None, band=None, components={})
+            turn.saved_notice = self._record(turn, kind="note", score=None, band=None, components={},
+                                             answer=text)
+            turn.answer, turn.result, turn.status = text, None, "noted"
             return turn
         result = self.scorer.score(q.id, text)
-        turn.result = result
-        turn.status = "answered"
         turn.saved_notice = self._record(
             turn, kind="followup" if turn.kind == "followup" else "answer",
             score=getattr(result, "score", None), band=getattr(result, "band", None),
-            components=_numeric(getattr(result, "components", {})),
+            components=_numeric(getattr(result, "components", {})), answer=text,
         )
+        turn.answer, turn.result, turn.status = text, result, "answered"
         return turn
 
     def skip(self) -> Turn | None:
         """Skip the current question (recorded, so it comes back soon); returns the next turn."""
         turn = self._require_open()
         if turn.status == "pending":
-            turn.status = "skipped"
             turn.saved_notice = self._record(turn, kind="skip", score=None, band=None, components={})
+            turn.status = "skipped"
         return self.next(allow_followup=False)
 
     def hint(self) -> list[str]:
         """A few key terms of the reference, without the answer itself."""
         turn = self._require_open()
+        # the first hint names three key terms, each further one a term more (at most eight)
+        n = min(MAX_HINT_TERMS, len(turn.hints) + 1) if turn.hints else 3
         terms_of = getattr(self.scorer, "hint_terms", None)
-        terms = list(terms_of(turn.question_id, 3 + len(turn.hints))) if terms_of else []
+        terms = [str(t) for t in terms_of(turn.question_id, n)] if callable(terms_of) else []
+        if not terms:
+            terms = self._key_terms(turn.question_id, n)
         if not terms:
             sub = [d.title for d in self.collection.descendants(turn.question_id)][:3]
             terms = sub
         turn.hints = terms
         return terms
+
+    def _key_terms(self, question_id: str, n: int) -> list[str]:
+        """The heaviest key terms of the reference that are not words of the question itself."""
+        model = getattr(self.scorer, "terms", None)
+        terms_for = getattr(model, "terms_for", None)
+        if not callable(terms_for) or not self.collection.is_answered(question_id):
+            return []
+        terms = list(terms_for(question_id))
+        return [str(getattr(t, "text", t)) for t in terms if not getattr(t, "in_title", False)][:n]
 
     def reference(self) -> str:
         """The reference answer (Markdown) of the current question."""
@@ -327,14 +342,14 @@ class InterviewSession:
         return self.turns[-1]
 
     def _record(self, turn: Turn, kind: str, score: float | None, band: str | None,
-                components: dict[str, float]) -> str:
+                components: dict[str, float], answer: str | None = None) -> str:
         """Save the attempt; returns a notice for the user ('' when saved normally)."""
         if self.store is None:
             return ""
         q = self.collection.questions[turn.question_id]
         attempt = Attempt(
             id=None, profile=self.profile, question_id=q.id, section=q.section,
-            question_title=q.title, answer=turn.answer or "", score=score, band=band,
+            question_title=q.title, answer=(turn.answer if answer is None else answer) or "", score=score, band=band,
             components=components, kind=kind, session_id=self.id,
         )
         try:

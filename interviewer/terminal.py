@@ -63,9 +63,18 @@ def format_feedback(session: InterviewSession, turn: Turn) -> str:
         if q is not None:
             lines.append(f"  这个回答更像是在回答 / this fits better: {q.display_path}")
     for hit in list(getattr(r, "missed_passages", []) or [])[:2]:
-        q = c.questions[hit.passage.question_id]
-        lines.append(f"  原文 / source: {q.display_path} ({q.source}:{hit.passage.line_start})")
-        lines.append(_wrap(hit.passage.text[:400], "    "))
+        # the scorer's MissedPassage (question_id, location, text) or an index PassageHit (.passage)
+        passage = getattr(hit, "passage", None)
+        qid = getattr(passage if passage is not None else hit, "question_id", "")
+        q = c.questions.get(qid)
+        if passage is not None:
+            where = f"{q.source if q else ''}:{passage.line_start}"
+            text = passage.text
+        else:
+            where = str(getattr(hit, "location", "") or (q.location if q else ""))
+            text = str(getattr(hit, "text", ""))
+        lines.append(f"  原文 / source: {q.display_path if q else qid} ({where})")
+        lines.append(_wrap(text[:400], "    "))
     for notice in getattr(r, "notices", []) or []:
         lines.append(f"  注意 / notice: {notice}")
     if turn.saved_notice:
@@ -74,15 +83,20 @@ def format_feedback(session: InterviewSession, turn: Turn) -> str:
 
 
 def _read_answer(prompt: Callable[[str], str]) -> str | None:
-    """Read lines until an empty line; None on EOF before anything was typed."""
+    """Read lines until an empty line; None on EOF before anything was typed.
+
+    A first line starting with ``:`` (or a full-width ``：``) is a command,
+    returned lower-cased.
+    """
     lines: list[str] = []
     while True:
         try:
             line = prompt("> " if not lines else "  ")
         except EOFError:
             return "\n".join(lines) if lines else None
-        if line.strip().startswith(":") and not lines:
-            return line.strip()
+        command = line.strip().replace("：", ":", 1).lower()
+        if command.startswith(":") and not lines:
+            return command
         if not line.strip():
             if lines:
                 return "\n".join(lines)
@@ -118,7 +132,11 @@ def run_practice(engine, args: argparse.Namespace, prompt: Callable[[str], str] 
         if not session.has_reference:
             print("（这道题还没有参考答案，回答将保存为笔记 / no reference answer: your answer becomes a note）", file=out)
         while turn.status == "pending":
-            answer = _read_answer(prompt)
+            try:
+                answer = _read_answer(prompt)
+            except KeyboardInterrupt:  # Ctrl-C ends the interview like Ctrl-D; answers are saved
+                print(file=out)
+                answer = None
             if answer is None or answer == ":end":
                 return _finish(session, out)
             if answer == ":hint":
@@ -131,6 +149,9 @@ def run_practice(engine, args: argparse.Namespace, prompt: Callable[[str], str] 
             if answer == ":skip":
                 session.skip()
                 break
+            if answer.startswith(":"):  # a mistyped command is not an answer
+                print(f"未知命令 / unknown command {answer!r}. {HELP}", file=out)
+                continue
             started = time.perf_counter()
             session.submit(answer)
             print(format_feedback(session, turn), file=out)
@@ -181,7 +202,7 @@ def show_progress(engine, args: argparse.Namespace, out: TextIO = sys.stdout) ->
             for qid in due[:10]:
                 q = c.questions.get(qid)
                 print(f"  {q.display_path if q else qid}", file=out)
-    export: Path | None = args.export
+    export = None if args.export is None else Path(args.export)
     if export is not None:
         if export.suffix.lower() == ".csv":
             store.export_csv(profile, export)

@@ -345,7 +345,7 @@ def test_fit_weights_is_monotone_and_calibrated() -> None:
     assert w.weights["coverage"] > 1.0 and w.weights["explained"] == pytest.approx(0.0, abs=0.5)
     z = w.bias + np.clip(X, 0, 1) @ np.array([w.weights[f] for f in FEATURES])
     scores = 100 / (1 + np.exp(-z))
-    assert scores[grades == 0].mean() <= 18.5 and scores[grades == 4].mean() >= 73.5
+    assert scores[grades == 0].mean() <= 16.5 and scores[grades == 4].mean() >= 74.5
 
 
 def test_bands() -> None:

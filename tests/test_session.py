@@ -1,0 +1,474 @@
+"""The interview session flow on the bundled collection, with the real scorer and a real SQLite store.
+
+Nothing is mocked: answers are scored by the prepared scorer (``bundled_scorer``,
+built once per test session from the shared index and embedding cache) and
+every attempt goes through :class:`~interviewer.progress.ProgressStore` into a
+SQLite file under ``tmp_path``. "Saved before returning" is checked by opening
+a second store on the same file, and finally by killing a real interview
+process with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from corpus.model import Collection
+from index.tokenize import normalise
+from interviewer.progress import Attempt, InvalidProfileError, ProgressStore, ProgressStoreError
+from interviewer.session import (
+    MAX_QUESTIONS,
+    InterviewSession,
+    SessionError,
+    SessionOptions,
+    Summary,
+    select_questions,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+PROFILE = "tester"
+
+# a partial answer (names two of many points) and a wrong one, for "2. L0、L1、L2"
+PARTIAL_L012 = "L1 正则会让很多权重变成 0，L2 正则让权重变小。"
+PARTIAL_DROPOUT = "训练时随机丢掉一些神经元。"
+OFF_DIM = "维度越高，样本越稀疏。"
+
+
+@pytest.fixture(scope="session")
+def scorer(bundled_scorer):  # type: ignore[no-untyped-def]
+    """One prepared scorer for the whole test session (reference embeddings cached)."""
+    return bundled_scorer
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "progress.sqlite3"
+
+
+@pytest.fixture
+def store(db: Path) -> ProgressStore:
+    return ProgressStore(db)
+
+
+def qid(c: Collection, heading: str) -> str:
+    q = c.find_by_heading(heading)
+    assert q is not None, heading
+    return q.id
+
+
+def answered_units(c: Collection, section: str | None = None) -> list[str]:
+    ids = None if section is None else [s.id for s in c.sections if s.title == section]
+    return [q.id for q in c.units(ids) if c.is_answered(q.id)]
+
+
+def record(store: ProgressStore, c: Collection, question_id: str, score: float | None, kind: str = "answer",
+           when: float | None = None) -> None:
+    q = c.questions[question_id]
+    store.record(Attempt(id=None, profile=PROFILE, question_id=q.id, section=q.section, question_title=q.title,
+                         answer="x", score=score, kind=kind, created_at=time.time() if when is None else when))
+
+
+def new_session(c: Collection, scorer, store, **options) -> InterviewSession:  # type: ignore[no-untyped-def]
+    return InterviewSession(c, scorer, store, PROFILE, SessionOptions(**options))
+
+
+# ------------------------------------------------------------------ selection
+
+
+def test_random_mode_with_a_seed_is_reproducible(bundled_collection: Collection) -> None:
+    c = bundled_collection
+    first, _ = select_questions(c, SessionOptions(mode="random", count=8, seed=7))
+    again, _ = select_questions(c, SessionOptions(mode="random", count=8, seed=7))
+    assert first == again
+    assert len(first) == 8 and len(set(first)) == 8
+    answered = set(answered_units(c))
+    assert set(first) <= answered
+    others = {tuple(select_questions(c, SessionOptions(mode="random", count=8, seed=s))[0]) for s in range(1, 6)}
+    assert len(others | {tuple(first)}) > 1, "different seeds should give different draws"
+
+
+def test_order_mode_is_document_order_of_interview_questions(bundled_collection: Collection) -> None:
+    c = bundled_collection
+    chosen, notices = select_questions(c, SessionOptions(mode="order", count=10))
+    assert chosen == answered_units(c)[:10]
+    assert notices == []
+    section = c.sections[2].title  # 深度学习基础
+    chosen, _ = select_questions(c, SessionOptions(mode="order", count=MAX_QUESTIONS, sections=(section,)))
+    assert chosen == answered_units(c, section)
+    lines = [c.questions[q].line_start for q in chosen]
+    assert lines == sorted(lines)
+
+
+def test_weakest_mode_puts_lowest_mastery_first_then_unseen(bundled_collection: Collection,
+                                                            store: ProgressStore) -> None:
+    c = bundled_collection
+    section = "机器学习基础"
+    units = answered_units(c, section)
+    strong, weak, middle = units[1], units[4], units[2]
+    record(store, c, strong, 90.0)
+    record(store, c, weak, 15.0)
+    record(store, c, middle, 55.0)
+    session = new_session(c, None, store, mode="weakest", count=len(units), sections=(section,))
+    assert session.queue[:3] == [weak, middle, strong]
+    assert session.queue[3:] == [q for q in units if q not in (weak, middle, strong)]
+    assert session.notices == []
+
+
+def test_weakest_mode_without_attempts_says_so(bundled_collection: Collection, store: ProgressStore) -> None:
+    c = bundled_collection
+    session = new_session(c, None, store, mode="weakest", count=3, sections=("机器学习基础",))
+    assert session.queue == answered_units(c, "机器学习基础")[:3]
+    assert any("no scored answers yet" in n for n in session.notices)
+
+
+def test_due_mode_asks_due_questions_first_then_unseen(bundled_collection: Collection, store: ProgressStore) -> None:
+    c = bundled_collection
+    section = "机器学习基础"
+    units = answered_units(c, section)
+    now = time.time()
+    long_overdue, overdue, learned = units[3], units[0], units[5]
+    record(store, c, long_overdue, 30.0, when=now - 5 * 86400)  # failed: back after 10 minutes
+    record(store, c, overdue, 25.0, when=now - 2 * 86400)
+    record(store, c, learned, 95.0, when=now - 60)  # passed a minute ago: due tomorrow
+    session = InterviewSession(c, None, store, PROFILE,
+                               SessionOptions(mode="due", count=len(units), sections=(section,)), now=now)
+    assert session.queue[:2] == [long_overdue, overdue]
+    assert session.queue[2:-1] == [q for q in units if q not in (long_overdue, overdue, learned)]
+    assert session.queue[-1] == learned  # seen and not due: last
+    assert not any("nothing is due" in n for n in session.notices)
+
+
+def test_due_mode_with_nothing_due_starts_with_new_questions(bundled_collection: Collection,
+                                                             store: ProgressStore) -> None:
+    c = bundled_collection
+    units = answered_units(c, "机器学习基础")
+    record(store, c, units[0], 95.0)  # just learned: not due
+    session = new_session(c, None, store, mode="due", count=3, sections=("机器学习基础",))
+    assert any("nothing is due" in n for n in session.notices)
+    assert session.queue == units[1:4]
+
+
+def test_sections_by_title_by_id_and_unknown(bundled_collection: Collection) -> None:
+    c = bundled_collection
+    sec = next(s for s in c.sections if s.title == "RNN&LSTM")
+    by_title, _ = select_questions(c, SessionOptions(mode="order", count=50, sections=("rnn&lstm",)))
+    by_id, _ = select_questions(c, SessionOptions(mode="order", count=50, sections=(sec.id,)))
+    assert by_title == by_id == answered_units(c, "RNN&LSTM")
+    assert all(c.questions[q].section_id == sec.id for q in by_id)
+    two, _ = select_questions(c, SessionOptions(mode="order", count=50, sections=("RNN&LSTM", "经典网络")))
+    assert set(two) == set(by_id) | set(answered_units(c, "经典网络"))
+    with pytest.raises(SessionError) as err:
+        select_questions(c, SessionOptions(sections=("量子计算",)))
+    message = str(err.value)
+    assert "量子计算" in message
+    for title in ("机器学习基础", "深度学习基础", "RNN&LSTM"):
+        assert title in message, "the error lists the available sections"
+
+
+@pytest.mark.parametrize("count", [0, -1, -50, True])
+def test_count_must_be_at_least_one(bundled_collection: Collection, count: int) -> None:
+    with pytest.raises(SessionError, match="at least 1"):
+        select_questions(bundled_collection, SessionOptions(count=count))
+
+
+def test_count_larger_than_available_gives_all_with_a_notice(bundled_collection: Collection) -> None:
+    c = bundled_collection
+    available = answered_units(c, "生成对抗网络（GAN）")
+    chosen, notices = select_questions(c, SessionOptions(mode="random", count=5, sections=("生成对抗网络（GAN）",)))
+    assert sorted(chosen) == sorted(available) and len(chosen) < 5
+    assert any(f"only {len(available)} questions" in n for n in notices)
+    chosen, notices = select_questions(c, SessionOptions(mode="order", count=MAX_QUESTIONS + 10))
+    assert len(chosen) == MAX_QUESTIONS
+    assert any(f"at most {MAX_QUESTIONS}" in n for n in notices)
+
+
+def test_unknown_mode_and_profile_fail_before_any_answer(bundled_collection: Collection,
+                                                        store: ProgressStore) -> None:
+    with pytest.raises(SessionError, match="unknown mode"):
+        select_questions(bundled_collection, SessionOptions(mode="hardest"))
+    with pytest.raises(InvalidProfileError):
+        InterviewSession(bundled_collection, None, store, "bad\nname", SessionOptions(mode="order"))
+
+
+# ------------------------------------------------------------------ answering
+
+
+def test_submit_scores_and_saves_before_returning(bundled_collection: Collection, scorer, db: Path,  # type: ignore[no-untyped-def]
+                                                  store: ProgressStore) -> None:
+    c = bundled_collection
+    session = InterviewSession(c, scorer, store, PROFILE, SessionOptions(question_ids=(qid(c, "L0、L1、L2"),)))
+    question = session.current_question
+    assert question is not None and session.has_reference
+    turn = session.submit(PARTIAL_L012)
+    assert turn.status == "answered" and turn.result is not None
+    assert turn.result.kind == "scored"
+    assert 0.0 <= turn.result.score <= 100.0
+    other = ProgressStore(db)  # a second connection sees it: committed before submit returned
+    saved = other.history(PROFILE, question.id)
+    assert len(saved) == 1
+    a = saved[0]
+    assert (a.kind, a.score, a.band, a.answer, a.session_id) == (
+        "answer", turn.result.score, turn.result.band, turn.answer, session.id)
+    assert a.section == question.section and a.question_title == question.title
+    assert a.components and all(isinstance(v, float) for v in a.components.values())
+    with pytest.raises(SessionError, match="already answered"):
+        session.submit("again")
+    assert len(other.history(PROFILE, question.id)) == 1
+
+
+def test_next_before_answering_is_refused(bundled_collection: Collection, store: ProgressStore) -> None:
+    session = new_session(bundled_collection, None, store, mode="order", count=2)
+    with pytest.raises(SessionError, match="answer or skip"):
+        session.next()
+
+
+def test_skip_is_recorded_as_skip(bundled_collection: Collection, scorer, db: Path, store: ProgressStore) -> None:  # type: ignore[no-untyped-def]
+    c = bundled_collection
+    session = new_session(c, scorer, store, mode="order", count=2)
+    first = session.queue[0]
+    nxt = session.skip()
+    assert nxt is not None and nxt.question_id == session.queue[1] and nxt.kind == "main"
+    assert session.turns[0].status == "skipped"
+    saved = ProgressStore(db).history(PROFILE, first)
+    assert [(a.kind, a.score) for a in saved] == [("skip", None)]
+    assert first in ProgressStore(db).review_states(PROFILE), "a skipped question is scheduled to come back"
+
+
+def test_a_failed_save_leaves_the_question_open(bundled_collection: Collection, scorer, db: Path) -> None:  # type: ignore[no-untyped-def]
+    class FlakyStore(ProgressStore):
+        failures = 1
+
+        def record(self, attempt: Attempt) -> int:
+            if self.failures:
+                self.failures -= 1
+                raise ProgressStoreError("disk full")
+            return super().record(attempt)
+
+    flaky = FlakyStore(db)
+    session = new_session(bundled_collection, scorer, flaky, mode="order", count=1)
+    with pytest.raises(ProgressStoreError):
+        session.submit(PARTIAL_L012)
+    assert session.current is not None and session.current.status == "pending"
+    turn = session.submit(PARTIAL_L012)  # the user can send it again
+    assert turn.status == "answered"
+    assert [a.answer for a in ProgressStore(db).history(PROFILE, turn.question_id)] == [PARTIAL_L012]
+
+
+def test_hint_gives_key_terms_not_the_reference(bundled_collection: Collection, scorer,  # type: ignore[no-untyped-def]
+                                                store: ProgressStore) -> None:
+    c = bundled_collection
+    for heading in ("L0、L1、L2", "Dropout 原理"):  # with and without sub-questions
+        question_id = qid(c, heading)
+        session = InterviewSession(c, scorer, store, PROFILE, SessionOptions(question_ids=(question_id,)))
+        reference = c.answer_plain(question_id)
+        hints = session.hint()
+        assert len(hints) == 3, hints
+        assert all(h.strip() and h in normalise(reference) for h in hints), hints  # terms of the reference
+        assert len("".join(hints)) < len(reference) / 4
+        assert c.questions[question_id].title not in hints
+        more = session.hint()
+        assert len(more) == len(hints) + 1 and more[: len(hints)] == hints
+        for _ in range(20):
+            most = session.hint()
+        assert len(most) <= 8 and len("".join(most)) < len(reference) / 2
+        assert session.current is not None and session.current.status == "pending"
+    assert ProgressStore(store.path).attempts(PROFILE) == [], "a hint is not an attempt"
+
+
+def test_reference_returns_the_markdown_answer(bundled_collection: Collection, scorer,  # type: ignore[no-untyped-def]
+                                               store: ProgressStore) -> None:
+    c = bundled_collection
+    question_id = qid(c, "L0、L1、L2")
+    session = InterviewSession(c, scorer, store, PROFILE, SessionOptions(question_ids=(question_id,)))
+    text = session.reference()
+    assert text == c.answer_markdown(question_id)
+    assert "#### " in text and "L1范数" in text  # sub-question headings kept as Markdown
+    assert session.current is not None and session.current.reference_shown
+
+
+# ------------------------------------------------------------------ follow-ups
+
+
+def test_partial_answer_leads_to_a_followup_on_a_sub_question(bundled_collection: Collection, scorer, db: Path,  # type: ignore[no-untyped-def]
+                                                              store: ProgressStore) -> None:
+    c = bundled_collection
+    main = qid(c, "L0、L1、L2")
+    session = InterviewSession(c, scorer, store, PROFILE, SessionOptions(question_ids=(main, qid(c, "维数灾难"))))
+    turn = session.submit(PARTIAL_L012)
+    assert turn.result.kind == "scored" and turn.result.score < 85
+    follow = session.next()
+    assert follow is not None and follow.kind == "followup"
+    subs = {d.id for d in c.descendants(main) if d.has_own_text}
+    assert follow.question_id in subs
+    assert c.questions[follow.question_id].title in follow.prompt
+    assert "追问" in session.progress_label and session.position == 0
+    answer = "L1 范数是各元素绝对值之和，是 L0 的凸近似，会产生稀疏解。"
+    done = session.submit(answer)
+    expected = scorer.score(follow.question_id, answer)  # scored the same way as a main question
+    assert done.result.score == expected.score and done.result.kind == expected.kind
+    saved = ProgressStore(db).history(PROFILE, follow.question_id)
+    assert [(a.kind, a.score, a.answer) for a in saved] == [("followup", expected.score, answer)]
+    after = session.next()  # no follow-up of a follow-up
+    assert after is not None and after.kind == "main" and after.question_id == qid(c, "维数灾难")
+
+
+def test_a_very_good_answer_gets_no_followup(bundled_collection: Collection, scorer,  # type: ignore[no-untyped-def]
+                                            store: ProgressStore) -> None:
+    c = bundled_collection
+    main = qid(c, "L0、L1、L2")
+    second = qid(c, "维数灾难")
+    session = InterviewSession(c, scorer, store, PROFILE, SessionOptions(question_ids=(main, second)))
+    turn = session.submit(c.answer_plain(main)[:600])
+    assert turn.result.score >= 85, "precondition: the reference's own words score very high"
+    assert session.followup_candidate() is None
+    nxt = session.next()
+    assert nxt is not None and nxt.kind == "main" and nxt.question_id == second
+
+
+def test_followups_can_be_turned_off(bundled_collection: Collection, scorer, store: ProgressStore) -> None:  # type: ignore[no-untyped-def]
+    c = bundled_collection
+    main = qid(c, "L0、L1、L2")
+    session = InterviewSession(c, scorer, store, PROFILE,
+                               SessionOptions(question_ids=(main,), followups=False))
+    session.submit(PARTIAL_L012)
+    assert session.next() is None and session.ended
+
+
+# ------------------------------------------------------------------ unanswered questions
+
+
+def test_unanswered_questions_are_excluded_by_default(bundled_collection: Collection) -> None:
+    c = bundled_collection
+    chosen, _ = select_questions(c, SessionOptions(mode="order", count=MAX_QUESTIONS))
+    assert all(c.is_answered(q) for q in chosen)
+    everything, _ = select_questions(c, SessionOptions(mode="random", count=MAX_QUESTIONS, seed=3))
+    assert all(c.is_answered(q) for q in everything)
+
+
+def test_included_unanswered_question_keeps_the_answer_as_a_note(bundled_collection: Collection, scorer,  # type: ignore[no-untyped-def]
+                                                                 db: Path, store: ProgressStore) -> None:
+    c = bundled_collection
+    session = new_session(c, scorer, store, mode="order", count=2, sections=("机器学习基础",),
+                          include_unanswered=True)
+    first = session.queue[0]
+    assert first == qid(c, "常用的损失函数") and not c.is_answered(first)
+    assert not session.has_reference
+    assert "no reference answer" in session.reference()
+    note = "交叉熵、均方误差、hinge loss、focal loss"
+    turn = session.submit(note)
+    assert turn.status == "noted" and turn.result is None
+    saved = ProgressStore(db).history(PROFILE, first)
+    assert [(a.kind, a.score, a.answer) for a in saved] == [("note", None, note)]
+    assert session.followup_candidate() is None
+    nxt = session.next()
+    assert nxt is not None and nxt.kind == "main"
+    summary = session.end()
+    assert (summary.notes, summary.answered, summary.mean_score) == (1, 0, None)
+
+
+# ------------------------------------------------------------------ ending
+
+
+def test_actions_after_end_raise(bundled_collection: Collection, scorer, store: ProgressStore) -> None:  # type: ignore[no-untyped-def]
+    session = new_session(bundled_collection, scorer, store, mode="order", count=2)
+    session.end()
+    assert session.current is None and session.ended
+    for action in (lambda: session.submit("x"), session.skip, session.hint, session.reference, session.next):
+        with pytest.raises(SessionError, match="ended"):
+            action()
+    # running out of questions ends it too
+    session = new_session(bundled_collection, scorer, store, mode="order", count=1)
+    assert session.skip() is None and session.ended
+    with pytest.raises(SessionError):
+        session.submit("x")
+
+
+def test_summary_counts_and_mean(bundled_collection: Collection, scorer, store: ProgressStore) -> None:  # type: ignore[no-untyped-def]
+    c = bundled_collection
+    ids = (qid(c, "Dropout 原理"), qid(c, "L0、L1、L2"), qid(c, "维数灾难"))
+    session = InterviewSession(c, scorer, store, PROFILE, SessionOptions(question_ids=ids, followups=False))
+    first = session.submit(PARTIAL_DROPOUT)
+    session.next()
+    session.skip()
+    third = session.submit(OFF_DIM)
+    summary = session.end()
+    assert isinstance(summary, Summary)
+    assert (summary.asked, summary.answered, summary.skipped, summary.notes) == (3, 2, 1, 0)
+    assert summary.mean_score == pytest.approx((first.result.score + third.result.score) / 2)
+    assert [s for _, s in summary.weakest] == sorted([first.result.score, third.result.score])
+    assert {p for p, _ in summary.weakest} == {c.questions[ids[0]].display_path, c.questions[ids[2]].display_path}
+    assert [t.status for t in summary.turns] == ["answered", "skipped", "answered"]
+    kinds = sorted(a.kind for a in ProgressStore(store.path).attempts(PROFILE))
+    assert kinds == ["answer", "answer", "skip"]
+
+
+# ------------------------------------------------------------------ durability
+
+_CRASH_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from interviewer.config import AppConfig
+    from interviewer.engine import load_engine
+    from interviewer.progress import ProgressStore
+    from interviewer.session import InterviewSession, SessionOptions
+
+    engine = load_engine(AppConfig(data_dir=Path(sys.argv[1])), with_scorer=True)
+    store = ProgressStore(sys.argv[2])
+    session = InterviewSession(engine.collection, engine.scorer, store, "crash",
+                               SessionOptions(mode="order", count=3, followups=False))
+    print("SESSION", session.id, flush=True)
+    for n, answer in enumerate(sys.argv[3:5], start=1):
+        turn = session.submit(answer)
+        print("SUBMITTED", n, turn.question_id, turn.result.score, flush=True)
+        if n < 2:
+            session.next()
+    time.sleep(600)  # killed here, mid-interview, before the session is ended
+    """
+)
+
+
+def test_a_killed_interview_loses_no_submitted_answer(bundled_collection: Collection, bundled_index, scorer,  # type: ignore[no-untyped-def]
+                                                      session_data_dir: Path, db: Path) -> None:
+    # bundled_index and scorer make sure the subprocess finds the index and the reference
+    # embeddings in session_data_dir, so it loads instead of embedding
+    answers = ["L1 正则让权重稀疏，L2 正则让权重变小。", "归一化可以加快梯度下降的收敛。"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    errors = db.with_name("stderr.txt")
+    with open(errors, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-c", _CRASH_SCRIPT, str(session_data_dir), str(db), *answers],
+                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+    out: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [out.put(line.strip()) for line in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 300
+        while not any(line.startswith("SUBMITTED 2") for line in lines):
+            assert time.monotonic() < deadline, f"timed out; output so far: {lines}"
+            try:
+                lines.append(out.get(timeout=1.0))
+            except queue.Empty:
+                assert proc.poll() is None, f"interview process died: {errors.read_text()[-2000:]}"
+        proc.send_signal(signal.SIGKILL)  # no cleanup, no atexit, no session end
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    session_id = next(line.split()[1] for line in lines if line.startswith("SESSION"))
+    submitted = [line.split() for line in lines if line.startswith("SUBMITTED")]
+    saved = list(reversed(ProgressStore(db).attempts("crash")))
+    assert [a.answer for a in saved] == answers
+    assert [a.question_id for a in saved] == [s[2] for s in submitted]
+    assert [a.score for a in saved] == [float(s[3]) for s in submitted]
+    assert all(a.kind == "answer" and a.session_id == session_id for a in saved)
+    assert [a.question_id for a in saved] == answered_units(bundled_collection)[:2]

@@ -1,0 +1,228 @@
+"""The terminal front end: ``run_practice`` driven by a scripted prompt, and ``show_progress``.
+
+The engine is assembled from the session fixtures (bundled collection, index,
+embedding cache and the prepared scorer), with its own data folder per test,
+so attempts land in a real SQLite file that the tests read back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+import pytest
+
+from corpus.model import Collection
+from index.build import BuildReport
+from interviewer.config import AppConfig
+from interviewer.engine import Engine
+from interviewer.progress import Attempt, ProgressStore
+from interviewer.terminal import format_feedback, run_practice, show_progress
+
+PROFILE = "alice"
+PARTIAL_L012 = "L1 正则会让很多权重变成 0，L2 正则让权重变小。"
+
+
+@pytest.fixture(scope="session")
+def scorer(bundled_scorer):  # type: ignore[no-untyped-def]
+    """One prepared scorer for the whole test session (reference embeddings cached)."""
+    return bundled_scorer
+
+
+@pytest.fixture
+def engine(tmp_path: Path, bundled_collection: Collection, e5_embedder, bundled_index, shared_cache,  # type: ignore[no-untyped-def]
+           scorer) -> Engine:
+    report = BuildReport("loaded", "test", len(bundled_index.passages), 0, len(bundled_index.passages), 0.0, tmp_path)
+    return Engine(config=AppConfig(data_dir=tmp_path / "data"), collection=bundled_collection, embedder=e5_embedder,
+                  index=bundled_index, build_report=report, cache=shared_cache, _scorer=scorer)
+
+
+class Script:
+    """A prompt function that types the given lines, then Ctrl-D (EOFError) or another exception."""
+
+    def __init__(self, lines: Iterable[str], end: type[BaseException] = EOFError) -> None:
+        self.lines = list(lines)
+        self.end = end
+        self.prompts: list[str] = []
+
+    def __call__(self, prompt: str) -> str:
+        self.prompts.append(prompt)
+        if not self.lines:
+            raise self.end()
+        return self.lines.pop(0)
+
+
+def practice_args(**changes: object) -> argparse.Namespace:
+    args = dict(profile=PROFILE, section=None, mode="order", count=2, include_unanswered=False, seed=None)
+    args.update(changes)
+    return argparse.Namespace(**args)
+
+
+def run(engine: Engine, script: Callable[[str], str], **changes: object) -> tuple[int, str]:
+    out = io.StringIO()
+    code = run_practice(engine, practice_args(**changes), prompt=script, out=out)
+    return code, out.getvalue()
+
+
+def saved(engine: Engine, profile: str = PROFILE) -> list[Attempt]:
+    return list(reversed(ProgressStore(engine.config.progress_db).attempts(profile)))
+
+
+def test_a_full_interview_at_the_prompt(engine: Engine) -> None:
+    c = engine.collection
+    l012 = c.find_by_heading("L0、L1、L2")
+    assert l012 is not None
+    script = Script([
+        ":hint",
+        ":ref",
+        PARTIAL_L012.split("，")[0] + "，",  # a two-line answer, finished by an empty line
+        PARTIAL_L012.split("，")[1],
+        "",
+        ":skip",  # skip the follow-up
+        ":end",
+    ])
+    code, text = run(engine, script, section=["机器学习基础"])
+    assert code == 0
+    assert f"Q: {l012.title}" in text
+    hint_line = next(line for line in text.splitlines() if line.startswith("提示 / hint: "))
+    assert len(hint_line.split(": ", 1)[1].split("、")) == 3
+    assert "L1范数" in text and "L2范数" in text  # the reference answer was printed
+    assert "得分 / score:" in text and "✗ 遗漏 / missed:" in text
+    assert "原文 / source:" in text and "ai_questions.md:" in text  # where the missed points are
+    assert "Q: 追问 / Follow-up：" in text
+    assert "== 本次面试小结 / session summary ==" in text
+    assert "answered 1, skipped 1, notes 0" in text
+    attempts = saved(engine)
+    assert [(a.kind, a.question_id) for a in attempts][0] == ("answer", l012.id)
+    assert attempts[0].answer == "L1 正则会让很多权重变成 0，\nL2 正则让权重变小。"
+    assert attempts[0].score is not None and f"score: {attempts[0].score:.0f}/100" in text
+    assert attempts[1].kind == "skip" and attempts[1].question_id in {d.id for d in c.descendants(l012.id)}
+    assert len(attempts) == 2
+    assert script.prompts.count("  ") == 2  # continuation prompts: second line and the empty line
+
+
+def test_eof_at_the_first_prompt_ends_cleanly(engine: Engine) -> None:
+    code, text = run(engine, Script([]))
+    assert code == 0
+    assert "answered 0, skipped 0, notes 0, mean —" in text
+    assert saved(engine) == []
+
+
+def test_eof_in_the_middle_of_an_answer_submits_what_was_typed(engine: Engine) -> None:
+    code, text = run(engine, Script(["L1 正则产生稀疏解"]), count=1)
+    assert code == 0
+    assert "得分 / score:" in text
+    assert [a.answer for a in saved(engine)] == ["L1 正则产生稀疏解"]
+
+
+def test_ctrl_c_ends_the_interview_with_a_summary(engine: Engine) -> None:
+    code, text = run(engine, Script([PARTIAL_L012, "", ":skip"], end=KeyboardInterrupt), count=3)
+    assert code == 0
+    assert "answered 1, skipped 1" in text
+    assert [a.kind for a in saved(engine)] == ["answer", "skip"]
+
+
+def test_a_mistyped_command_is_not_submitted(engine: Engine) -> None:
+    code, text = run(engine, Script([":hnit", ":END"]))
+    assert code == 0
+    assert "unknown command ':hnit'" in text
+    assert saved(engine) == []
+
+
+def test_unanswered_question_answer_becomes_a_note(engine: Engine) -> None:
+    note = "交叉熵损失、均方误差、hinge loss"
+    code, text = run(engine, Script([note, "", ":end"]), section=["机器学习基础"], include_unanswered=True)
+    assert code == 0
+    assert "no reference answer: your answer becomes a note" in text
+    assert "saved as a note" in text
+    assert "相关段落 / related:" in text  # related passages from the index
+    attempts = saved(engine)
+    assert [(a.kind, a.score, a.answer) for a in attempts] == [("note", None, note)]
+    assert "notes 1" in text
+
+
+def test_a_bad_section_is_a_friendly_error(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    code, text = run(engine, Script([]), section=["没有这个"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "没有这个" in err and "机器学习基础" in err
+    assert "Traceback" not in err
+    assert text == ""
+
+
+def test_feedback_of_an_answer_names_covered_and_missed_points(engine: Engine) -> None:
+    from interviewer.session import InterviewSession, SessionOptions
+
+    c = engine.collection
+    l012 = c.find_by_heading("L0、L1、L2")
+    assert l012 is not None
+    session = InterviewSession(c, engine.scorer, None, PROFILE, SessionOptions(question_ids=(l012.id,)))
+    turn = session.submit("L1 范数是绝对值之和，会产生稀疏解；L2 范数是平方和开根号，即权重衰减。")
+    text = format_feedback(session, turn)
+    assert f"得分 / score: {turn.result.score:.0f}/100" in text
+    assert "✓ 答到 / covered: " in text and "稀疏" in text.split("✓ 答到 / covered: ")[1].split("\n")[0]
+    assert "组成 / components:" in text
+    first_source = next(p for p in turn.result.missed_passages)
+    assert first_source.location in text
+
+
+# ------------------------------------------------------------------ progress report
+
+
+def _practise(engine: Engine) -> list[Attempt]:
+    run(engine, Script([PARTIAL_L012, "", ":skip", "维度越高样本越稀疏", "", ":end"]), section=["机器学习基础"])
+    return saved(engine)
+
+
+def test_show_progress_prints_the_gap_report_and_exports(engine: Engine, tmp_path: Path) -> None:
+    attempts = _practise(engine)
+    scored = [a for a in attempts if a.score is not None]
+    assert len(scored) == 2
+    out = io.StringIO()
+    md = tmp_path / "report.md"
+    assert show_progress(engine, argparse.Namespace(profile=PROFILE, export=md), out=out) == 0
+    text = out.getvalue()
+    assert f"Profile '{PROFILE}': {len(attempts)} attempts" in text
+    assert "章节掌握度 / mastery by section:" in text and "机器学习基础" in text
+    assert "最薄弱 / weakest:" in text
+    weakest = min(scored, key=lambda a: a.score)  # type: ignore[arg-type,return-value]
+    assert engine.collection.questions[weakest.question_id].display_path in text
+    assert f"Exported to {md}" in text
+    report = md.read_text(encoding="utf-8")
+    assert report.startswith("# ") and "Section mastery" in report and "机器学习基础" in report
+    assert "Weakest questions" in report
+    csv_path = tmp_path / "report.csv"
+    out = io.StringIO()
+    assert show_progress(engine, argparse.Namespace(profile=PROFILE, export=str(csv_path)), out=out) == 0
+    rows = list(csv.DictReader(io.StringIO(csv_path.read_text(encoding="utf-8-sig"))))
+    assert len(rows) == len(attempts)
+    assert [r["kind"] for r in rows] == [a.kind for a in attempts]
+    assert [r["question_id"] for r in rows] == [a.question_id for a in attempts]
+    assert rows[0]["answer"] == PARTIAL_L012
+
+
+def test_show_progress_without_answers(engine: Engine) -> None:
+    out = io.StringIO()
+    assert show_progress(engine, argparse.Namespace(profile="nobody", export=None), out=out) == 0
+    text = out.getvalue()
+    assert "Profile 'nobody': 0 attempts" in text
+    assert "no answers yet" in text
+    assert "mastery by section" not in text
+
+
+def test_show_progress_lists_due_questions(engine: Engine) -> None:
+    c = engine.collection
+    q = c.find_by_heading("维数灾难")
+    assert q is not None
+    engine.store.record(Attempt(id=None, profile=PROFILE, question_id=q.id, section=q.section,
+                                question_title=q.title, answer="x", score=10.0, created_at=time.time() - 3600))
+    out = io.StringIO()
+    show_progress(engine, argparse.Namespace(profile=PROFILE, export=None), out=out)
+    text = out.getvalue()
+    due = text.split("待复习 / due for review:")[1]
+    assert q.display_path in due
+    assert "1 due now" in text
