@@ -81,11 +81,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def measure_cold_start(data_dir: Path, model: str, timeout: float = 300.0) -> float:
+def measure_cold_start(data_dir: Path, model: str, timeout: float = 300.0, corpus: Path | None = None,
+                       section_level: int | None = None) -> float:
     """Seconds from spawning ``python app.py`` to its first HTTP 200 (index already cached)."""
     port = _free_port()
     env = {**os.environ, "AI_INTERVIEW_DATA_DIR": str(data_dir), "AI_INTERVIEW_MODEL": model,
-           "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_ANALYTICS_ENABLED": "False"}
+           "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_ANALYTICS_ENABLED": "False",
+           **({"AI_INTERVIEW_CORPUS": str(corpus)} if corpus else {}),
+           **({"AI_INTERVIEW_SECTION_LEVEL": str(section_level)} if section_level else {})}
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -170,7 +173,9 @@ def run_bench(config: AppConfig, args: argparse.Namespace) -> int:
     embedder = load_embedder(config.model)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         data_dir = Path(tmp)
-        folder = data_dir / "index" / "bench"
+        from index.build import index_folder
+
+        folder = index_folder(data_dir, collection, config.corpus)  # where the app keeps it, so cold start reuses it
         log("building the index from nothing …")
         started = time.perf_counter()
         index, report = open_index(collection, embedder, folder, cache=EmbeddingCache(data_dir / "index" / "embeddings.sqlite3"))
@@ -186,7 +191,9 @@ def run_bench(config: AppConfig, args: argparse.Namespace) -> int:
 
         queries = _queries()
         if len(queries) < 100:
-            raise RuntimeError("bench needs ≥ 100 queries in eval/retrieval*.tsv")
+            from .cli import UserError
+
+            raise UserError("bench needs ≥ 100 queries in eval/retrieval*.tsv")
         log(f"search: {len(queries)} queries …")
         for q in queries[:10]:  # warm up jieba, BLAS, the model
             index.search(q)
@@ -203,14 +210,17 @@ def run_bench(config: AppConfig, args: argparse.Namespace) -> int:
         scorer = Scorer(index, cache=EmbeddingCache(data_dir / "index" / "embeddings.sqlite3"))
         scorer.prepare()
         rows = _answers()
-        if len(rows) < 50:
-            raise RuntimeError("bench needs ≥ 50 answers in eval/scoring*.tsv")
         rows = rows[: 80 if quick else len(rows)]
         resolved = []
         for title, answer in rows:
             q = collection.find_by_heading(title)
             if q is not None:
                 resolved.append((q.id, answer))
+        if len(resolved) < 50:
+            from .cli import UserError
+
+            raise UserError("bench scores the labelled answers of eval/scoring*.tsv, which name questions of the "
+                            "bundled collection; run it without --corpus.")
         log(f"scoring: {len(resolved)} answers …")
         for qid, answer in resolved[:5]:
             scorer.score(qid, answer)
@@ -227,7 +237,8 @@ def run_bench(config: AppConfig, args: argparse.Namespace) -> int:
             from .engine import load_engine
 
             load_engine(config.with_overrides(data_dir=data_dir), with_scorer=True)  # the app's own index, cached
-            results["cold_start_s"] = round(measure_cold_start(data_dir, config.model), 3)
+            results["cold_start_s"] = round(measure_cold_start(data_dir, config.model, corpus=config.corpus,
+                                                                section_level=config.section_level), 3)
         except (RuntimeError, OSError) as exc:
             results["cold_start_s"] = None
             results["cold_start_error"] = str(exc)

@@ -23,6 +23,17 @@ from index.embedders import DEFAULT_MODEL
 
 from .progress import DB_FILENAME, default_data_dir
 
+def _section_level(text: str) -> int | None:
+    """``AI_INTERVIEW_SECTION_LEVEL``: empty = inferred; anything else must be 1–6."""
+    if not text:
+        return None
+    from corpus.parser import CorpusError
+
+    if not text.isdigit() or not 1 <= int(text) <= 6:
+        raise CorpusError(f"AI_INTERVIEW_SECTION_LEVEL must be a heading level from 1 to 6 (got '{text}').")
+    return int(text)
+
+
 @dataclass(frozen=True)
 class AppConfig:
     corpus: Path | None = None  # None = bundled collection
@@ -38,7 +49,7 @@ class AppConfig:
             corpus=Path(corpus).expanduser() if corpus else None,
             model=os.environ.get("AI_INTERVIEW_MODEL", "").strip() or DEFAULT_MODEL,
             data_dir=default_data_dir(),
-            section_level=int(level) if level.isdigit() else None,
+            section_level=_section_level(level),
         )
 
     def with_overrides(self, **changes: object) -> "AppConfig":

@@ -39,12 +39,13 @@ class Engine:
     cache: EmbeddingCache
     _scorer: object | None = None
     _store: ProgressStore | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _scorer_lock: threading.Lock = field(default_factory=threading.Lock)
+    _store_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def scorer(self):  # type: ignore[no-untyped-def]
         """The answer scorer, prepared on first use (reference embeddings are cached)."""
-        with self._lock:
+        with self._scorer_lock:  # preparing takes a while; the store must not wait for it
             if self._scorer is None:
                 from .scoring import Scorer
 
@@ -56,7 +57,7 @@ class Engine:
     @property
     def store(self) -> ProgressStore:
         """The progress database (opened on first use)."""
-        with self._lock:
+        with self._store_lock:
             if self._store is None:
                 self._store = ProgressStore(self.config.progress_db)
             return self._store

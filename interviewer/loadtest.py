@@ -61,12 +61,14 @@ def start_server(data_dir: Path, port: int, timeout: float = 600.0) -> subproces
 
     env = {**os.environ, "AI_INTERVIEW_DATA_DIR": str(data_dir), "GRADIO_SERVER_PORT": str(port),
            "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    log_path = data_dir / "loadtest-server.log"  # a file, not a pipe: a full pipe would stall the server
+    data_dir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=log_path.open("ab"))
     started = time.time()
     while time.time() - started < timeout:
         if proc.poll() is not None:
-            err = proc.stderr.read().decode(errors="replace")[-2000:] if proc.stderr else ""
+            err = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
             raise RuntimeError(f"app.py exited with status {proc.returncode}: {err}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
@@ -115,6 +117,8 @@ def simulate_user(url: str, run: UserRun, sections: list[str], answers: Sequence
 
 def check_database(db: Path, runs: list[UserRun]) -> dict[str, object]:
     """Compare what each user sent with what SQLite holds for its profile."""
+    if not db.is_file():
+        raise RuntimeError(f"no progress database at {db}: is --data-dir the server's data folder?")
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         rows = conn.execute(
@@ -179,8 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.users < 1 or args.answers < 1:
-        print("error: --users and --answers must be at least 1", file=sys.stderr)
-        return 2
+        parser.error("--users and --answers must be at least 1")
+    if args.url is not None and args.data_dir is None:
+        parser.error("--url needs --data-dir: the running server's data folder, whose progress.sqlite3 is checked")
     tmp = None
     data_dir = args.data_dir
     if data_dir is None:

@@ -134,9 +134,10 @@ class MissedPassage:
     """A reference passage that holds points the answer missed, with its location."""
 
     question_id: str
-    location: str
-    text: str
+    location: str  # "file.md:LINE"
+    text: str  # the passage as Markdown
     score: float
+    line_start: int = 0
 
 
 @dataclass
@@ -431,9 +432,11 @@ class Scorer:
         on_topic = _clip01((margin - w.margin_low) / (w.margin_high - w.margin_low))
         precision = self._precision(ref, prepared, share)
         specificity = min(1.0, precision / w.specificity_floor) if w.specificity_floor > 0 else 1.0
-        # lexical matching cannot see an English paraphrase of a Chinese term: for the
-        # non-Chinese share of the answer, coverage is estimated by the semantic model
-        coverage = (share * math.sqrt(keyword) + (1.0 - share) * semantic) * specificity
+        # lexical matching cannot see every English paraphrase of a Chinese term: for the
+        # non-Chinese share of the answer, coverage is the better of the lexical (glossary)
+        # and the semantic estimate
+        lexical = math.sqrt(keyword)
+        coverage = (share * lexical + (1.0 - share) * max(lexical, semantic)) * specificity
         signals = Signals(
             semantic=semantic, coverage=_clip01(coverage), keyword_coverage=keyword, specificity=specificity,
             on_topic=on_topic,
@@ -535,8 +538,8 @@ class Scorer:
         query = " ".join([p.text for p in missed_points[:4]] + [t.text for t in missed_terms[:10]])
         vector = self._missed_vector(ref, missed_points[:4])
         hits: list[PassageHit] = self.index.best_passages(query, list(ref.family), k=k, query_vector=vector)
-        return [MissedPassage(h.passage.question_id, self._location(h), h.passage.markdown or h.passage.text, h.score)
-                for h in hits]
+        return [MissedPassage(h.passage.question_id, self._location(h), h.passage.markdown or h.passage.text, h.score,
+                              h.passage.line_start) for h in hits]
 
     def _missed_vector(self, ref: _Reference, points: Sequence[KeyPoint]) -> np.ndarray | None:
         """Index-model query vector for the missed points, from stored vectors (no encoding)."""

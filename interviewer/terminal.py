@@ -204,9 +204,16 @@ def show_progress(engine, args: argparse.Namespace, out: TextIO = sys.stdout) ->
                 print(f"  {q.display_path if q else qid}", file=out)
     export = None if args.export is None else Path(args.export)
     if export is not None:
-        if export.suffix.lower() == ".csv":
-            store.export_csv(profile, export)
-        else:
-            store.export_markdown(profile, export)
+        from .cli import UserError
+
+        if export.suffix.lower() not in (".csv", ".md", ".markdown"):
+            raise UserError(f"--export must end in .md or .csv (got '{export.name}').")
+        try:
+            if export.suffix.lower() == ".csv":
+                store.export_csv(profile, export)
+            else:
+                store.export_markdown(profile, export)
+        except OSError as exc:
+            raise UserError(f"cannot write {export}: {exc.strerror or exc}") from None
         print(f"\nExported to {export}", file=out)
     return 0

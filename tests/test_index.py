@@ -195,7 +195,9 @@ def test_bundled_search_finds_paraphrases(bundled_index) -> None:  # type: ignor
     }
     for query, expected in cases.items():
         hits = bundled_index.search(query, k=3)
-        assert expected in hits[0].question.title or expected in hits[0].focus.display_path, (query, hits[0].question.title)
+        # top 3, as a user scans them; tests/test_search.py holds the stricter first-place checks
+        assert any(expected in h.question.title or expected in h.focus.display_path for h in hits), (
+            query, [h.question.title for h in hits])
         assert hits[0].passages, query
     # Known weakness, kept visible: "为什么…过拟合" pulls towards "8.2 为什么不容易过拟合" (random forests),
     # whose title asks the same kind of question; Dropout must still be among the first three.

