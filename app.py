@@ -38,7 +38,6 @@ import os
 import re
 import secrets
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ import pandas as pd
 from interviewer import render
 from interviewer.config import AppConfig
 from interviewer.engine import Engine, load_engine
+from interviewer.exportdir import fresh_export_folder
 from interviewer.progress import ProgressStoreError
 from interviewer.session import MAX_QUESTIONS, InterviewSession, SessionError, SessionOptions
 
@@ -208,15 +208,7 @@ class LazyScorer:
 
     def hint_terms(self, question_id: str, n: int) -> list[str]:
         """Key terms of the reference, heaviest first, leaving out words of the question itself."""
-        scorer = self._engine.scorer
-        own = getattr(scorer, "hint_terms", None)
-        if callable(own):
-            return list(own(question_id, n))
-        model = getattr(scorer, "terms", None)
-        if model is None or not hasattr(model, "terms_for"):
-            return []
-        terms = [t for t in model.terms_for(question_id) if not getattr(t, "in_title", False)]
-        return [str(getattr(t, "text", t)) for t in terms[:max(0, n)]]
+        return list(self._engine.scorer.hint_terms(question_id, n))
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -512,7 +504,7 @@ class InterviewApp:
         store = self.engine.store
         if not store.attempts(user.profile, limit=1):
             raise UserFacingError(ui("no_export", user.lang))
-        folder = Path(tempfile.mkdtemp(prefix="ai-interview-export-"))
+        folder = fresh_export_folder()
         stamp = time.strftime("%Y%m%d-%H%M")
         if fmt == "csv":
             path = store.export_csv(user.profile, folder / f"ai-interview-progress-{stamp}.csv")

@@ -130,18 +130,28 @@ class IndexStore:
 
     def read_manifest(self) -> tuple[Manifest | None, str]:
         """The live manifest, or None with the reason it cannot be used."""
+        _, manifest, reason = self._read_live()
+        return manifest, reason
+
+    def _read_live(self) -> tuple[Path | None, Manifest | None, str]:
+        """The live generation and its manifest, read from one look at ``CURRENT``.
+
+        Reading the pointer once matters: a builder in another process may swap
+        generations at any moment, and the files must come from the generation
+        whose manifest was checked.
+        """
         gen = self.current_generation()
         if gen is None:
-            return None, "no index yet"
+            return None, None, "no index yet"
         try:
-            return Manifest.from_json((gen / "manifest.json").read_text(encoding="utf-8")), "ok"
+            return gen, Manifest.from_json((gen / "manifest.json").read_text(encoding="utf-8")), "ok"
         except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            return None, f"unreadable manifest ({exc})"
+            return None, None, f"unreadable manifest ({exc})"
 
     def load(self, key: IndexKey) -> tuple[StoredIndex | None, str]:
         """Load the live index if it matches ``key`` and every file checks out."""
-        manifest, reason = self.read_manifest()
-        if manifest is None:
+        gen, manifest, reason = self._read_live()
+        if gen is None or manifest is None:
             return None, reason
         if manifest.key != key:
             changed = [
@@ -149,8 +159,6 @@ class IndexStore:
                 if getattr(manifest.key, name) != getattr(key, name)
             ]
             return None, "changed: " + ", ".join(changed)
-        gen = self.current_generation()
-        assert gen is not None
         for name in _FILES:
             info = manifest.files.get(name)
             path = gen / name

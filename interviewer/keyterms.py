@@ -30,6 +30,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable, Sequence
 
 from pathlib import Path
@@ -71,6 +72,10 @@ _ENGLISH_COMMON = frozenset(
 _LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+")
 _DOMAIN = frozenset(normalise(t) for t in DOMAIN_TERMS)
 EXTRA_GLOSSARY = Path(__file__).parent / "data" / "glossary_extra.tsv"
+# jieba part-of-speech tags of words that never name an idea on their own: pronouns,
+# conjunctions, prepositions, particles, adverbs, numerals, measure / time / place words,
+# interjections, onomatopoeia and status words
+_FUNCTION_POS = frozenset("r c p u y d m q t f e o z ad".split())
 
 
 @dataclass(frozen=True)
@@ -290,6 +295,34 @@ class TermModel:
         self.n_docs = max(1, len(collection))
         self.df = dict(df)
         self.vocabulary = frozenset(vocabulary)
+
+    @cached_property
+    def _function_words(self) -> frozenset[str]:
+        """Words jieba's dictionary tags as function words (pronouns, conjunctions, adverbs, ...)."""
+        import jieba
+
+        out: set[str] = set()
+        with jieba.get_dict_file() as handle:
+            for raw in handle:
+                parts = raw.decode("utf-8", "replace").split()
+                if len(parts) >= 3 and parts[2] in _FUNCTION_POS:
+                    out.add(parts[0])
+        return frozenset(out)
+
+    def is_display_term(self, token: str) -> bool:
+        """Whether a key term is worth showing a user as covered / missed / a hint.
+
+        Scoring weighs every term by tf-idf, where a stray 要么 or 它们 weighs
+        little; feedback that lists it as a "missed point" reads as nonsense,
+        so words the dictionary tags as function words are never shown
+        (unless the glossary knows them as terms).
+
+        >>> TermModel.__new__(TermModel).is_display_term("l1")  # not Chinese: always shown
+        True
+        """
+        if not is_cjk(token) or token in getattr(self, "known_terms", ()):
+            return True
+        return token not in self._function_words
 
     def idf(self, token: str) -> float:
         """Smoothed inverse document frequency (≥ 1 for every token)."""

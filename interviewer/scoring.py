@@ -288,6 +288,7 @@ class Scorer:
             report = progress or (lambda _s, _f: None)
             report("keyterms", 0.0)
             self.index.tokenizer.warm()
+            self.terms.is_display_term("预热")  # loads the function-word list now, once
             answered = [q.id for q in self.collection if self.collection.is_answered(q.id)]
             passages = []
             unit_question: list[int] = []
@@ -367,6 +368,12 @@ class Scorer:
         return np.ascontiguousarray(matrix, dtype=np.float32)
 
     # ------------------------------------------------------------ scoring
+    def hint_terms(self, question_id: str, n: int) -> list[str]:
+        """The ``n`` heaviest key terms worth showing as a hint: not words of the question
+        itself (restating it is no hint) and not function words."""
+        terms = self.terms.terms_for(question_id) if self.has_reference(question_id) else []
+        return [t.text for t in terms if not t.in_title and self.terms.is_display_term(t.text)][:max(0, n)]
+
     def has_reference(self, question_id: str) -> bool:
         return question_id in self.collection.questions and self.collection.is_answered(question_id)
 
@@ -508,8 +515,9 @@ class Scorer:
         hit_points, miss_points = covered_points(ref.points, match.covered_texts, weight_of=weight_of)
         miss_points.sort(key=lambda p: -p.weight)
         hit_points.sort(key=lambda p: -p.weight)
-        covered = [t.text for t in sorted(match.covered, key=lambda t: -t.weight)]
-        missed = [t.text for t in sorted(match.missed, key=lambda t: -t.weight)]
+        shown = self.terms.is_display_term
+        covered = [t.text for t in sorted(match.covered, key=lambda t: -t.weight) if shown(t.text)]
+        missed = [t.text for t in sorted(match.missed, key=lambda t: -t.weight) if shown(t.text)]
         missed_passages = self._missed_passages(ref, match.missed, miss_points) if kind == "scored" else []
         components = {
             "semantic": round(signals.semantic, 4),
@@ -595,7 +603,7 @@ class Scorer:
 
     def _non_answer(self, question: Question, ref: _Reference, non_answer: NonAnswer,
                     notices: list[str]) -> ScoreResult:
-        missed = [t.text for t in ref.terms[:8]]
+        missed = [t.text for t in ref.terms if self.terms.is_display_term(t.text)][:8]
         return ScoreResult(
             score=0.0, band=NON_ANSWER_BAND, components={}, covered=[], missed=missed, kind="non_answer",
             message=non_answer.message, question_id=question.id, missed_points=[p.text for p in ref.points[:3]],

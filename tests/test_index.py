@@ -102,6 +102,26 @@ def test_changed_settings_or_model_rebuild(small_file: Path, tmp_path: Path, cou
     assert other_model.embedded == other_model.passages  # a new model's vectors are never reused
 
 
+def test_load_reads_the_generation_pointer_once(small_file: Path, tmp_path: Path, counting,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A builder may swap CURRENT at any moment: files must come from the manifest's generation."""
+    folder = tmp_path / "idx"
+    _open(small_file, counting, folder)
+    store = IndexStore(folder)
+    live = store.current_generation()
+    manifest, _ = store.read_manifest()
+    assert live is not None and manifest is not None
+    calls: list[int] = []
+
+    def pointer_then_gone() -> Path | None:  # CURRENT vanishes right after the first look
+        calls.append(1)
+        return live if len(calls) == 1 else None
+
+    monkeypatch.setattr(store, "current_generation", pointer_then_gone)
+    stored, reason = store.load(manifest.key)
+    assert reason == "ok" and stored is not None and len(calls) == 1
+
+
 @pytest.mark.parametrize("damage", ["truncate", "random", "version", "manifest_garbage", "pointer"])
 def test_damaged_index_is_detected_and_rebuilt(small_file: Path, tmp_path: Path, counting, damage: str) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "idx"

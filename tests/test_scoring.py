@@ -124,6 +124,24 @@ def test_result_explains_what_was_covered_and_missed(scorer: Scorer, scoring_col
     assert r.missed_points and all(isinstance(p, str) and p for p in r.missed_points)
 
 
+# everyday function words that tf-idf lets into the key terms of some references
+FUNCTION_WORDS = {"要么", "之类", "它们", "如此", "一堆", "显然", "不断", "越来越", "一直", "必然", "随着", "这时候"}
+
+
+def test_feedback_and_hints_never_list_function_words(scorer: Scorer, scoring_collection: Collection) -> None:
+    """"Missed: 要么、之类" teaches nothing: feedback and hints show only content words."""
+    answered = [q.id for q in scoring_collection.units() if scoring_collection.is_answered(q.id)]
+    shown: set[str] = set()
+    for question_id in answered:
+        result = scorer.score(question_id, "梯度下降的时候要注意学习率和正则化。")
+        shown.update(result.covered, result.missed)
+        shown.update(scorer.hint_terms(question_id, 8))
+    assert len(shown) > 200  # the check below looked at real feedback
+    assert not shown & FUNCTION_WORDS, sorted(shown & FUNCTION_WORDS)
+    raw = {t.text for q in answered for t in scorer.terms.terms_for(q)}
+    assert raw & FUNCTION_WORDS, "the collection no longer has such terms: pick other examples"
+
+
 def test_sub_question_can_be_scored(scorer: Scorer, scoring_collection: Collection) -> None:
     sub = next(d for d in scoring_collection.descendants(qid(scoring_collection, L012)) if d.title == "区别")
     good = scorer.score(sub.id, "L1 会产生稀疏解，适合做特征选择；L2 让权重接近 0 但不为 0，L1 对应拉普拉斯先验，L2 对应高斯先验。")
