@@ -41,7 +41,6 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 import gradio as gr
@@ -83,7 +82,7 @@ UI: dict[str, tuple[str, str]] = {
     "tab_search": ("搜索", "Search"),
     "tab_progress": ("进度", "Progress"),
     "tab_browse": ("题库", "Browse"),
-    "settings": ("面试设置", "Interview settings"),
+    "settings": ("### 面试设置", "### Interview settings"),
     "sections": ("章节（可多选）", "Sections (multi-select)"),
     "mode": ("出题方式", "Question order"),
     "count": ("题目数量", "Number of questions"),
@@ -598,7 +597,7 @@ def build_app(engine: Engine) -> gr.Blocks:
             with gr.Tab(ui("tab_interview", zh), id="interview", elem_id="tab-interview") as tab_interview:
                 with gr.Row():
                     with gr.Column(scale=1, min_width=240):
-                        settings_title = gr.Markdown(f"### {ui('settings', zh)}")
+                        settings_title = gr.Markdown(ui("settings", zh), elem_id="settings-title")
                         sections = gr.Dropdown(app.section_choices, value=list(app.section_choices), multiselect=True,
                                                allow_custom_value=True, label=ui("sections", zh), elem_id="sections")
                         mode = gr.Radio(mode_choices(zh), value="random", label=ui("mode", zh), elem_id="mode")
@@ -629,7 +628,8 @@ def build_app(engine: Engine) -> gr.Blocks:
                                                  latex_delimiters=LATEX)
                         reference_md = gr.Markdown("", elem_id="reference-panel", latex_delimiters=LATEX,
                                                    max_height=600)
-            relabel += [(tab_interview, "label", "tab_interview"), (sections, "label", "sections"),
+            relabel += [(tab_interview, "label", "tab_interview"), (settings_title, "value", "settings"),
+                        (sections, "label", "sections"),
                         (mode, "label", "mode"), (count, "label", "count"),
                         (include_unanswered, "label", "include_unanswered"), (start_btn, "value", "start"),
                         (chat, "label", "chat"), (chat, "placeholder", "chat_placeholder"),

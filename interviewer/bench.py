@@ -21,20 +21,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
+from .appserver import free_port, start_app, stop_app
 from .config import AppConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,40 +72,17 @@ def _answers() -> list[tuple[str, str]]:
     return rows
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def measure_cold_start(data_dir: Path, model: str, timeout: float = 300.0, corpus: Path | None = None,
                        section_level: int | None = None) -> float:
     """Seconds from spawning ``python app.py`` to its first HTTP 200 (index already cached)."""
-    port = _free_port()
-    env = {**os.environ, "AI_INTERVIEW_DATA_DIR": str(data_dir), "AI_INTERVIEW_MODEL": model,
-           "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_ANALYTICS_ENABLED": "False",
+    env = {"AI_INTERVIEW_MODEL": model,
            **({"AI_INTERVIEW_CORPUS": str(corpus)} if corpus else {}),
            **({"AI_INTERVIEW_SECTION_LEVEL": str(section_level)} if section_level else {})}
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while time.perf_counter() - started < timeout:
-            if proc.poll() is not None:
-                raise RuntimeError(f"app.py exited with status {proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
-                    if resp.status == 200:
-                        return time.perf_counter() - started
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("app.py did not start in time")
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    proc = start_app(data_dir, free_port(), env=env, timeout=timeout)
+    elapsed = time.perf_counter() - started
+    stop_app(proc, grace=10)
+    return elapsed
 
 
 def measure_scale(sizes: Sequence[int], dim: int, queries: int = 50, seed: int = 0) -> dict[str, dict[str, float]]:

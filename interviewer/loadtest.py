@@ -21,7 +21,6 @@ import json
 import os
 import re
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,6 +30,8 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+
+from .appserver import start_app, stop_app
 
 ROOT = Path(__file__).resolve().parent.parent
 _PROFILE = re.compile(r"web-[0-9a-f]{32}")
@@ -53,31 +54,6 @@ def _answers() -> list[str]:
     path = ROOT / "eval" / "scoring.tsv"
     rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()]
     return [r[2] for r in rows if len(r) >= 3 and len(r[2].strip()) > 20] or ["过拟合是指模型在训练集上表现好、测试集上差。"]
-
-
-def start_server(data_dir: Path, port: int, timeout: float = 600.0) -> subprocess.Popen[bytes]:
-    """Start ``app.py`` on ``port`` and wait until it answers HTTP."""
-    import urllib.request
-
-    env = {**os.environ, "AI_INTERVIEW_DATA_DIR": str(data_dir), "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    log_path = data_dir / "loadtest-server.log"  # a file, not a pipe: a full pipe would stall the server
-    data_dir.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=log_path.open("ab"))
-    started = time.time()
-    while time.time() - started < timeout:
-        if proc.poll() is not None:
-            err = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
-            raise RuntimeError(f"app.py exited with status {proc.returncode}: {err}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
-                if resp.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("app.py did not start in time")
 
 
 def simulate_user(url: str, run: UserRun, sections: list[str], answers: Sequence[str], count: int,
@@ -196,16 +172,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         url = args.url
         if url is None:
             print(f"starting app.py on port {args.port} (data: {data_dir}) …", file=sys.stderr)
-            proc = start_server(data_dir, args.port)
+            proc = start_app(data_dir, args.port)
             url = f"http://127.0.0.1:{args.port}/"
         result = run_load(url, data_dir / "progress.sqlite3", args.users, args.answers, args.max_seconds)
     finally:
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_app(proc, grace=15)
         if tmp is not None:
             tmp.cleanup()
     print(f"{result['users']} users × {result['answers_each']} answers: sent {result['sent']}, "

@@ -309,7 +309,8 @@ def test_language_switch(server: str) -> None:
     c = client(server)
     outputs = c.predict(choice="en", tree_query="", picked=None, api_name="/set_language")
     flat = repr(outputs)
-    assert "Start interview" in flat and "Search" in flat
+    assert "Start interview" in flat and "Search" in flat and "Interview settings" in flat
+    assert "面试设置" not in flat  # every static text follows the switch, the settings heading included
     out = start(c, count=1)
     assert "Question 1/1" in texts(out[CHAT])[-1]
     out = c.predict(answer="", api_name="/submit_answer")

@@ -179,6 +179,7 @@ def test_interview_search_progress_in_browser(browser, server: str) -> None:  # 
         page.locator("#lang").get_by_text("English").click()
         page.get_by_role("tab", name="Search").wait_for()
         assert page.locator("#btn-start").inner_text().strip() == "Start interview"
+        assert "Interview settings" in page.inner_text("#settings-title")
         page.screenshot(path=str(ARTIFACTS / "browser-english.png"), full_page=True)
         assert not errors, errors
     finally:
