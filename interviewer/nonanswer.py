@@ -57,11 +57,14 @@ _DONT_KNOW = [
     "not sure", "no clue", "have no clue", "dunno", "i forgot", "forgot", "i have no idea", "i'm not sure",
     "im not sure", "not familiar", "never learned", "never heard", "can't remember", "cannot remember",
     "don't remember", "no clue at all", "i give up", "give up", "放弃",
+    "不太确定", "没把握", "答不了", "不会答", "回答不了", "太难了", "好难", "挺难", "很难答",
+    "can't answer", "cannot answer", "can not answer", "unable to answer",
 ]
 _SKIP = {
     "pass", "skip", "next", "跳过", "跳", "过", "下一题", "下一个", "换一题", "换一个", "略", "无", "没有", "n/a", "na",
     "none", "nothing", "null", "nil", "skip this", "pass this", "next question", "跳过这题", "跳过此题", "算了",
     "不答", "不想答", "不回答", "暂时跳过", "先跳过", "-", "--", "/", "todo", "tbd", "?",
+    "同上", "见上", "如上", "next please", "next question please", "next one", "move on", "nocomment",
 }
 # Polite noise, hedges and vague talk that carry no knowledge.
 _FILLER_PHRASES = sorted(
@@ -73,6 +76,10 @@ _FILLER_PHRASES = sorted(
         "很复杂", "很重要", "非常重要", "比较重要", "有很多", "很多种", "有好处", "有坏处", "有优点", "有缺点",
         "总之", "总的来说", "综上", "等等", "之类的", "什么的", "反正", "其实", "嗯", "呃", "额", "哦", "噢", "唔",
         "那个", "就是", "然后", "这样", "那样", "吧", "啊", "呀", "吗", "嘛", "哈", "呢", "了", "的", "是", "有",
+        "让我想想", "我想想", "想一想", "想一下", "容我想想", "我想一下", "谢谢面试官", "谢谢", "感谢",
+        "这道题问的是", "题目问的是", "问题是", "问的是", "题目是", "题目",
+        "let me think about it", "thank you", "thanks", "please", "the question is", "the question asks",
+        "this question asks", "the question",
         "it depends", "depends", "good question", "great question", "nice question", "well", "um", "uh", "hmm",
         "let me think", "it's complicated", "its complicated", "complicated", "case by case", "in general",
         "generally", "basically", "something like that", "kind of", "sort of", "i think", "i guess", "maybe",
@@ -88,6 +95,8 @@ _VAGUE = frozenset(
     具体 分析 问题 好 不好 比较 看 设计得 有关 关系 有关系 用途 功能 原因 本质 核心 关键 重要 复杂 简单 常见 经验
     实际 实践 理论 角度 层面 思路 过程 步骤 技术 技巧 方式 特点 概念 定义 内容 印象 了解 学习 掌握 好的 不错
     depends thing things stuff performance results data model task situation case factor factors aspect
+    principle principles difference differences reason reasons cause causes advantage advantages disadvantage
+    disadvantages method methods concept concepts definition idea ideas about ask asks asked question questions
     """.split()
 )
 _KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "1234567890")

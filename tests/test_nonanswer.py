@@ -44,6 +44,17 @@ def kind_of(answer: str, title: str = "Dropout 原理") -> str | None:
         ("嗯这个问题很好，具体情况具体分析", "filler"),
         ("it depends, good question", "filler"),
         ("Dropout 原理就是 Dropout 的原理。", "restatement"),
+        # hedges, politeness and stalling without any content
+        ("我不太确定，可能是吧", "dont_know"),
+        ("sorry I can't answer this", "dont_know"),
+        ("我觉得这个问题挺难的", "dont_know"),
+        ("No comment.", "skip"),
+        ("Next question please", "skip"),
+        ("同上", "skip"),
+        ("让我想想", "filler"),
+        ("谢谢", "filler"),
+        ("这道题问的是 Dropout 原理", "restatement"),
+        ("The question is about the principle of dropout.", "restatement"),
     ],
 )
 def test_non_answer_kinds(answer: str, kind: str) -> None:
@@ -66,6 +77,12 @@ def test_restatement_of_a_comparison_question() -> None:
         ("高维，稀疏，过拟合", "10. 维数灾难"),
         ("FPR，TPR，AUC", "12. 绘制ROC的标准和快速方法"),
         ("<script>alert(1)</script> dropout 随机丢弃神经元", "Dropout 原理"),
+        # the new hedge and politeness words, in answers that do say something
+        ("我不太确定，但应该是训练时随机丢弃神经元，防止过拟合。", "Dropout 原理"),
+        ("让我想想……训练时以概率 p 把神经元置零，推理时按 1-p 缩放。", "Dropout 原理"),
+        ("问题是模型太深时梯度连乘会变小，所以用 ReLU 和残差连接。", "2. 梯度消失、梯度爆炸的原因以及解决方法"),
+        ("Thanks. Dropout zeroes random units while training, which acts like an ensemble of subnetworks.",
+         "Dropout 原理"),
     ],
 )
 def test_real_answers_are_not_flagged(answer: str, title: str) -> None:
