@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterable, Sequence
 
-from pathlib import Path
 
 from rapidfuzz.distance import OSA
 
@@ -71,7 +70,6 @@ _ENGLISH_COMMON = frozenset(
 )
 _LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+")
 _DOMAIN = frozenset(normalise(t) for t in DOMAIN_TERMS)
-EXTRA_GLOSSARY = Path(__file__).parent / "data" / "glossary_extra.tsv"
 # jieba part-of-speech tags of words that never name an idea on their own: pronouns,
 # conjunctions, prepositions, particles, adverbs, numerals, measure / time / place words,
 # interjections, onomatopoeia and status words
@@ -123,14 +121,6 @@ def stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
             return word[: len(word) - len(suffix)] + repl
     return word
-
-
-def load_glossary(extra: Path | None = EXTRA_GLOSSARY, base: Glossary | None = None) -> Glossary:
-    """The project glossary plus the scorer's supplement (general ML vocabulary)."""
-    base = base if base is not None else Glossary.default()
-    if extra is None or not extra.is_file():
-        return base
-    return Glossary((*base.concepts, *Glossary.load(extra).concepts))
 
 
 def is_cjk(text: str) -> bool:
@@ -205,7 +195,7 @@ def match_terms(
     never taken for a typo of another word.
     """
     prepared = answer if isinstance(answer, PreparedAnswer) else PreparedAnswer(answer)
-    glossary = glossary if glossary is not None else load_glossary()
+    glossary = glossary if glossary is not None else Glossary.default()
     covered: list[KeyTerm] = []
     missed: list[KeyTerm] = []
     how: dict[str, str] = {}
@@ -274,7 +264,7 @@ class TermModel:
     ) -> None:
         self.collection = collection
         self.tokenizer = tokenizer or Tokenizer()
-        self.glossary = glossary if glossary is not None else load_glossary()
+        self.glossary = glossary if glossary is not None else Glossary.default()
         self.title_factor = title_factor
         self.max_terms = max_terms
         self.idf_power = idf_power

@@ -67,7 +67,7 @@ from index.cache import EmbeddingCache
 from index.embedders import Embedder, load_embedder
 from index.search import PassageHit, SearchIndex
 
-from .keyterms import KeyPoint, KeyTerm, PreparedAnswer, TermModel, covered_points, load_glossary, match_terms
+from .keyterms import KeyPoint, KeyTerm, PreparedAnswer, TermModel, covered_points, match_terms
 from .nonanswer import MAX_ANSWER_CHARS, CleanedAnswer, NonAnswer, clean_answer, detect_non_answer
 
 WEIGHTS_FILE = Path(__file__).parent / "data" / "scoring_weights.json"
@@ -263,7 +263,7 @@ class Scorer:
         self.cache = cache if cache is not None else EmbeddingCache(None)
         self.weights = weights if weights is not None else ScoringWeights.load()
         self.max_chars = max_chars
-        self.terms = TermModel(self.collection, index.tokenizer, load_glossary(base=index.glossary))
+        self.terms = TermModel(self.collection, index.tokenizer, index.glossary)
         self._lock = threading.Lock()
         self._prepared = False
         self._refs: dict[str, _Reference] = {}

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from corpus.model import Collection
+from index.glossary import Glossary
 from interviewer.keyterms import (
     KeyTerm,
     PreparedAnswer,
     TermModel,
     covered_points,
-    load_glossary,
     match_terms,
     split_points,
     stem,
@@ -33,7 +33,7 @@ def term(text: str, weight: float = 1.0) -> KeyTerm:
 
 
 def covered(terms_: list[KeyTerm], answer: str, vocabulary=None) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return match_terms(terms_, answer, load_glossary(), vocabulary).how
+    return match_terms(terms_, answer, Glossary.default(), vocabulary).how
 
 
 def test_specific_terms_outweigh_generic_words(terms: TermModel, bundled_collection: Collection) -> None:
