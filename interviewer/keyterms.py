@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterable, Sequence
 
-
 from rapidfuzz.distance import OSA
 
 from corpus.model import Collection
@@ -305,12 +304,9 @@ class TermModel:
         Scoring weighs every term by tf-idf, where a stray 要么 or 它们 weighs
         little; feedback that lists it as a "missed point" reads as nonsense,
         so words the dictionary tags as function words are never shown
-        (unless the glossary knows them as terms).
-
-        >>> TermModel.__new__(TermModel).is_display_term("l1")  # not Chinese: always shown
-        True
+        (unless the glossary knows them as terms). Non-Chinese terms are always shown.
         """
-        if not is_cjk(token) or token in getattr(self, "known_terms", ()):
+        if not is_cjk(token) or token in self.known_terms:
             return True
         return token not in self._function_words
 

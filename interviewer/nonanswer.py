@@ -64,7 +64,7 @@ _SKIP = {
     "pass", "skip", "next", "跳过", "跳", "过", "下一题", "下一个", "换一题", "换一个", "略", "无", "没有", "n/a", "na",
     "none", "nothing", "null", "nil", "skip this", "pass this", "next question", "跳过这题", "跳过此题", "算了",
     "不答", "不想答", "不回答", "暂时跳过", "先跳过", "-", "--", "/", "todo", "tbd", "?",
-    "同上", "见上", "如上", "next please", "next question please", "next one", "move on", "nocomment",
+    "同上", "见上", "如上", "next please", "next question please", "next one", "move on", "no comment",
 }
 # Polite noise, hedges and vague talk that carry no knowledge.
 _FILLER_PHRASES = sorted(
