@@ -206,7 +206,7 @@ class LazyScorer:
         return self._engine.scorer.score(question_id, answer)
 
     def hint_terms(self, question_id: str, n: int) -> list[str]:
-        """Key terms of the reference, heaviest first, leaving out words of the question itself."""
+        """Key terms of the reference, heaviest first, without the question's own words or function words."""
         return list(self._engine.scorer.hint_terms(question_id, n))
 
     def __getattr__(self, name: str) -> Any:

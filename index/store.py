@@ -159,13 +159,16 @@ class IndexStore:
                 if getattr(manifest.key, name) != getattr(key, name)
             ]
             return None, "changed: " + ", ".join(changed)
-        for name in _FILES:
-            info = manifest.files.get(name)
-            path = gen / name
-            if not info or not path.is_file():
-                return None, f"missing {name}"
-            if path.stat().st_size != info.get("bytes") or _sha256(path) != info.get("sha256"):
-                return None, f"{name} is truncated or corrupt"
+        try:
+            for name in _FILES:
+                info = manifest.files.get(name)
+                path = gen / name
+                if not info or not path.is_file():
+                    return None, f"missing {name}"
+                if path.stat().st_size != info.get("bytes") or _sha256(path) != info.get("sha256"):
+                    return None, f"{name} is truncated or corrupt"
+        except OSError as exc:  # a builder removed this (old) generation while we read it
+            return None, f"index changed while loading ({exc.strerror or exc})"
         try:
             passages, tokens = _read_passages(gen / "passages.jsonl")
             dense = faiss.read_index(str(gen / "dense.faiss"))

@@ -37,22 +37,29 @@ def start_app(data_dir: Path, port: int, env: Mapping[str, str] | None = None,
     full_env = {**os.environ, "AI_INTERVIEW_DATA_DIR": str(data_dir), "GRADIO_SERVER_PORT": str(port),
                 "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})}
     log_path = data_dir / "app-server.log"
+    log_start = log_path.stat().st_size if log_path.exists() else 0  # quote this run only
     with log_path.open("ab") as log:
         proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=full_env,
                                 stdout=subprocess.DEVNULL, stderr=log)
     started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        if proc.poll() is not None:
-            err = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
-            raise RuntimeError(f"app.py exited with status {proc.returncode}: {err}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
-                if resp.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.1)
-    stop_app(proc)
-    raise RuntimeError(f"app.py did not answer on port {port} within {timeout:.0f}s")
+    try:
+        while time.perf_counter() - started < timeout:
+            if proc.poll() is not None:
+                with log_path.open("rb") as fh:
+                    fh.seek(log_start)
+                    err = fh.read().decode("utf-8", "replace")[-2000:]
+                raise RuntimeError(f"app.py exited with status {proc.returncode}: {err}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
+                    if resp.status == 200:
+                        return proc
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"app.py did not answer on port {port} within {timeout:.0f}s")
+    except BaseException:  # also Ctrl-C while waiting: never leave a server behind
+        if proc.poll() is None:
+            stop_app(proc)
+        raise
 
 
 def stop_app(proc: subprocess.Popen[bytes], grace: float = 30.0) -> None:

@@ -69,10 +69,15 @@ _ENGLISH_COMMON = frozenset(
 )
 _LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+")
 _DOMAIN = frozenset(normalise(t) for t in DOMAIN_TERMS)
-# jieba part-of-speech tags of words that never name an idea on their own: pronouns,
-# conjunctions, prepositions, particles, adverbs, numerals, measure / time / place words,
-# interjections, onomatopoeia and status words
-_FUNCTION_POS = frozenset("r c p u y d m q t f e o z ad".split())
+# Function words by jieba's dictionary tags. Closed classes (pronouns, conjunctions,
+# prepositions, particles, modal and interjection words) never name an idea; adverbs and
+# time words do only when rare (everyday 不断 / 一直 / 往往 are frequent, while the
+# mis-tagged terms 异常 / 更新 / 最优 / 无偏 are not). Numerals / measure words are kept:
+# the dictionary tags 层次 / 众数 / 二维 that way.
+_CLOSED_POS = frozenset("r c p u y e o".split())
+_OPEN_POS = frozenset("d ad t".split())
+_OPEN_POS_MIN_FREQ = 4000
+_CONTENT_DESPITE_TAG = frozenset({"几何"})  # tagged as a pronoun (几何 "how much"), a maths word here
 
 
 @dataclass(frozen=True)
@@ -287,16 +292,23 @@ class TermModel:
 
     @cached_property
     def _function_words(self) -> frozenset[str]:
-        """Words jieba's dictionary tags as function words (pronouns, conjunctions, adverbs, ...)."""
+        """Function words of jieba's dictionary (see ``_CLOSED_POS`` / ``_OPEN_POS``)."""
         import jieba
 
         out: set[str] = set()
         with jieba.get_dict_file() as handle:
             for raw in handle:
                 parts = raw.decode("utf-8", "replace").split()
-                if len(parts) >= 3 and parts[2] in _FUNCTION_POS:
-                    out.add(parts[0])
+                if len(parts) < 3 or parts[0] in _CONTENT_DESPITE_TAG:
+                    continue
+                word, freq, tag = parts[0], parts[1], parts[2]
+                if tag in _CLOSED_POS or (tag in _OPEN_POS and freq.isdigit() and int(freq) >= _OPEN_POS_MIN_FREQ):
+                    out.add(word)
         return frozenset(out)
+
+    def warm(self) -> None:
+        """Load the function-word list now (about 0.1 s) rather than on the first answer."""
+        _ = self._function_words
 
     def is_display_term(self, token: str) -> bool:
         """Whether a key term is worth showing a user as covered / missed / a hint.

@@ -57,9 +57,13 @@ _DONT_KNOW = [
     "not sure", "no clue", "have no clue", "dunno", "i forgot", "forgot", "i have no idea", "i'm not sure",
     "im not sure", "not familiar", "never learned", "never heard", "can't remember", "cannot remember",
     "don't remember", "no clue at all", "i give up", "give up", "放弃",
-    "不太确定", "没把握", "答不了", "不会答", "回答不了", "太难了", "好难", "挺难", "很难答",
+    "不太确定", "没把握", "答不了", "不会答", "回答不了",
     "can't answer", "cannot answer", "can not answer", "unable to answer",
 ]
+# "too hard" is a non-answer only when it is all there is: "GAN 挺难训练" is an answer
+_TOO_HARD = {"太难了", "太难", "好难", "挺难", "很难", "好难啊", "很难答", "难", "toohard", "sohard", "hard"}
+# words about the interview itself, not knowledge ("面试官能换一题吗")
+_META = frozenset("面试 面试官 换 能换 换个 换一个 一题 题 下 再 一下 可以 能 吗 interviewer another next one please".split())
 _SKIP = {
     "pass", "skip", "next", "跳过", "跳", "过", "下一题", "下一个", "换一题", "换一个", "略", "无", "没有", "n/a", "na",
     "none", "nothing", "null", "nil", "skip this", "pass this", "next question", "跳过这题", "跳过此题", "算了",
@@ -246,18 +250,29 @@ def is_gibberish(text: str, known_words: frozenset[str] | set[str] = frozenset()
     return bad >= max(1, 0.6 * len(unknown))
 
 
-def _dont_know(low: str, residue_limit: int = 6) -> bool:
-    hits = [p for p in _DONT_KNOW if p in low]
-    if not hits:
+_PERSONAL = ("我", "你", "真的", "真", "完全", "实在", "抱歉", "对不起", "不好意思", "sorry", "really",
+             "this", "one", "question", "这个", "这道题", "这题", "题", "太", "也", "还", "都",
+             "the", "answer", "to", "it", "about", "that", "i", "am", "i'm", "at", "all", "yet",
+             "own", "了", "啦", "哈", "呢", "啊", "唉", "哎")
+
+
+def _dont_know(low: str, tokenizer: Tokenizer, residue_limit: int = 6) -> bool:
+    """"I don't know" (and hedges) with nothing else: at most a few characters and no real word left.
+
+    "我不太确定，但是降低方差" is an answer (方差 is knowledge); "这个我真的不知道，面试官能换一题吗"
+    is not (only words about the interview are left).
+    """
+    if _compact(_strip_phrases(_strip_phrases(low, _FILLER_PHRASES), _PERSONAL)) in _TOO_HARD:
+        return True
+    if not any(p in low for p in _DONT_KNOW):
         return False
     rest = _strip_phrases(low, sorted(_DONT_KNOW, key=len, reverse=True))
-    rest = _strip_phrases(rest, _FILLER_PHRASES)
-    rest = _strip_phrases(rest, ("我", "你", "真的", "真", "完全", "实在", "抱歉", "对不起", "不好意思", "sorry", "really",
-                                 "this", "one", "question", "这个", "这道题", "这题", "题", "太", "也", "还", "都",
-                                 "the", "answer", "to", "it", "about", "that", "i", "am", "i'm", "at", "all", "yet",
-                                 "own", "了", "啦", "哈", "呢", "啊", "唉", "哎"))
-    residue = _compact(rest)
-    return len(residue) <= residue_limit
+    rest = _strip_phrases(_strip_phrases(rest, _FILLER_PHRASES), _PERSONAL)
+    if len(_compact(rest)) > residue_limit:
+        return False
+    content = [t for t in tokenizer.tokens(rest) if t not in STOPWORDS and t not in _VAGUE and t not in _META
+               and (len(t) >= 2 if _CJK.search(t) else len(t) >= 3)]
+    return not content
 
 
 def detect_non_answer(
@@ -281,11 +296,13 @@ def detect_non_answer(
     compact = _compact(text)
     if compact in _SKIP or low.strip(" .。!！?？~～") in _SKIP:
         return _make("skip")
-    if _dont_know(low):
+    tokenizer = tokenizer or Tokenizer()
+    if _dont_know(low, tokenizer):
         return _make("dont_know")
+    if not _has_content_chars(_strip_phrases(low, _FILLER_PHRASES)) and not _is_repetitive(compact):
+        return _make("filler")  # "thanks", "hmm": filler words, not random typing
     if is_gibberish(text, known_words):
         return _make("gibberish")
-    tokenizer = tokenizer or Tokenizer()
     title_set = set(title_tokens) | set(tokenizer.tokens(title)) if title else set(title_tokens)
     stripped = _strip_phrases(low, _FILLER_PHRASES)
     tokens = [t for t in tokenizer.tokens(stripped) if t not in STOPWORDS and not t.isdigit()]

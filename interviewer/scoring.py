@@ -288,7 +288,7 @@ class Scorer:
             report = progress or (lambda _s, _f: None)
             report("keyterms", 0.0)
             self.index.tokenizer.warm()
-            self.terms.is_display_term("预热")  # loads the function-word list now, once
+            self.terms.warm()
             answered = [q.id for q in self.collection if self.collection.is_answered(q.id)]
             passages = []
             unit_question: list[int] = []

@@ -269,8 +269,9 @@ class InterviewSession:
         terms_for = getattr(model, "terms_for", None)
         if not callable(terms_for) or not self.collection.is_answered(question_id):
             return []
-        terms = list(terms_for(question_id))
-        return [str(getattr(t, "text", t)) for t in terms if not getattr(t, "in_title", False)][:n]
+        shown = getattr(model, "is_display_term", lambda _term: True)
+        texts = [str(getattr(t, "text", t)) for t in terms_for(question_id) if not getattr(t, "in_title", False)]
+        return [t for t in texts if shown(t)][:n]
 
     def reference(self) -> str:
         """The reference answer (Markdown) of the current question."""

@@ -122,6 +122,25 @@ def test_load_reads_the_generation_pointer_once(small_file: Path, tmp_path: Path
     assert reason == "ok" and stored is not None and len(calls) == 1
 
 
+def test_generation_removed_while_loading_is_a_reason_not_a_crash(small_file: Path, tmp_path: Path, counting,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A builder deletes old generations right after its swap; a reader half-way through gets a reason."""
+    import index.store as store_module
+
+    folder = tmp_path / "idx"
+    _open(small_file, counting, folder)
+    store = IndexStore(folder)
+    manifest, _ = store.read_manifest()
+    assert manifest is not None
+
+    def vanished(path: Path) -> str:
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+
+    monkeypatch.setattr(store_module, "_sha256", vanished)
+    stored, reason = store.load(manifest.key)
+    assert stored is None and reason.startswith("index changed while loading")
+
+
 @pytest.mark.parametrize("damage", ["truncate", "random", "version", "manifest_garbage", "pointer"])
 def test_damaged_index_is_detected_and_rebuilt(small_file: Path, tmp_path: Path, counting, damage: str) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "idx"

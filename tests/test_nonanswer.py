@@ -53,6 +53,11 @@ def kind_of(answer: str, title: str = "Dropout 原理") -> str | None:
         ("同上", "skip"),
         ("让我想想", "filler"),
         ("谢谢", "filler"),
+        ("thanks", "filler"),
+        ("Thank you!", "filler"),
+        ("这题太难了", "dont_know"),
+        ("这个我真的不知道，面试官能换一题吗", "dont_know"),
+        ("好难啊", "dont_know"),
         ("这道题问的是 Dropout 原理", "restatement"),
         ("The question is about the principle of dropout.", "restatement"),
     ],
@@ -83,6 +88,14 @@ def test_restatement_of_a_comparison_question() -> None:
         ("问题是模型太深时梯度连乘会变小，所以用 ReLU 和残差连接。", "2. 梯度消失、梯度爆炸的原因以及解决方法"),
         ("Thanks. Dropout zeroes random units while training, which acts like an ensemble of subnetworks.",
          "Dropout 原理"),
+        # short answers that mention difficulty or hedge, but say something
+        ("GAN 挺难训练", "1. GAN 为何会训练不稳定，如何解决？"),
+        ("RNN 好难并行", "RNN 的缺点"),
+        ("收敛慢，调参挺难", "1. GAN 为何会训练不稳定，如何解决？"),
+        ("我不太确定，但是降低方差", "Bagging 的作用"),
+        ("没把握，可能是降低方差", "Bagging 的作用"),
+        ("很难答，但应该是降低方差", "Bagging 的作用"),
+        ("不确定，应该是 ReLU", "梯度消失怎么解决"),
     ],
 )
 def test_real_answers_are_not_flagged(answer: str, title: str) -> None:

@@ -125,7 +125,9 @@ def test_result_explains_what_was_covered_and_missed(scorer: Scorer, scoring_col
 
 
 # everyday function words that tf-idf lets into the key terms of some references
-FUNCTION_WORDS = {"要么", "之类", "它们", "如此", "一堆", "显然", "不断", "越来越", "一直", "必然", "随着", "这时候"}
+FUNCTION_WORDS = {"要么", "之类", "它们", "如此", "显然", "不断", "越来越", "一直", "必然", "随着", "这时候"}
+# ...and central terms that jieba's dictionary tags as numerals or adverbs: they must stay visible
+CONTENT_WORDS = {"层次", "偏好", "对齐", "众数", "最优", "异常", "更新", "周期", "二维", "几何"}
 
 
 def test_feedback_and_hints_never_list_function_words(scorer: Scorer, scoring_collection: Collection) -> None:
@@ -140,6 +142,9 @@ def test_feedback_and_hints_never_list_function_words(scorer: Scorer, scoring_co
     assert not shown & FUNCTION_WORDS, sorted(shown & FUNCTION_WORDS)
     raw = {t.text for q in answered for t in scorer.terms.terms_for(q)}
     assert raw & FUNCTION_WORDS, "the collection no longer has such terms: pick other examples"
+    assert CONTENT_WORDS <= raw, sorted(CONTENT_WORDS - raw)
+    assert all(scorer.terms.is_display_term(w) for w in CONTENT_WORDS), \
+        sorted(w for w in CONTENT_WORDS if not scorer.terms.is_display_term(w))
 
 
 def test_sub_question_can_be_scored(scorer: Scorer, scoring_collection: Collection) -> None:
