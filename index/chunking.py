@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import asdict, dataclass
+from typing import Iterable
 
 from corpus.model import Block, Collection, Question
 
@@ -68,18 +69,28 @@ def embedding_role(p: "Passage") -> str:
     return "query" if p.kind == "alias" else "passage"
 
 
+def pack(parts: Iterable[str], max_chars: int) -> list[str]:
+    """Join consecutive ``parts`` greedily into pieces of at most ``max_chars`` (a longer part stays whole).
+
+    >>> pack(["ab。", "cd。", "ef。"], 6)
+    ['ab。cd。', 'ef。']
+    """
+    pieces: list[str] = []
+    current = ""
+    for part in parts:
+        if current and len(current) + len(part) > max_chars:
+            pieces.append(current)
+            current = ""
+        current += part
+    if current:
+        pieces.append(current)
+    return pieces
+
+
 def _split_long(block: Block, max_chars: int) -> list[Block]:
     if block.kind != "text" or len(block.plain) <= max_chars * 1.5:
         return [block]
-    pieces: list[str] = []
-    current = ""
-    for sentence in (s for s in _SENTENCE_END.split(block.plain) if s and s.strip()):
-        if current and len(current) + len(sentence) > max_chars:
-            pieces.append(current)
-            current = ""
-        current += sentence
-    if current:
-        pieces.append(current)
+    pieces = pack((s for s in _SENTENCE_END.split(block.plain) if s and s.strip()), max_chars)
     return [Block("text", p, p, block.line_start, block.line_end) for p in pieces]
 
 

@@ -36,6 +36,7 @@ from typing import Iterable, Sequence
 from rapidfuzz.distance import OSA
 
 from corpus.model import Collection
+from index.chunking import pack
 from index.glossary import Concept, Glossary
 from index.tokenize import DOMAIN_TERMS, STOPWORDS, Tokenizer, normalise
 
@@ -240,14 +241,7 @@ def split_points(text: str, min_chars: int = 6, max_chars: int = 120) -> list[st
         if len(s) < min_chars:
             continue
         if len(s) > max_chars:
-            pieces, current = [], ""
-            for part in re.split(r"(?<=[，,])", s):
-                if current and len(current) + len(part) > max_chars:
-                    pieces.append(current)
-                    current = ""
-                current += part
-            if current:
-                pieces.append(current)
+            pieces = pack(re.split(r"(?<=[，,])", s), max_chars)
             out.extend(p.strip(" ，,") for p in pieces if len(p.strip()) >= min_chars)
         else:
             out.append(s)
