@@ -121,6 +121,7 @@ _COMPONENT_NAMES: dict[str, tuple[str, str]] = {
     "penalty": ("扣分", "penalty"),
     "keyword_coverage": ("字面关键词覆盖", "literal key-term coverage"),
     "specificity": ("专注度", "specificity"),
+    "beyond_chance": ("针对性（非泛泛而谈）", "beyond generic terms"),
     "explained": ("解释充分度", "explanation"),
     "on_topic": ("切题程度", "on-topic"),
     "precision": ("精确度", "precision"),

@@ -17,7 +17,11 @@ fitted, non-negative weights:
                sub-questions) under the multilingual Universal Sentence
                Encoder. Coverage is then scaled by ``specificity``, which drops
                below 1 when fewer than a quarter of the answer's own key words
-               belong to the reference (padding, long detours).
+               belong to the reference (padding, long detours), and by
+               ``beyond_chance``, which drops below 1 when the answer names
+               nearly as large a share of an average *other* question's key
+               terms (a generic answer mentions 网络, 训练, 参数 everywhere):
+               ``min(1, 1.5 · (own − mean other) / own)``.
 ``on_topic``   how much better the answer fits this question than the best
                *other* answered question of the collection (USE cosine margin).
 ``explained``  1 minus the share of bare keyword items ("稀疏，权重衰减，凸近似"):
@@ -99,6 +103,9 @@ class ScoringWeights:
     weights: dict[str, float] = field(default_factory=lambda: {"coverage": 8.0, "on_topic": 1.5, "explained": 0.3})
     # coverage is scaled down when less than this share of the answer's key words is on-topic
     specificity_floor: float = 0.25
+    # coverage counts only the part beyond what the answer scores on an average other
+    # question's key terms: share kept = chance_slope · (own − mean other) / own, ≤ 1
+    chance_slope: float = 1.5
     # semantic cosine mapped linearly from [low, high] to [0, 1]
     semantic_low: float = 0.15
     semantic_high: float = 0.85
@@ -165,7 +172,7 @@ class Signals:
     """Raw, bounded signals of one answer (before the combination)."""
 
     semantic: float  # best cosine with the reference passages (semantic model)
-    coverage: float  # language-aware key-term coverage times specificity, 0-1
+    coverage: float  # language-aware key-term coverage times specificity and beyond_chance, 0-1
     keyword_coverage: float  # lexical weighted coverage of key terms, 0-1
     specificity: float  # 1 unless most of the answer's key words are off the reference, 0-1
     on_topic: float  # margin to the best other question, mapped to 0-1
@@ -177,6 +184,8 @@ class Signals:
     other_question_secondary: str | None
     semantic_secondary: float = float("nan")  # best cosine under the index model (raw)
     explained: float = 1.0  # 1 - share of bare keyword items (a bare list explains nothing)
+    chance_coverage: float = 0.0  # mean key-term coverage of the answer on the other questions
+    beyond_chance: float = 1.0  # 1 unless much of the coverage is what any question would get, 0-1
 
     def vector(self) -> np.ndarray:
         return np.array([getattr(self, f) for f in FEATURES], dtype=np.float64)
@@ -335,6 +344,7 @@ class Scorer:
                 )
                 if n % 20 == 0:
                     report("keyterms", 0.3 * n / max(1, len(answered)))
+            self._build_chance_table()
             texts = [p.text for p in passages]
             report("embedding", 0.3)
             self._matrix = self._encode_units(self.semantic, texts, "passage",
@@ -376,6 +386,25 @@ class Scorer:
 
     def has_reference(self, question_id: str) -> bool:
         return question_id in self.collection.questions and self.collection.is_answered(question_id)
+
+    def _build_chance_table(self) -> None:
+        """Every reference's key terms as one (questions × unique terms) weight matrix."""
+        columns: dict[str, int] = {}
+        terms: list[tuple[str, tuple[str, ...]]] = []
+        rows = [qid for qid, ref in self._refs.items() if ref.terms]
+        for qid in rows:
+            for t in self._refs[qid].terms:
+                if t.text not in columns:
+                    columns[t.text] = len(terms)
+                    terms.append((t.text, t.variants))
+        matrix = np.zeros((len(rows), len(terms)), dtype=np.float64)
+        for i, qid in enumerate(rows):
+            for t in self._refs[qid].terms:
+                matrix[i, columns[t.text]] += t.weight
+        totals = matrix.sum(axis=1, keepdims=True)
+        self._chance_matrix = matrix / np.where(totals > 0, totals, 1.0)
+        self._chance_terms = terms
+        self._chance_rows = {qid: i for i, qid in enumerate(rows)}
 
     def score(self, question_id: str, answer: object) -> ScoreResult:
         """Score ``answer`` to ``question_id`` (thread-safe; prepares on first use)."""
@@ -439,19 +468,40 @@ class Scorer:
         on_topic = _clip01((margin - w.margin_low) / (w.margin_high - w.margin_low))
         precision = self._precision(ref, prepared, share)
         specificity = min(1.0, precision / w.specificity_floor) if w.specificity_floor > 0 else 1.0
+        chance = self._chance_coverage(ref, prepared)
+        beyond = 1.0
+        if w.chance_slope > 0:
+            beyond = _clip01(w.chance_slope * (keyword - chance) / keyword) if keyword > 0 else 0.0
         # lexical matching cannot see every English paraphrase of a Chinese term: for the
         # non-Chinese share of the answer, coverage is the better of the lexical (glossary)
         # and the semantic estimate
         lexical = math.sqrt(keyword)
-        coverage = (share * lexical + (1.0 - share) * max(lexical, semantic)) * specificity
+        coverage = (share * lexical + (1.0 - share) * max(lexical, semantic)) * specificity * beyond
         signals = Signals(
             semantic=semantic, coverage=_clip01(coverage), keyword_coverage=keyword, specificity=specificity,
             on_topic=on_topic,
             precision=precision, language_share=share, margin=margin, margin_secondary=margin2,
             other_question=other_q, other_question_secondary=other_q2, semantic_secondary=own2,
             explained=1.0 - bare_list_share(text, self.terms.tokenizer),
+            chance_coverage=chance, beyond_chance=beyond,
         )
         return signals, match, (vector, vector2)
+
+    def _chance_coverage(self, ref: _Reference, prepared: PreparedAnswer) -> float:
+        """Mean weighted key-term coverage of the answer on every other answered question.
+
+        A long, generic answer names some key terms of every question (网络, 训练, 参数);
+        this is the share it would reach by chance. Exact and cross-language matches
+        only (no typo tolerance): it is a baseline, not a grade.
+        """
+        matched = np.fromiter(
+            (prepared.has_exact(t) or any(prepared.has_exact(v) for v in variants)
+             for t, variants in self._chance_terms),
+            dtype=np.float64, count=len(self._chance_terms),
+        )
+        coverage = self._chance_matrix @ matched
+        others = [i for qid, i in self._chance_rows.items() if qid not in ref.excluded]
+        return float(coverage[others].mean()) if others else 0.0
 
     def _own_and_other(self, sims: np.ndarray, ref: _Reference) -> tuple[float, float, str | None]:
         """Best cosine over the question's family, and over every other question."""
@@ -524,6 +574,7 @@ class Scorer:
             "coverage": round(signals.coverage, 4),
             "keyword_coverage": round(signals.keyword_coverage, 4),
             "specificity": round(signals.specificity, 4),
+            "beyond_chance": round(signals.beyond_chance, 4),
             "explained": round(signals.explained, 4),
             "on_topic": round(signals.on_topic, 4),
             "precision": round(signals.precision, 4),

@@ -6,6 +6,8 @@ built once per test session in a temporary folder (about a minute on two cores).
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import threading
 import time
@@ -225,6 +227,22 @@ def test_long_padded_answer_does_not_score_high(scorer: Scorer, scoring_collecti
     good = scorer.score(q, GOOD_DIM)
     assert padded.score < 40 and off.score < 20
     assert good.score > padded.score + 30
+
+
+def test_generic_buzzwords_count_only_beyond_chance(scorer: Scorer, scoring_collection: Collection) -> None:
+    """Words every question's reference uses (模型, 训练, 参数 …) are not coverage of this one."""
+    q = qid(scoring_collection, L012)
+    buzzwords = "深度学习里模型、数据、训练、参数、网络、特征、损失、梯度、优化都很重要，要综合考虑。"
+    generic = scorer.signals(q, buzzwords)
+    good = scorer.signals(q, GOOD_L012)
+    assert generic is not None and good is not None
+    assert generic.chance_coverage > 0.02 and generic.beyond_chance < 0.5
+    assert good.beyond_chance == 1.0 and good.keyword_coverage > 5 * good.chance_coverage
+    uncorrected = copy.copy(scorer)
+    uncorrected.weights = dataclasses.replace(scorer.weights, chance_slope=0.0)
+    assert uncorrected.signals(q, buzzwords).coverage > generic.coverage
+    assert uncorrected.score(q, GOOD_L012).score == pytest.approx(scorer.score(q, GOOD_L012).score)
+    assert scorer.score(q, buzzwords).components["beyond_chance"] == pytest.approx(generic.beyond_chance, abs=1e-4)
 
 
 def test_short_precise_answer_can_score_well(scorer: Scorer, scoring_collection: Collection) -> None:
