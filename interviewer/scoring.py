@@ -15,13 +15,14 @@ fitted, non-negative weights:
                coverage is estimated by ``semantic``: the best cosine between
                the answer and the reference passages (question and
                sub-questions) under the multilingual Universal Sentence
-               Encoder. Coverage is then scaled by ``specificity``, which drops
+               Encoder. The lexical part counts only what lies beyond chance
+               (``beyond_chance``): a generic answer names some key terms of
+               every question (网络, 训练, 参数), so its lexical coverage is
+               scaled by ``min(1, 1.5 · (own − mean other) / own)``, where
+               *mean other* is its coverage of an average other question's key
+               terms. Coverage is then scaled by ``specificity``, which drops
                below 1 when fewer than a quarter of the answer's own key words
-               belong to the reference (padding, long detours), and by
-               ``beyond_chance``, which drops below 1 when the answer names
-               nearly as large a share of an average *other* question's key
-               terms (a generic answer mentions 网络, 训练, 参数 everywhere):
-               ``min(1, 1.5 · (own − mean other) / own)``.
+               belong to the reference (padding, long detours).
 ``on_topic``   how much better the answer fits this question than the best
                *other* answered question of the collection (USE cosine margin).
 ``explained``  1 minus the share of bare keyword items ("稀疏，权重衰减，凸近似"):
@@ -172,7 +173,7 @@ class Signals:
     """Raw, bounded signals of one answer (before the combination)."""
 
     semantic: float  # best cosine with the reference passages (semantic model)
-    coverage: float  # language-aware key-term coverage times specificity and beyond_chance, 0-1
+    coverage: float  # language-aware key-term coverage (lexical part times beyond_chance) times specificity, 0-1
     keyword_coverage: float  # lexical weighted coverage of key terms, 0-1
     specificity: float  # 1 unless most of the answer's key words are off the reference, 0-1
     on_topic: float  # margin to the best other question, mapped to 0-1
@@ -185,7 +186,7 @@ class Signals:
     semantic_secondary: float = float("nan")  # best cosine under the index model (raw)
     explained: float = 1.0  # 1 - share of bare keyword items (a bare list explains nothing)
     chance_coverage: float = 0.0  # mean key-term coverage of the answer on the other questions
-    beyond_chance: float = 1.0  # 1 unless much of the coverage is what any question would get, 0-1
+    beyond_chance: float = 1.0  # 1 unless much of the lexical coverage is what any question would get, 0-1
 
     def vector(self) -> np.ndarray:
         return np.array([getattr(self, f) for f in FEATURES], dtype=np.float64)
@@ -475,8 +476,8 @@ class Scorer:
         # lexical matching cannot see every English paraphrase of a Chinese term: for the
         # non-Chinese share of the answer, coverage is the better of the lexical (glossary)
         # and the semantic estimate
-        lexical = math.sqrt(keyword)
-        coverage = (share * lexical + (1.0 - share) * max(lexical, semantic)) * specificity * beyond
+        lexical = math.sqrt(keyword) * beyond
+        coverage = (share * lexical + (1.0 - share) * max(lexical, semantic)) * specificity
         signals = Signals(
             semantic=semantic, coverage=_clip01(coverage), keyword_coverage=keyword, specificity=specificity,
             on_topic=on_topic,

@@ -243,6 +243,11 @@ def test_generic_buzzwords_count_only_beyond_chance(scorer: Scorer, scoring_coll
     assert uncorrected.signals(q, buzzwords).coverage > generic.coverage
     assert uncorrected.score(q, GOOD_L012).score == pytest.approx(scorer.score(q, GOOD_L012).score)
     assert scorer.score(q, buzzwords).components["beyond_chance"] == pytest.approx(generic.beyond_chance, abs=1e-4)
+    # the correction is lexical: an English answer that names no term literally keeps its semantic estimate
+    english = "Adding a penalty on the size of the weights keeps the model simple and so generalises better."
+    plain = scorer.signals(q, english)
+    assert plain is not None and plain.keyword_coverage == 0.0 and plain.beyond_chance == 0.0
+    assert plain.coverage == pytest.approx(uncorrected.signals(q, english).coverage) and plain.coverage > 0.1
 
 
 def test_short_precise_answer_can_score_well(scorer: Scorer, scoring_collection: Collection) -> None:
