@@ -104,8 +104,8 @@ class ScoringWeights:
     weights: dict[str, float] = field(default_factory=lambda: {"coverage": 8.0, "on_topic": 1.5, "explained": 0.3})
     # coverage is scaled down when less than this share of the answer's key words is on-topic
     specificity_floor: float = 0.25
-    # coverage counts only the part beyond what the answer scores on an average other
-    # question's key terms: share kept = chance_slope · (own − mean other) / own, ≤ 1
+    # lexical coverage counts only the part beyond what the answer scores on an average
+    # other question's key terms: share kept = chance_slope · (own − mean other) / own, ≤ 1
     chance_slope: float = 1.5
     # semantic cosine mapped linearly from [low, high] to [0, 1]
     semantic_low: float = 0.15
@@ -283,6 +283,10 @@ class Scorer:
         self._positions: dict[str, int] = {}
         self._unit_of: dict[str, str] = {}
         self._matrix: np.ndarray = np.zeros((0, 1), dtype=np.float32)
+        # key terms of every reference, for the beyond-chance baseline (see _build_chance_table)
+        self._chance_matrix: np.ndarray = np.zeros((0, 0), dtype=np.float64)
+        self._chance_terms: list[tuple[str, tuple[str, ...]]] = []
+        self._chance_rows: dict[str, int] = {}
         self._matrix2: np.ndarray | None = None
 
     # ------------------------------------------------------------ prepare
@@ -470,9 +474,8 @@ class Scorer:
         precision = self._precision(ref, prepared, share)
         specificity = min(1.0, precision / w.specificity_floor) if w.specificity_floor > 0 else 1.0
         chance = self._chance_coverage(ref, prepared)
-        beyond = 1.0
-        if w.chance_slope > 0:
-            beyond = _clip01(w.chance_slope * (keyword - chance) / keyword) if keyword > 0 else 0.0
+        # (nothing to discount when no key term is named literally)
+        beyond = _clip01(w.chance_slope * (keyword - chance) / keyword) if w.chance_slope > 0 and keyword > 0 else 1.0
         # lexical matching cannot see every English paraphrase of a Chinese term: for the
         # non-Chinese share of the answer, coverage is the better of the lexical (glossary)
         # and the semantic estimate
