@@ -71,6 +71,7 @@ from corpus.model import Collection, Question
 from index.cache import EmbeddingCache
 from index.embedders import Embedder, load_embedder
 from index.search import PassageHit, SearchIndex
+from index.tokenize import ENGLISH_STOPWORDS
 
 from .keyterms import KeyPoint, KeyTerm, PreparedAnswer, TermModel, covered_points, match_terms
 from .nonanswer import MAX_ANSWER_CHARS, CleanedAnswer, NonAnswer, clean_answer, detect_non_answer
@@ -117,6 +118,10 @@ class ScoringWeights:
     offtopic_margin: float = -0.25
     offtopic_margin_secondary: float = -0.02
     offtopic_cap: float = 5.0
+    # a bare list of terms (at most this share of its items explained) explains nothing:
+    # it never passes, however many key terms it names
+    list_explained_max: float = 0.25
+    list_cap: float = 40.0
     model: str = ""
     fitted_on: str = ""
     metrics: dict[str, object] = field(default_factory=dict)
@@ -213,6 +218,26 @@ def band_for(score: float) -> str:
     return BANDS[-1][1]
 
 
+def _excerpt(sentence: str, limit: int = 60) -> str:
+    """A reference sentence for a one-line hint: no trailing punctuation, cut at a
+    clause boundary (or marked with …) when longer than ``limit`` characters.
+
+    >>> _excerpt("权重衰减让权重变小。")
+    '权重衰减让权重变小'
+    """
+    text = sentence.strip().rstrip("。；;，,、.!！?？ ")
+    if len(text) <= limit:
+        return text
+    cut = max(text.rfind(mark, 0, limit) for mark in "，,；;：:")
+    if cut >= limit // 2:
+        return text[:cut] + "…"
+    head = text[:limit]
+    space = head.rfind(" ")
+    if space >= limit // 2 and re.match(r"[A-Za-z0-9]", text[limit:limit + 1] or " "):
+        head = head[:space]  # never cut an English word in half
+    return head.rstrip() + "…"
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
 
@@ -229,12 +254,18 @@ def language_share(text: str) -> float:
 
 
 def bare_list_share(text: str, tokenizer) -> float:  # type: ignore[no-untyped-def]
-    """Share of an answer's comma-separated items that are bare terms (no verb, no function word).
+    """Share of an answer's list items that are bare terms (no verb, no function word).
+
+    Items are separated by commas, 、, semicolons or new lines — or, when there is no
+    such separator, by spaces between words ("神经元 ensemble 稀疏性 泛化能力").
 
     "稀疏，权重衰减，凸近似" → 1.0; "L1 是绝对值，L2 是平方" → 0.0. Single items and
     answers with full sentences count as 0.
     """
-    items = [i.strip() for i in _LIST_SPLIT.split(text.strip(" 。.")) if i.strip()]
+    body = text.strip(" 。.")
+    items = [i.strip() for i in _LIST_SPLIT.split(body) if i.strip()]
+    if len(items) < 2:
+        items = _space_separated_terms(body)
     if len(items) < 2 or len(_SENTENCE_MARK.findall(text.strip())) > 1:
         return 0.0
     bare = 0
@@ -243,6 +274,22 @@ def bare_list_share(text: str, tokenizer) -> float:  # type: ignore[no-untyped-d
         if len(item) <= 12 and words and len(tokenizer.tokens(item)) == len(words) and len(words) <= 3:
             bare += 1
     return bare / len(items)
+
+
+def _space_separated_terms(text: str) -> list[str]:
+    """The chunks of a term list typed with spaces only; [] when the text reads as prose.
+
+    Chinese prose has no spaces between words and English prose always has function
+    words (the, of, to, is …), so three or more chunks with neither look like a list.
+    """
+    chunks = text.split()
+    if len(chunks) < 3:
+        return []
+    if any(c.lower().strip(",.;:!?") in ENGLISH_STOPWORDS for c in chunks):
+        return []
+    if not any(_CJK.search(c) for c in chunks) and len(chunks) < 4:
+        return []
+    return chunks
 
 
 # ---------------------------------------------------------------- scorer
@@ -555,6 +602,10 @@ class Scorer:
             return None
         return self._unit_of.get(signals.other_question, signals.other_question)
 
+    def is_bare_list(self, signals: Signals) -> bool:
+        """The answer is a list of terms with (almost) no explanation."""
+        return signals.explained <= self.weights.list_explained_max
+
     # ------------------------------------------------------------ results
     def _result(self, question: Question, ref: _Reference, signals: Signals, match, vectors,
                 notices: list[str]) -> ScoreResult:  # type: ignore[no-untyped-def]
@@ -564,6 +615,8 @@ class Scorer:
         if better is not None:
             kind = "off_topic"
             score = min(score, self.weights.offtopic_cap)
+        elif self.is_bare_list(signals):
+            score = min(score, self.weights.list_cap)
         score = round(max(0.0, min(100.0, score)), 1)
         weight_of = {t.text: t.weight for t in ref.terms}
         hit_points, miss_points = covered_points(ref.points, match.covered_texts, weight_of=weight_of)
@@ -641,6 +694,12 @@ class Scorer:
                 f" / This answer fits another question better (off-topic)."
             )
         parts.append(f"得分 {result.score:.0f}（{result.band}）。")
+        if result.kind == "scored" and self.is_bare_list(signals):
+            parts.append(
+                f"回答只列出了术语，没有说明它们是什么、为什么——纯关键词列表最多 {self.weights.list_cap:.0f} 分，"
+                f"请用完整的句子解释 / A bare list of terms explains nothing, so it scores at most "
+                f"{self.weights.list_cap:.0f}; explain in full sentences."
+            )
         if result.covered:
             parts.append("答到的要点 (covered): " + "、".join(self._english(t) for t in result.covered[:8]) + "。")
         if result.missed and result.kind == "scored":
@@ -653,7 +712,7 @@ class Scorer:
         if signals.language_share < 0.5:
             parts.append("回答主要是英文，关键词按中英术语对照和语义匹配计算 / English answer: terms matched across languages.")
         if result.missed_points and result.kind == "scored":
-            parts.append("可以补充 (add): " + "；".join(p[:60] for p in result.missed_points[:2]) + "。")
+            parts.append("可以补充 (add): " + "；".join(_excerpt(p) for p in result.missed_points[:2]) + "。")
         return " ".join(parts)
 
     def _non_answer(self, question: Question, ref: _Reference, non_answer: NonAnswer,

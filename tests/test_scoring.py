@@ -27,7 +27,9 @@ from interviewer.scoring import (
     WEIGHTS_VERSION,
     Scorer,
     ScoringWeights,
+    _excerpt,
     band_for,
+    bare_list_share,
     fit_weights,
 )
 
@@ -248,6 +250,48 @@ def test_generic_buzzwords_count_only_beyond_chance(scorer: Scorer, scoring_coll
     plain = scorer.signals(q, english)
     assert plain is not None and plain.keyword_coverage == 0.0 and plain.beyond_chance == 1.0
     assert plain.coverage == pytest.approx(uncorrected.signals(q, english).coverage) and plain.coverage > 0.1
+
+
+@pytest.mark.parametrize("heading", [DROPOUT, L012, DIM])
+def test_a_bare_list_of_the_key_terms_never_passes(scorer: Scorer, scoring_collection: Collection,
+                                                   heading: str) -> None:
+    """Typing back the hint / missed terms, separated by spaces or commas, explains nothing."""
+    q = qid(scoring_collection, heading)
+    terms = scorer.hint_terms(q, 12)
+    assert len(terms) >= 5
+    uncapped: list[float] = []
+    for answer in (" ".join(terms), "，".join(terms)):
+        r = scorer.score(q, answer)
+        assert r.kind in ("scored", "off_topic") and r.score <= scorer.weights.list_cap, (answer, r.score)
+        assert r.components["explained"] <= scorer.weights.list_explained_max
+        if r.kind == "scored":
+            assert "纯关键词列表" in r.message and "bare list" in r.message
+        signals = scorer.signals(q, answer)
+        assert signals is not None
+        uncapped.append(scorer.combine(signals))
+    if heading == DROPOUT:
+        # the cap, not the formula, keeps it low: uncapped, this list "passed" (it scored 98 before)
+        assert max(uncapped) > scorer.weights.list_cap
+
+
+def test_bare_list_share_reads_space_separated_lists_but_not_prose(scorer: Scorer) -> None:
+    tok = scorer.terms.tokenizer
+    assert bare_list_share("神经元 ensemble 稀疏性 泛化能力 增强", tok) == 1.0
+    assert bare_list_share("accuracy dnn validation epoch", tok) == 1.0
+    assert bare_list_share("稀疏，权重衰减，凸近似", tok) == 1.0
+    assert bare_list_share("Dropout randomly zeroes some activations during training to reduce overfitting.", tok) == 0.0
+    assert bare_list_share("L1 是绝对值，L2 是平方", tok) == 0.0
+    assert bare_list_share("训练时随机丢弃神经元 防止过拟合 测试时缩放", tok) < 0.5
+
+
+def test_hint_excerpts_end_cleanly() -> None:
+    assert _excerpt("权重衰减让权重变小。") == "权重衰减让权重变小"
+    long_zh = "对于 hidden layer 的每一个节点，它的输出会被乘上一个服从伯努利分布的随机变量，这个随机变量以概率 p 为 1"
+    cut = _excerpt(long_zh)
+    assert cut.endswith("…") and len(cut) <= 61 and not cut[:-1].endswith(("，", "。"))
+    english = "we keep every neuron at test time and scale its output by the keep probability so expectations match"
+    cut = _excerpt(english)
+    assert cut.endswith("…") and english.startswith(cut[:-1]) and english[len(cut) - 1] == " "
 
 
 def test_short_precise_answer_can_score_well(scorer: Scorer, scoring_collection: Collection) -> None:
