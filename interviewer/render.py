@@ -131,6 +131,8 @@ _COMPONENT_NAMES: dict[str, tuple[str, str]] = {
 # Characters that carry Markdown meaning; a backslash before each makes it literal.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>=:])")
 _WS_RUN = re.compile(r"[ \t]{2,}")
+# A formula on one line: $$…$$ or $…$ with no space just inside the dollars (so "$5 and $10" is not one).
+_MATH = re.compile(r"\$\$[^$\n]+?\$\$|\$(?![\s$])[^$\n]*?[^\s$\\]\$|\$[^\s$\\]\$")
 # Control characters other than tab and newline never display usefully.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
@@ -154,8 +156,12 @@ def escape_text(text: object, max_chars: int | None = None) -> str:
     HTML special characters become entities (so ``<script>`` is text, never a
     tag), Markdown punctuation is backslash-escaped (no emphasis, links,
     images, headings or lists), control characters are dropped, and line
-    breaks are kept as hard breaks. ``$`` is left alone so formulas in an
-    answer still read naturally.
+    breaks are kept as hard breaks. A formula between dollars (``$p=0.5$``,
+    ``$$L = L_0 + \\lambda \\|w\\|^2$$``) is passed to KaTeX as typed, HTML-escaped
+    only: backslash escapes inside it would show as red KaTeX errors.
+
+    >>> escape_text("*a* $p=0.5$")
+    '\\\\*a\\\\* $p=0.5$'
     """
     s = "" if text is None else str(text)
     s = s.replace("\r\n", "\n").replace("\r", "\n")
@@ -165,14 +171,32 @@ def escape_text(text: object, max_chars: int | None = None) -> str:
     s = s.strip("\n")
     if max_chars is not None and len(s) > max_chars:
         s = s[:max_chars] + "…"
-    s = html.escape(s, quote=False)
-    # After html.escape there is no raw '<' or '>', and '&' starts an entity we made.
-    s = _MD_SPECIAL.sub(r"\\\1", s)
-    s = s.replace("\t", "    ")
-    s = _WS_RUN.sub(lambda m: "&nbsp;" * len(m.group(0)), s)
+    s = "".join(_escape_plain(part) if i % 2 == 0 else html.escape(part, quote=False)
+                for i, part in enumerate(_split_math(s)))
     s = re.sub(r"(?m)^ ", "&nbsp;", s)
     lines = s.split("\n")
     return "  \n".join(line if line.strip() else "&nbsp;" for line in lines)
+
+
+def _split_math(text: str) -> list[str]:
+    """``text`` cut into alternating plain and formula parts (plain first)."""
+    parts: list[str] = []
+    last = 0
+    for m in _MATH.finditer(text):
+        if "](" in m.group(0) or "<" in m.group(0):
+            continue  # link or tag syntax: never hand it to the renderer unescaped
+        parts += [text[last:m.start()], m.group(0)]
+        last = m.end()
+    return parts + [text[last:]]
+
+
+def _escape_plain(text: str) -> str:
+    """Plain (non-formula) text: HTML entities, Markdown punctuation escaped, spacing kept."""
+    s = html.escape(text, quote=False)
+    # After html.escape there is no raw '<' or '>', and '&' starts an entity we made.
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    s = s.replace("\t", "    ")
+    return _WS_RUN.sub(lambda m: "&nbsp;" * len(m.group(0)), s)
 
 
 def escape_inline(text: object, max_chars: int | None = 200) -> str:

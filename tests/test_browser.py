@@ -124,7 +124,7 @@ def test_interview_search_progress_in_browser(browser, server: str) -> None:  # 
     try:
         assert page.get_by_role("tab", name="模拟面试").is_visible()
         _start(page, count=2)
-        answer = "L1 正则化得到稀疏解，L2 正则化让权重变小、防止过拟合。" + XSS
+        answer = "L1 正则化得到稀疏解，L2 正则化让权重变小、防止过拟合：$$L = L_0 + \\lambda \\|w\\|_2^2$$，$p=0.5$。" + XSS
         page.fill("#answer textarea", answer)
         page.click("#btn-submit")
         score = _wait_text(page, "#score-panel", r"\d+ / 100")
@@ -139,6 +139,9 @@ def test_interview_search_progress_in_browser(browser, server: str) -> None:  # 
         assert page.evaluate("window.__pwned") is None
         assert page.locator("#chat b", has_text=re.compile(r"^x$")).count() == 0
         assert page.evaluate("[...document.querySelectorAll('#chat script')].length") == 0
+        # the formulas in the answer are typeset by KaTeX, not shown as red errors
+        assert page.locator("#chat .katex").count() >= 2
+        assert page.locator("#chat .katex-error").count() == 0
         page.screenshot(path=str(ARTIFACTS / "browser-interview.png"), full_page=True)
 
         # an empty answer: a warning, nothing lost

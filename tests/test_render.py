@@ -322,3 +322,15 @@ def test_labels_exist_in_both_languages() -> None:
         assert render.t(key, "zh") != render.t(key, "en")
     assert render.t("score", "fr") == render.t("score", "zh")
     assert html.unescape(render.escape_inline("a&b")) == "a&b"
+
+
+def test_formulas_in_answers_reach_katex_unescaped_and_the_rest_stays_escaped() -> None:
+    escape_text = render.escape_text
+    text = "正则化：$$L = L_0 + \\lambda \\|w\\|_2^2$$，以及 $p=0.5$ 的 *dropout*，价格 $5 and $10"
+    out = escape_text(text)
+    assert "$$L = L_0 + \\lambda \\|w\\|_2^2$$" in out and "$p=0.5$" in out
+    assert "\\*dropout\\*" in out  # Markdown outside formulas is still inert
+    assert "$5 and $10" in out  # dollars with spaces inside are not a formula
+    # tag or link syntax between dollars is never handed over raw
+    assert escape_text("$<b>x</b>$") == "$&lt;b&gt;x&lt;/b&gt;$"
+    assert "\\[a\\]\\(javascript" in escape_text("$[a](javascript:alert(1))$")
