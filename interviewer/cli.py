@@ -170,7 +170,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(json.dumps({"query": args.query, "results": out}, ensure_ascii=False))
         return 0
     if not hits:
-        print("No matching questions.")
+        print("没有找到匹配的题目，换个说法试试 / No matching questions: try other words (Chinese or English).")
         return 0
     for h in hits:
         answered = "" if engine.collection.is_answered(h.question.id) else "  (no reference answer yet)"

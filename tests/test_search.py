@@ -8,6 +8,7 @@ tests — not copied from the evaluation files — in Chinese, English and mixed
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,8 @@ from index.embedders import CountingEmbedder
 from index.glossary import Glossary
 from index.search import MAX_QUERY_CHARS, SearchIndex, question_types
 from index.tokenize import Tokenizer
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _top(index, query: str, k: int = 3):  # type: ignore[no-untyped-def]
@@ -127,9 +130,22 @@ def test_very_long_query_is_cut_and_still_answers(bundled_index) -> None:  # typ
     assert elapsed < 10.0  # embedding all of it would take minutes on a shared core
 
 
-def test_stop_words_only_query_does_not_crash(bundled_index) -> None:  # type: ignore[no-untyped-def]
-    hits = bundled_index.search("the what is 的 了 是", k=3)
-    assert len(hits) == 3  # dense still ranks something; nothing to raise about
+@pytest.mark.parametrize("query", ["the what is 的 了 是", "aaaa", "asdfgh qwerty", "今天天气怎么样", "hello world",
+                                   "<img src=x onerror=alert(1)>", "123456"])
+def test_queries_sharing_no_keyword_with_the_collection_return_no_hits(bundled_index, query: str) -> None:  # type: ignore[no-untyped-def]
+    """Dense similarity alone always ranks something; without a shared keyword nothing matches."""
+    dense, bm25 = bundled_index.passage_scores(query)
+    assert dense.max() > 0.8 and not bm25.any()  # the embedding alone would have "found" passages
+    assert bundled_index.search(query, k=3) == []
+
+
+def test_every_labelled_query_shares_a_keyword_with_the_collection(bundled_index) -> None:  # type: ignore[no-untyped-def]
+    """The no-keyword rule above never empties a real search (all 194 labelled queries)."""
+    queries = [line.split("\t")[0] for name in ("retrieval.tsv", "retrieval_dev.tsv")
+               for line in (ROOT / "eval" / name).read_text(encoding="utf-8").splitlines()
+               if line.strip() and not line.startswith("#") and "\t" in line]
+    assert len(queries) >= 150
+    assert all(bundled_index.search(q, k=1) for q in queries)
 
 
 # ---------------------------------------------------------------- cost and consistency
