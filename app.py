@@ -21,7 +21,11 @@ storage (``gr.BrowserState``), so a returning visitor keeps their progress and
 two browsers never share anything. The :class:`~interviewer.engine.Engine` is
 built once per process and only read. All user text is escaped before it is
 rendered (:mod:`interviewer.render`), and every handler turns errors into a
-friendly warning without losing what the user typed.
+friendly warning without losing what the user typed. One user's interview
+actions run one at a time (:class:`ActionLock`, kept in that user's state), so
+an answer's feedback always belongs to the question it answered. A damaged
+progress database is moved aside at start (the user is told where); if answers
+cannot be saved at all, every feedback says so.
 
 Named API endpoints (for ``gradio_client``): ``/start_interview``,
 ``/submit_answer``, ``/hint``, ``/skip``, ``/show_reference``,
@@ -32,6 +36,7 @@ Named API endpoints (for ``gradio_client``): ``/start_interview``,
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -41,7 +46,8 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import gradio as gr
 import pandas as pd
@@ -50,7 +56,7 @@ from interviewer import render
 from interviewer.config import AppConfig
 from interviewer.engine import Engine, load_engine
 from interviewer.exportdir import fresh_export_folder
-from interviewer.progress import ProgressStoreError
+from interviewer.progress import ProgressStore, ProgressStoreError
 from interviewer.session import MAX_QUESTIONS, InterviewSession, SessionError, SessionOptions
 
 log = logging.getLogger("ai_interview.app")
@@ -59,6 +65,7 @@ MAX_ANSWER_CHARS = 4000
 MAX_QUERY_CHARS = 300
 SEARCH_RESULTS = 8
 PROFILE_PREFIX = "web-"
+ACTION_WAIT_S = 120.0  # how long one user's action waits for that user's previous action to finish
 _PROFILE_RE = re.compile(r"^web-[0-9a-f]{32}$")
 # BrowserState encrypts with this key in the browser; a fixed key keeps a visitor's id across restarts.
 BROWSER_SECRET = os.environ.get("AI_INTERVIEW_BROWSER_SECRET", "ai-interview-coach-profile-v1")
@@ -145,10 +152,26 @@ UI: dict[str, tuple[str, str]] = {
                        "The scorer is getting ready (a minute or two after the first start); please wait…"),
     "reference_shown": ("参考答案已显示在右侧。", "The reference answer is shown on the right."),
     "no_export": ("还没有可导出的记录。", "Nothing to export yet."),
+    "busy": ("上一个操作还没有完成，请稍后再试。你的输入没有丢失。",
+             "Your previous action is still running; please try again in a moment. Nothing you typed was lost."),
+    "store_recovered": (("⚠️ 进度数据库文件已损坏、无法读取：它已被移到 {moved}（没有删除任何内容），"
+                         "并新建了一个空的进度数据库，之后的回答会保存在新数据库里。"),
+                        ("⚠️ The progress database was damaged and could not be read: it was moved to {moved} "
+                         "(nothing was deleted) and a new, empty progress database was started; answers from now "
+                         "on are saved in the new one.")),
+    "store_unusable": ("⚠️ 进度数据库不可用，你的回答不会被保存。（{msg}）",
+                       "⚠️ The progress database is unavailable, so your answers will NOT be saved. ({msg})"),
+    "not_saved": ("⚠️ 你的回答**没有保存**：进度数据库不可用，这次作答不会记入你的进度。（{msg}）",
+                  ("⚠️ Your answer was **NOT saved**: the progress database is unavailable, so it is not in your "
+                   "progress. ({msg})")),
+    "not_saved_short": ("你的回答没有保存：进度数据库不可用。",
+                        "Your answer was NOT saved: the progress database is unavailable."),
+    "skip_not_saved": ("这次跳过没有保存：进度数据库不可用。", "The skip was NOT saved: the progress database is unavailable."),
 }
 
 
 def ui(key: str, lang: str = "zh", **kwargs: Any) -> str:
+    """The UI text ``key`` in ``lang``, formatted with ``kwargs``."""
     zh, en = UI[key]
     text = en if lang == "en" else zh
     return text.format(**kwargs) if kwargs else text
@@ -175,6 +198,26 @@ def valid_profile(value: Any) -> bool:
     return isinstance(value, str) and bool(_PROFILE_RE.match(value))
 
 
+class ActionLock:
+    """Serialises the state-changing actions of one user; lives in (and dies with) that user's state."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def held(self, lang: str) -> Iterator[None]:
+        """Hold the lock; a :class:`UserFacingError` if the user's previous action keeps it too long."""
+        if not self._lock.acquire(timeout=ACTION_WAIT_S):
+            raise UserFacingError(ui("busy", lang))
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def __deepcopy__(self, memo: dict) -> "ActionLock":
+        return ActionLock()  # a copied state is another user's state: it gets a lock of its own
+
+
 @dataclass
 class UserState:
     """Everything one browser (or API client) owns; lives in ``gr.State``, never in module state."""
@@ -190,6 +233,7 @@ class UserState:
     sources_title: str | None = None
     reference_qid: str | None = None
     search_ids: list[str] = field(default_factory=list)
+    lock: ActionLock = field(default_factory=ActionLock, repr=False, compare=False)
 
 
 def _user(state: Any) -> UserState:
@@ -237,14 +281,35 @@ class InterviewApp:
         self.collection = engine.collection
         self.section_choices = [s.title for s in self.collection.sections if self.collection.units([s.id])]
         self._sections_by_title = {s.title: s.id for s in self.collection.sections}
+        # where a damaged progress database was moved at start (set once, then only read)
+        self.recovered_to = recover_progress_store(engine.config.progress_db)
 
     # ---------------------------------------------------------------- helpers
-    def store(self) -> Any:
+    def store_or_error(self) -> tuple[ProgressStore | None, str]:
+        """The progress store, or None and why it cannot be opened."""
         try:
-            return self.engine.store
-        except ProgressStoreError as exc:
-            log.warning("progress store unavailable: %s", exc)
-            return None
+            return self.engine.store, ""
+        except (ProgressStoreError, OSError) as exc:  # logged once at start; every answer then says so
+            log.debug("progress store unavailable: %s", exc)
+            return None, str(exc)
+
+    def store(self) -> ProgressStore | None:
+        return self.store_or_error()[0]
+
+    def store_notice(self, lang: str) -> str:
+        """What the user must know about the progress database ('' when all is well)."""
+        notes = []
+        if self.recovered_to:
+            notes.append(ui("store_recovered", lang, moved=_code_path(self.recovered_to)))
+        store, problem = self.store_or_error()
+        if store is None:
+            notes.append(ui("store_unusable", lang, msg=render.escape_inline(problem, 300)))
+        return "\n\n".join(notes)
+
+    def idle_status(self, lang: str) -> str:
+        """The status line before any interview (with the progress database's notice, if any)."""
+        notice = self.store_notice(lang)
+        return ui("status_idle", lang) + (f"\n\n{notice}" if notice else "")
 
     def related_passages(self, text: str, question_ids: list[str] | None = None, k: int = 3) -> list[Any]:
         index = getattr(self.engine, "index", None)
@@ -267,7 +332,7 @@ class InterviewApp:
         sources = render.passages_markdown(user.sources, self.collection, lang, title=user.sources_title)
         reference = (render.reference_markdown(self.collection, user.reference_qid, lang)
                      if user.reference_qid else "")
-        return (list(user.chat), gr.skip() if answer is None else answer, user.status or ui("status_idle", lang),
+        return (list(user.chat), gr.skip() if answer is None else answer, user.status or self.idle_status(lang),
                 score, points, sources, reference, user)
 
     def fail_view(self, user: UserState, message: str) -> tuple:
@@ -283,7 +348,7 @@ class InterviewApp:
     def _status(self, user: UserState, extra: list[str] | None = None) -> str:
         s = user.session
         if s is None:
-            return ui("status_idle", user.lang)
+            return self.idle_status(user.lang)
         turn = s.current
         if turn is None:
             text = ui("ended", user.lang)
@@ -337,6 +402,11 @@ class InterviewApp:
         user.chat = []
         self._ask_current(user)
         user.status = self._status(user, list(session.notices))
+        if session.store is None:  # say so before the user types an answer
+            _, problem = self.store_or_error()
+            notice = ui("store_unusable", user.lang, msg=render.escape_inline(problem, 300))
+            user.status = f"{notice}\n\n{user.status}"
+            gr.Warning(ui("store_unusable", user.lang, msg=problem))
         for notice in session.notices:
             gr.Info(notice)
         return self.interview_view(user, answer="")
@@ -392,7 +462,12 @@ class InterviewApp:
             except Exception as exc:
                 log.exception("scorer unavailable")
                 raise UserFacingError(ui("scorer_error", lang, msg=type(exc).__name__)) from exc
+        problem = ""
+        if s.store is None:  # no database when the interview started: try again, so the answer is saved if it can be
+            s.store, problem = self.store_or_error()
         turn = s.submit(text)
+        # never silent: the answer could not be written anywhere
+        unsaved = ("\n\n" + ui("not_saved", lang, msg=render.escape_inline(problem, 300))) if s.store is None else ""
         user.chat.append({"role": "user", "content": render.answer_markdown(text, lang)})
         qid = turn.question_id
         if turn.status == "noted":
@@ -400,7 +475,8 @@ class InterviewApp:
             user.result, user.noted = None, True
             user.sources = self.related_passages(f"{q.title}\n{text}", k=3)
             user.sources_title = render.t("related", lang)
-            user.chat.append({"role": "assistant", "content": render.note_markdown(user.sources, self.collection, lang)})
+            user.chat.append({"role": "assistant",
+                              "content": render.note_markdown(user.sources, self.collection, lang) + unsaved})
         else:
             result = turn.result
             user.result, user.noted = result, False
@@ -412,11 +488,14 @@ class InterviewApp:
             user.reference_qid = qid
             follow = s.followup_candidate() is not None
             user.chat.append({"role": "assistant", "content": render.feedback_markdown(
-                result, self.collection, lang, followup_next=follow)})
+                result, self.collection, lang, followup_next=follow) + unsaved})
         extra = [turn.saved_notice] if turn.saved_notice else []
         if extra:
             gr.Warning(turn.saved_notice)
         user.status = self._status(user, extra)
+        if unsaved:
+            gr.Warning(ui("not_saved_short", lang))
+            user.status = f"⚠️ {ui('not_saved_short', lang)}\n\n{user.status}"
         return self.interview_view(user, answer="")
 
     def hint(self, state: Any) -> tuple:
@@ -424,11 +503,13 @@ class InterviewApp:
         s = self._require_session(user)
         terms = s.hint()
         user.chat.append({"role": "assistant", "content": render.hint_markdown(terms, user.lang)})
+        user.status = self._status(user)  # replaces the warning of an earlier failed action
         return self.interview_view(user)
 
     def skip(self, state: Any) -> tuple:
         user = _user(state)
         s = self._require_session(user)
+        pending = s.current is not None and s.current.status == "pending"
         nxt = s.skip()
         user.chat.append({"role": "assistant", "content": f"⏭️ {render.t('skipped', user.lang)}"})
         if nxt is None:
@@ -436,6 +517,9 @@ class InterviewApp:
         else:
             self._ask_current(user)
             user.status = self._status(user)
+        if pending and s.store is None:
+            gr.Warning(ui("skip_not_saved", user.lang))
+            user.status = f"⚠️ {ui('skip_not_saved', user.lang)}\n\n{user.status}"
         return self.interview_view(user, answer="")
 
     def reference(self, state: Any) -> tuple:
@@ -446,6 +530,7 @@ class InterviewApp:
         assert turn is not None
         user.reference_qid = turn.question_id
         user.chat.append({"role": "assistant", "content": f"📖 {ui('reference_shown', user.lang)}"})
+        user.status = self._status(user)  # replaces the warning of an earlier failed action
         return self.interview_view(user)
 
     def next(self, state: Any) -> tuple:
@@ -488,10 +573,15 @@ class InterviewApp:
     def progress(self, state: Any) -> tuple:
         user = _user(state)
         lang = user.lang
-        store = self.engine.store
+        notice = self.store_notice(lang)
+        store = self.store()
+        if store is None:  # nothing to show, and the user must know their answers are not kept
+            return mastery_frame([]), notice, "", "", "", user
         rows = render.mastery_rows(store.section_mastery(user.profile))
         frame = mastery_frame(rows)
         stats = render.stats_markdown(store.stats(user.profile), lang, profile_label=user.profile)
+        if notice:
+            stats = f"{notice}\n\n{stats}"
         weakest = render.weakest_markdown(store.weakest(user.profile, 10), self.collection, lang)
         due_ids = store.due(user.profile, time.time())
         due = render.due_markdown(due_ids, self.collection, store.review_states(user.profile) if due_ids else {}, lang)
@@ -529,11 +619,36 @@ class InterviewApp:
 
     # ---------------------------------------------------------------- profile and language
     def on_load(self, stored_profile: Any, state: Any) -> tuple:
-        """Page load: reuse the profile id kept in this browser, or make one and keep it."""
+        """Page load: reuse the profile id kept in this browser, or make one and keep it; show the status."""
         user = _user(state)
         if valid_profile(stored_profile):
             user.profile = stored_profile
-        return user.profile, user
+        return user.profile, user.status or self.idle_status(user.lang), user
+
+
+def _code_path(path: str) -> str:
+    """A file path as inline Markdown code (shown exactly, never as Markdown)."""
+    return "`" + " ".join(path.replace("`", "'").split()) + "`"
+
+
+def recover_progress_store(path: Path) -> str | None:
+    """Open the progress database at start; a damaged one is moved aside (nothing deleted) and a new one started.
+
+    Returns where the damaged file was moved, or None. If the database cannot be opened at all the app still
+    starts; every answer then says it was not saved.
+    """
+    pattern = path.name + ".corrupt-*"
+    try:
+        before = set(path.parent.glob(pattern))
+        _store, notice = ProgressStore.open_or_recover(path)
+    except (ProgressStoreError, OSError) as exc:
+        log.warning("progress database unavailable, answers will NOT be saved: %s", exc)
+        return None
+    if notice is None:
+        return None
+    log.warning("%s", notice)
+    moved = sorted(set(path.parent.glob(pattern)) - before, key=lambda p: len(p.name))  # the file before its -wal
+    return str(moved[0]) if moved else f"{path}.corrupt-…"
 
 
 def friendly_message(exc: BaseException, lang: str = "zh") -> str:
@@ -547,18 +662,30 @@ def friendly_message(exc: BaseException, lang: str = "zh") -> str:
     return ui("error", lang, kind=type(exc).__name__)
 
 
-def guarded(fallback: Callable[[Any, str], tuple]) -> Callable[[Callable[..., tuple]], Callable[..., tuple]]:
-    """Turn every error of a handler into a friendly warning; ``fallback(state, message)`` gives the outputs."""
+def guarded(fallback: Callable[[Any, str], tuple],
+            serial: bool = False) -> Callable[[Callable[..., tuple]], Callable[..., tuple]]:
+    """Turn every error of a handler into a friendly warning; ``fallback(state, message)`` gives the outputs.
+
+    With ``serial``, the handler (whose last argument is the user's state) runs under that user's
+    :class:`ActionLock`, so two actions of one user never change the interview at the same time.
+    """
 
     def wrap(fn: Callable[..., tuple]) -> Callable[..., tuple]:
         @functools.wraps(fn)
         def run(*args: Any) -> tuple:
             state = args[-1] if args else None
+            if serial:  # one state object for the lock and the handler, even on the first call
+                state = _user(state)
+                args = (*args[:-1], state)
             lang = state.lang if isinstance(state, UserState) else "zh"
             try:
-                return fn(*args)
-            except Exception as exc:  # never a traceback in the UI
-                return fallback(state, friendly_message(exc, lang))
+                with state.lock.held(lang) if serial else contextlib.nullcontext():
+                    try:
+                        return fn(*args)
+                    except Exception as exc:  # never a traceback in the UI
+                        return fallback(state, friendly_message(exc, lang))
+            except UserFacingError as exc:  # the user's previous action is still running
+                return fallback(state, str(exc))
 
         return run
 
@@ -610,7 +737,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                                           sanitize_html=True, placeholder=ui("chat_placeholder", zh),
                                           elem_id="chat", buttons=["copy"], feedback_options=None,
                                           show_label=False)
-                        status = gr.Markdown(ui("status_idle", zh), elem_id="status")
+                        status = gr.Markdown(app.idle_status(zh), elem_id="status")
                         answer = gr.Textbox(label=ui("answer", zh), placeholder=ui("answer_placeholder", zh),
                                             lines=5, max_lines=16, elem_id="answer")
                         with gr.Row():
@@ -705,7 +832,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                 return tuple(gr.skip() for _ in range(n))
             return fb
 
-        g = guarded(interview_fallback)
+        g = guarded(interview_fallback, serial=True)  # per user, one interview action at a time
         start_btn.click(g(app.start), [sections, mode, count, include_unanswered, state], interview_out,
                         api_name="start_interview")
         submit_btn.click(g(app.submit), [answer, state], interview_out, api_name="submit_answer")
@@ -729,9 +856,13 @@ def build_app(engine: Engine) -> gr.Blocks:
             """Start a one-question interview and switch to the interview tab (stay put on error)."""
             user = _user(st)
             try:
-                return (gr.Tabs(selected="interview"), *app.practise(question_id, user))
-            except Exception as exc:
-                return (gr.skip(), *app.fail_view(user, friendly_message(exc, user.lang)))
+                with user.lock.held(user.lang):
+                    try:
+                        return (gr.Tabs(selected="interview"), *app.practise(question_id, user))
+                    except Exception as exc:
+                        return (gr.skip(), *app.fail_view(user, friendly_message(exc, user.lang)))
+            except UserFacingError as exc:  # the user's previous action is still running
+                return (gr.skip(), *app.fail_view(user, str(exc)))
 
         search_practise.click(practise_then_show, [search_pick, state], [tabs] + interview_out,
                               api_name="practise_question")
@@ -760,8 +891,19 @@ def build_app(engine: Engine) -> gr.Blocks:
             if all(comp is not seen for seen in relabelled):
                 relabelled.append(comp)
 
+        language_out = relabelled + [status, score_md, points_md, sources_md, reference_md, tree_md, browse_ref, state]
+
         def set_language(choice: Any, tree_query: Any, picked: Any, st: Any) -> tuple:
+            """Relabel the UI in the chosen language (after the user's running action, if any)."""
             user = _user(st)
+            try:
+                with user.lock.held(user.lang):
+                    return relabel_all(choice, tree_query, picked, user)
+            except UserFacingError as exc:  # the user's previous action is still running
+                gr.Warning(str(exc))
+                return tuple(gr.skip() for _ in language_out)
+
+        def relabel_all(choice: Any, tree_query: Any, picked: Any, user: UserState) -> tuple:
             user.lang = "en" if choice == "en" else "zh"
             props: list[dict[str, Any]] = [{} for _ in relabelled]
             for comp, prop, key in relabel:
@@ -774,11 +916,19 @@ def build_app(engine: Engine) -> gr.Blocks:
                     render.reference_markdown(collection, picked, user.lang) if picked in collection.questions
                     else ui("browse_empty", user.lang), user)
 
-        lang.change(set_language, [lang, tree_filter, browse_pick, state],
-                    relabelled + [status, score_md, points_md, sources_md, reference_md, tree_md, browse_ref, state],
+        lang.change(set_language, [lang, tree_filter, browse_pick, state], language_out,
                     api_name="set_language", show_progress="hidden")
 
-        demo.load(app.on_load, [stored_profile, state], [stored_profile, state], api_name=False)
+        def on_load(stored: Any, st: Any) -> tuple:
+            """Page load (after the user's running action, if any)."""
+            user = _user(st)
+            try:
+                with user.lock.held(user.lang):
+                    return app.on_load(stored, user)
+            except UserFacingError:
+                return gr.skip(), gr.skip(), user
+
+        demo.load(on_load, [stored_profile, state], [stored_profile, status, state], api_name=False)
 
     return demo
 

@@ -9,6 +9,7 @@ prints the URL, listens on ``GRADIO_SERVER_PORT``, serves the API).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -21,6 +22,7 @@ from typing import Any, Iterator
 
 import pytest
 from gradio_client import Client
+from gradio_client.utils import Status
 
 from index.build import BuildReport
 from interviewer.config import AppConfig
@@ -55,9 +57,9 @@ def engine(bundled_collection, e5_embedder, bundled_index, shared_cache, tmp_pat
     return Engine(AppConfig(data_dir=data), bundled_collection, e5_embedder, bundled_index, report, shared_cache)
 
 
-@pytest.fixture(scope="module")
-def server(engine: Engine) -> Iterator[str]:
-    _ = engine.scorer  # prepare the real scorer up front (embeds the references once, cached)
+@contextlib.contextmanager
+def serve(engine: Engine) -> Iterator[str]:
+    """A real server over ``engine`` on a free port; closed on exit."""
     demo = app.build_app(engine)
     port = free_port()
     app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
@@ -65,6 +67,19 @@ def server(engine: Engine) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}/"
     finally:
         demo.close()
+
+
+@pytest.fixture(scope="module")
+def server(engine: Engine) -> Iterator[str]:
+    _ = engine.scorer  # prepare the real scorer up front (embeds the references once, cached)
+    with serve(engine) as url:
+        yield url
+
+
+def engine_on(engine: Engine, data: Path) -> Engine:
+    """The module's engine (collection, model, index, prepared scorer) over another data folder."""
+    return Engine(AppConfig(data_dir=data), engine.collection, engine.embedder, engine.index, engine.build_report,
+                  engine.cache, _scorer=engine.scorer)
 
 
 def client(url: str) -> Client:
@@ -315,6 +330,86 @@ def test_language_switch(server: str) -> None:
     assert "Question 1/1" in texts(out[CHAT])[-1]
     out = c.predict(answer="", api_name="/submit_answer")
     assert "empty" in out[STATUS]
+
+
+def test_hint_and_reference_clear_an_old_warning(server: str) -> None:
+    """A successful hint or reference replaces the warning of an earlier failed action."""
+    c = client(server)
+    start(c, mode="order", count=2)
+    for action in ("/hint", "/show_reference"):
+        out = c.predict(api_name="/next_question")  # not answered yet: a warning
+        assert out[STATUS].startswith("⚠️") and "作答" in out[STATUS]
+        out = c.predict(api_name=action)
+        assert not out[STATUS].startswith("⚠️") and "1/2" in out[STATUS], (action, out[STATUS])
+
+
+def test_submit_and_skip_at_once_in_one_session_stay_in_order(server: str, engine: Engine) -> None:
+    """Skip clicked while the answer is being scored applies after it: feedback stays under its question."""
+    c = client(server)
+    first = texts(start(c, mode="order", count=3)[CHAT])
+    assert len(first) == 1
+    submitting = c.submit(answer=GOOD_DROPOUT_ANSWER, api_name="/submit_answer")
+    deadline = time.monotonic() + 60
+    running = (Status.PROCESSING, Status.PROGRESS, Status.LOG, Status.FINISHED)
+    while submitting.status().code not in running and not submitting.done() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.05)  # the answer is being scored (~0.3 s) when skip arrives
+    skipping = c.submit(api_name="/skip")
+    answered, skipped = submitting.result(timeout=180), skipping.result(timeout=180)
+    chat = texts(answered[CHAT])
+    assert chat[:2] == [first[0], GOOD_DROPOUT_ANSWER] and len(chat) == 3 and "/100" in chat[2], chat
+    assert not answered[STATUS].startswith("⚠️")
+    chat = texts(skipped[CHAT])
+    assert chat[:3] == texts(answered[CHAT]) and len(chat) == 5 and "跳过" in chat[3], chat
+    assert "2/3" in skipped[STATUS] and not skipped[STATUS].startswith("⚠️")
+    attempts = engine.store.attempts(_profile(c))
+    assert [(a.kind, a.question_title in first[0]) for a in attempts] == [("answer", True)]
+
+
+def test_corrupt_progress_database_is_moved_aside_and_answers_are_saved(engine: Engine, tmp_path: Path) -> None:
+    """A damaged progress file is kept aside, a new one started, the user told, and answers saved."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "progress.sqlite3").write_text("garbage\n")
+    other = engine_on(engine, data)
+    with serve(other) as url:
+        c = client(url)
+        moved = list(data.glob("progress.sqlite3.corrupt-*"))
+        assert [m.read_text() for m in moved] == ["garbage\n"]  # nothing deleted
+        stats = c.predict(api_name="/progress")[1]
+        assert "损坏" in stats and moved[0].name in stats
+        status = c.predict(choice="en", tree_query="", picked=None, api_name="/set_language")[-7]
+        assert "damaged" in status and moved[0].name in status
+        c.predict(choice="zh", tree_query="", picked=None, api_name="/set_language")
+        qid, _ = practise(c, "dropout 原理")
+        out = c.predict(answer=GOOD_DROPOUT_ANSWER, api_name="/submit_answer")
+        assert "/100" in texts(out[CHAT])[-1] and "没有保存" not in texts(out[CHAT])[-1]
+        assert not out[STATUS].startswith("⚠️")
+        assert [(a.question_id, a.answer) for a in other.store.attempts(_profile(c))] == [(qid, GOOD_DROPOUT_ANSWER)]
+        assert not (data / "progress.sqlite3.pending.jsonl").exists()
+
+
+def test_answer_that_cannot_be_saved_says_so(engine: Engine, tmp_path: Path) -> None:
+    """No usable progress database: the app works, and every feedback says the answer was NOT saved."""
+    data = tmp_path / "data"
+    (data / "progress.sqlite3").mkdir(parents=True)  # a folder where the database file should be
+    other = engine_on(engine, data)
+    with serve(other) as url:
+        c = client(url)
+        stats = c.predict(api_name="/progress")[1]
+        assert "不会被保存" in stats
+        practise(c, "dropout 原理")
+        out = c.predict(answer=GOOD_DROPOUT_ANSWER, api_name="/submit_answer")
+        feedback = texts(out[CHAT])[-1]
+        assert "/100" in feedback and "没有保存" in feedback
+        assert out[STATUS].startswith("⚠️") and "没有保存" in out[STATUS]
+        c.predict(choice="en", tree_query="", picked=None, api_name="/set_language")
+        unanswered = next(q for q in engine.collection.units() if not engine.collection.is_answered(q.id))
+        c.predict(question_id=unanswered.id, api_name="/practise_question")
+        out = c.predict(answer="my note", api_name="/submit_answer")  # a note is not saved either, and says so
+        assert "NOT saved" in texts(out[CHAT])[-1] and "NOT saved" in out[STATUS]
+        assert list((data / "progress.sqlite3").iterdir()) == []
+        assert sorted(p.name for p in data.iterdir()) == ["progress.sqlite3"]
 
 
 def test_python_app_py_starts_and_serves(tmp_path: Path) -> None:

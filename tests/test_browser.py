@@ -140,7 +140,7 @@ def test_interview_search_progress_in_browser(browser, server: str) -> None:  # 
         assert page.locator("#chat b", has_text=re.compile(r"^x$")).count() == 0
         assert page.evaluate("[...document.querySelectorAll('#chat script')].length") == 0
         # the formulas in the answer are typeset by KaTeX, not shown as red errors
-        assert page.locator("#chat .katex").count() >= 2
+        page.wait_for_function("document.querySelectorAll('#chat .katex').length >= 2", timeout=20_000)
         assert page.locator("#chat .katex-error").count() == 0
         page.screenshot(path=str(ARTIFACTS / "browser-interview.png"), full_page=True)
 

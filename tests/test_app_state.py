@@ -1,0 +1,92 @@
+"""Per-user serialisation of the web app's actions (``app.guarded(..., serial=True)`` and ``ActionLock``).
+
+The HTTP behaviour (submit and skip clicked at once) is tested in ``test_app_http.py``; these tests pin the
+lock itself: one user's actions never overlap, different users' do, and a stuck action gives a warning.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import app  # noqa: E402
+
+
+def _fallback(calls: list[str]) -> Any:
+    def fb(state: Any, message: str) -> tuple:
+        calls.append(message)
+        return ("fallback",)
+    return fb
+
+
+def _overlaps(users: list[app.UserState]) -> int:
+    """Run a slow action for each user in its own thread; how many ran while another was running."""
+    running = 0
+    overlaps = 0
+    guard = threading.Lock()
+
+    def action(state: app.UserState) -> tuple:
+        nonlocal running, overlaps
+        with guard:
+            running += 1
+            overlaps += running > 1
+        time.sleep(0.2)
+        with guard:
+            running -= 1
+        return ("done",)
+
+    run = app.guarded(_fallback([]), serial=True)(action)
+    threads = [threading.Thread(target=run, args=(user,)) for user in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    return overlaps
+
+
+def test_one_users_actions_run_one_at_a_time() -> None:
+    user = app.UserState()
+    assert _overlaps([user, user, user]) == 0
+
+
+def test_different_users_are_not_serialised() -> None:
+    assert _overlaps([app.UserState(), app.UserState()]) == 1
+
+
+def test_stuck_action_gives_a_warning_instead_of_waiting_forever(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app, "ACTION_WAIT_S", 0.05)
+    user = app.UserState()
+    calls: list[str] = []
+    ran: list[bool] = []
+    run = app.guarded(_fallback(calls), serial=True)(lambda state: ran.append(True) or ("done",))
+    with user.lock.held("zh"):  # another action of this user is still running
+        assert run(user) == ("fallback",)
+    assert not ran and calls == [app.ui("busy", "zh")]
+    assert run(user) == ("done",) and ran == [True]  # the lock was released
+
+
+def test_first_action_without_state_uses_one_state_for_lock_and_handler() -> None:
+    seen: list[Any] = []
+    run = app.guarded(_fallback([]), serial=True)(lambda state: seen.append(state) or (state,))
+    (state,) = run(None)
+    assert isinstance(state, app.UserState) and seen == [state]
+
+
+def test_copied_state_gets_its_own_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app, "ACTION_WAIT_S", 0.05)
+    user = app.UserState()
+    with user.lock.held("zh"):
+        clone = copy.deepcopy(user)
+        assert clone.lock is not user.lock
+        with clone.lock.held("zh"):  # would time out if the copy shared the held lock
+            pass
