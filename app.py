@@ -582,7 +582,9 @@ class InterviewApp:
         stats = render.stats_markdown(store.stats(user.profile), lang, profile_label=user.profile)
         if notice:
             stats = f"{notice}\n\n{stats}"
-        weakest = render.weakest_markdown(store.weakest(user.profile, 10), self.collection, lang)
+        # only questions that need work (mastery below the 良好 band), not merely the lowest ones
+        weakest = render.weakest_markdown(store.needs_work(user.profile, 10), self.collection, lang,
+                                          practised=bool(store.weakest(user.profile, 1)))
         due_ids = store.due(user.profile, time.time())
         due = render.due_markdown(due_ids, self.collection, store.review_states(user.profile) if due_ids else {}, lang)
         history = render.history_markdown(store.attempts(user.profile, limit=20), lang)

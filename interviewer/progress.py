@@ -47,6 +47,15 @@ Scheduling and mastery choices
   ``a = 0.5`` the latest answer counts half, the one before a quarter, ...
   Questions never scored have no mastery and are left out of
   :meth:`~ProgressStore.weakest` (they are "new", not "weak").
+* An answer or follow-up given **after the user looked at the reference**
+  (``Attempt.reference_shown``) is kept with its score, but it is not a
+  recall: it is left out of mastery (and of the mean score and section
+  numbers), and the schedule treats it as a failed recall
+  (:func:`schedule.review_seen`: due again in 10 minutes, ladder reset), so
+  pasting the reference never marks a question as learned.
+* "Needs work" (:meth:`~ProgressStore.needs_work`, the gap report's weakest
+  list, the session summary's "to review") means mastery or score below
+  :data:`NEEDS_WORK_BELOW` (65, where the scorer's 良好 band starts).
 """
 
 from __future__ import annotations
@@ -85,6 +94,16 @@ KINDS: tuple[str, ...] = ("answer", "followup", "skip", "note")
 SCORED_KINDS: frozenset[str] = frozenset({"answer", "followup"})
 MAX_PROFILE_LENGTH = 64
 MASTERY_ALPHA = 0.5
+NEEDS_WORK_BELOW = 65.0
+"""A question needs work when its mastery (or a session answer's score) is below this.
+
+It is where the scorer's 良好 ("good") band starts: answers in the 及格 and
+需加强 bands need work, 良好 and 优秀 ones do not.
+"""
+NOTHING_NEEDS_WORK = (
+    f"没有需要加强的题目：练过的题目掌握度都不低于 {NEEDS_WORK_BELOW:g} / nothing needs work: "
+    f"every practised question has mastery {NEEDS_WORK_BELOW:g} or more."
+)
 DEFAULT_BUSY_TIMEOUT = 5.0
 
 _SQLITE_BUSY = 5
@@ -154,6 +173,8 @@ class Attempt:
     reference answer). ``components`` holds the scorer's sub-scores.
     ``uuid`` is generated on the client so that replaying the pending journal
     is idempotent. ``id`` is assigned by :meth:`ProgressStore.record`.
+    ``reference_shown``: the user saw the reference answer before answering;
+    the score is kept but does not count toward mastery (module docstring).
     """
 
     id: int | None
@@ -169,6 +190,7 @@ class Attempt:
     session_id: str = ""
     created_at: float = field(default_factory=time.time)
     uuid: str = field(default_factory=_new_uuid)
+    reference_shown: bool = False
 
     @property
     def is_scored(self) -> bool:
@@ -204,6 +226,7 @@ class ProgressStats:
     mean_mastery: float | None
     first_at: float | None
     last_at: float | None
+    reference_seen: int = 0  # scored attempts given after seeing the reference (not in mastery)
 
 
 # --------------------------------------------------------------------------
@@ -293,19 +316,38 @@ def _migrate_v2(conn: sqlite3.Connection) -> None:
     # Old rows were all answers: rebuild each question's schedule from them.
     pairs = conn.execute("SELECT DISTINCT profile, question_id FROM attempts").fetchall()
     for profile, question_id in pairs:
-        _rebuild_state(conn, profile, question_id)
+        # v2 has no reference_shown column yet (added in v3): every old row counts
+        _rebuild_state(conn, profile, question_id, seen_column="0")
+
+
+_V3_STATEMENTS: tuple[str, ...] = (
+    """
+    ALTER TABLE attempts ADD COLUMN reference_shown INTEGER NOT NULL DEFAULT 0
+        CHECK (reference_shown IN (0, 1))
+    """,
+)
+
+
+def _migrate_v3(conn: sqlite3.Connection) -> None:
+    # Older rows were not tracked: they count as answered without the reference,
+    # which is how they were scheduled, so review_states stay as they are.
+    for statement in _V3_STATEMENTS:
+        conn.execute(statement)
 
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "attempts table", _migrate_v1),
     Migration(2, "attempt kind + uuid, review_states table and indexes", _migrate_v2),
+    Migration(3, "attempts.reference_shown (answered after seeing the reference)", _migrate_v3),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 _ATTEMPT_COLUMNS = (
     "id, profile, question_id, section, question_title, answer, score, band, "
-    "components, kind, session_id, created_at, uuid"
+    "components, kind, session_id, created_at, uuid, reference_shown"
 )
+# scored attempts that count toward mastery: not those given after seeing the reference
+_MASTERY_WHERE = "kind IN ('answer', 'followup') AND score IS NOT NULL AND reference_shown = 0"
 _STATE_COLUMNS = "repetitions, interval_days, ease, due_at, last_score"
 
 
@@ -383,6 +425,10 @@ def _attempt_row(attempt: Attempt) -> dict[str, object]:
     uuid = _clean_text(attempt.uuid, "uuid").strip()
     if not uuid:
         raise ProgressStoreError("Attempt uuid cannot be empty.")
+    if not isinstance(attempt.reference_shown, bool):
+        raise ProgressStoreError(
+            f"Attempt reference_shown must be True or False, not {attempt.reference_shown!r}."
+        )
     return {
         "uuid": uuid,
         "profile": normalize_profile(attempt.profile),
@@ -396,6 +442,7 @@ def _attempt_row(attempt: Attempt) -> dict[str, object]:
         "kind": attempt.kind,
         "session_id": _clean_text(attempt.session_id, "session_id"),
         "created_at": _finite(attempt.created_at, "created_at"),
+        "reference_shown": int(attempt.reference_shown),
     }
 
 
@@ -405,7 +452,7 @@ def _attempt_row(attempt: Attempt) -> dict[str, object]:
 
 def _attempt_from_row(row: sqlite3.Row | tuple) -> Attempt:
     (id_, profile, qid, section, title, answer, score, band, comps, kind, session,
-     created, uuid) = row
+     created, uuid, seen) = row
     try:
         components = {str(k): float(v) for k, v in json.loads(comps or "{}").items()}
     except (ValueError, TypeError, AttributeError):
@@ -414,7 +461,7 @@ def _attempt_from_row(row: sqlite3.Row | tuple) -> Attempt:
         id=id_, profile=profile, question_id=qid, section=section,
         question_title=title, answer=answer, score=score, band=band,
         components=components, kind=kind, session_id=session,
-        created_at=created, uuid=uuid,
+        created_at=created, uuid=uuid, reference_shown=bool(seen),
     )
 
 
@@ -428,10 +475,11 @@ def _state_from_row(row: tuple) -> ReviewState:
 
 
 def _apply(state: ReviewState | None, kind: str, score: float | None,
-           when: float) -> ReviewState | None:
+           when: float, reference_shown: bool = False) -> ReviewState | None:
     """The review state after one attempt (None: the attempt does not schedule)."""
     if kind in SCORED_KINDS and score is not None:
-        return schedule.review(state or schedule.initial_state(when), score, when)
+        grade = schedule.review_seen if reference_shown else schedule.review
+        return grade(state or schedule.initial_state(when), score, when)
     if kind == "skip":
         return schedule.skip(state or schedule.initial_state(when), when)
     return state
@@ -455,17 +503,22 @@ def _save_state(conn: sqlite3.Connection, profile: str, question_id: str,
     )
 
 
-def _rebuild_state(conn: sqlite3.Connection, profile: str, question_id: str) -> None:
-    """Recompute a question's review state from its whole history, in time order."""
+def _rebuild_state(conn: sqlite3.Connection, profile: str, question_id: str,
+                   seen_column: str = "reference_shown") -> None:
+    """Recompute a question's review state from its whole history, in time order.
+
+    ``seen_column`` is the SQL for the reference-shown flag ("0" for schemas
+    older than v3, which lack the column).
+    """
     rows = conn.execute(
-        "SELECT id, kind, score, created_at FROM attempts "
+        f"SELECT id, kind, score, created_at, {seen_column} FROM attempts "
         "WHERE profile = ? AND question_id = ? ORDER BY created_at, id",
         (profile, question_id),
     ).fetchall()
     state: ReviewState | None = None
     reviewed_at, last_id = 0.0, None
-    for attempt_id, kind, score, created_at in rows:
-        new = _apply(state, kind, score, created_at)
+    for attempt_id, kind, score, created_at, seen in rows:
+        new = _apply(state, kind, score, created_at, bool(seen))
         if new is not state:
             state, reviewed_at, last_id = new, created_at, attempt_id
     if state is None:
@@ -483,9 +536,11 @@ def _insert_attempt(conn: sqlite3.Connection, row: Mapping[str, object]) -> tupl
     cur = conn.execute(
         """
         INSERT INTO attempts (uuid, profile, question_id, section, question_title, answer,
-                              score, band, components, kind, session_id, created_at)
+                              score, band, components, kind, session_id, created_at,
+                              reference_shown)
         VALUES (:uuid, :profile, :question_id, :section, :question_title, :answer,
-                :score, :band, :components, :kind, :session_id, :created_at)
+                :score, :band, :components, :kind, :session_id, :created_at,
+                :reference_shown)
         ON CONFLICT (uuid) DO NOTHING
         RETURNING id
         """,
@@ -511,7 +566,8 @@ def _insert_attempt(conn: sqlite3.Connection, row: Mapping[str, object]) -> tupl
             _rebuild_state(conn, profile, qid)  # type: ignore[arg-type]
         else:
             state = None if current is None else _state_from_row(current[:5])
-            new = _apply(state, kind, score, when)  # type: ignore[arg-type]
+            new = _apply(state, kind, score, when,  # type: ignore[arg-type]
+                         bool(row["reference_shown"]))
             assert new is not None
             _save_state(conn, profile, qid, new, when, attempt_id)  # type: ignore[arg-type]
     return attempt_id, True
@@ -920,7 +976,8 @@ class ProgressStore:
         """Mastery (0–100) of every scored question of ``profile``.
 
         The exponentially weighted mean of its scored answers and follow-ups
-        (see the module docstring); skips and notes do not count.
+        (see the module docstring); skips, notes and answers given after
+        seeing the reference do not count.
         """
         return {qid: m for qid, (m, _n) in self._mastery_table(profile, question_ids).items()}
 
@@ -931,8 +988,7 @@ class ProgressStore:
         scores: dict[str, list[float]] = {}
         with self._reading() as conn:
             for qid, score in conn.execute(
-                "SELECT question_id, score FROM attempts WHERE profile = ? "
-                "AND kind IN ('answer', 'followup') AND score IS NOT NULL "
+                f"SELECT question_id, score FROM attempts WHERE profile = ? AND {_MASTERY_WHERE} "
                 "ORDER BY created_at, id",
                 (profile,),
             ):
@@ -952,19 +1008,24 @@ class ProgressStore:
         ranked = sorted(table.items(), key=lambda item: (item[1][0], item[1][1], item[0]))
         return [(qid, mastery) for qid, (mastery, _count) in ranked[:n]]
 
+    def needs_work(self, profile: str, n: int,
+                   question_ids: Iterable[str] | None = None) -> list[tuple[str, float]]:
+        """Like :meth:`weakest`, but only questions with mastery below :data:`NEEDS_WORK_BELOW`."""
+        return [(qid, m) for qid, m in self.weakest(profile, n, question_ids) if m < NEEDS_WORK_BELOW]
+
     def section_mastery(self, profile: str) -> list[SectionMastery]:
         """Per-section numbers from scored attempts, weakest section first.
 
         A question belongs to the section named by its latest scored attempt;
-        ``mastery`` is the mean of its questions' masteries.
+        ``mastery`` is the mean of its questions' masteries. Answers given
+        after seeing the reference are left out.
         """
         profile = normalize_profile(profile)
         per_question: dict[str, tuple[str, list[float]]] = {}
         with self._reading() as conn:
             for qid, section, score in conn.execute(
-                "SELECT question_id, section, score FROM attempts WHERE profile = ? "
-                "AND kind IN ('answer', 'followup') AND score IS NOT NULL "
-                "ORDER BY created_at, id",
+                f"SELECT question_id, section, score FROM attempts WHERE profile = ? "
+                f"AND {_MASTERY_WHERE} ORDER BY created_at, id",
                 (profile,),
             ):
                 scores = per_question.get(qid, ("", []))[1]
@@ -988,12 +1049,17 @@ class ProgressStore:
         return result
 
     def stats(self, profile: str, now: float | None = None) -> ProgressStats:
-        """Headline numbers for ``profile`` (``due_now`` counted at ``now``)."""
+        """Headline numbers for ``profile`` (``due_now`` counted at ``now``).
+
+        ``mean_score`` leaves out answers given after seeing the reference;
+        ``reference_seen`` counts them.
+        """
         profile = normalize_profile(profile)
         now = time.time() if now is None else float(now)
         with self._reading() as conn:
-            total, scored, skips, notes, questions, sessions, mean, first, last = conn.execute(
-                """
+            (total, scored, skips, notes, questions, sessions, mean, first, last,
+             seen) = conn.execute(
+                f"""
                 SELECT COUNT(*),
                        COUNT(CASE WHEN kind IN ('answer','followup') AND score IS NOT NULL
                                   THEN 1 END),
@@ -1002,8 +1068,10 @@ class ProgressStore:
                        COUNT(DISTINCT CASE WHEN kind IN ('answer','followup')
                                            AND score IS NOT NULL THEN question_id END),
                        COUNT(DISTINCT NULLIF(session_id, '')),
-                       AVG(CASE WHEN kind IN ('answer','followup') THEN score END),
-                       MIN(created_at), MAX(created_at)
+                       AVG(CASE WHEN {_MASTERY_WHERE} THEN score END),
+                       MIN(created_at), MAX(created_at),
+                       COUNT(CASE WHEN kind IN ('answer','followup') AND score IS NOT NULL
+                                  AND reference_shown = 1 THEN 1 END)
                 FROM attempts WHERE profile = ?
                 """,
                 (profile,),
@@ -1019,7 +1087,7 @@ class ProgressStore:
             notes=notes, questions_attempted=questions, questions_scheduled=scheduled,
             due_now=due_now, sessions=sessions, mean_score=mean,
             mean_mastery=sum(masteries) / len(masteries) if masteries else None,
-            first_at=first, last_at=last,
+            first_at=first, last_at=last, reference_seen=seen,
         )
 
     # ---- export -------------------------------------------------------
@@ -1030,14 +1098,15 @@ class ProgressStore:
         UTF-8 with BOM (opens correctly in Excel), RFC 4180 quoting, so any
         text round-trips. Text cells starting with ``=``, ``@``, a tab/CR, or
         ``+``/``-`` followed by a non-space get a leading ``'`` so spreadsheets
-        do not run them as formulas.
+        do not run them as formulas. ``reference_shown`` is 1 for an answer
+        given after seeing the reference, else 0.
         """
         rows = list(reversed(self.attempts(profile)))
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(["id", "uuid", "created_at", "created_at_epoch", "profile",
                          "session_id", "kind", "section", "question_id", "question_title",
-                         "score", "band", "components", "answer"])
+                         "score", "band", "components", "answer", "reference_shown"])
         for a in rows:
             writer.writerow([
                 a.id, a.uuid, _iso(a.created_at), repr(a.created_at), _cell(a.profile),
@@ -1045,7 +1114,7 @@ class ProgressStore:
                 _cell(a.question_title), "" if a.score is None else f"{a.score:g}",
                 _cell(a.band or ""), json.dumps(a.components, ensure_ascii=False,
                                                 sort_keys=True),
-                _cell(a.answer),
+                _cell(a.answer), int(a.reference_shown),
             ])
         return _write_atomic(Path(path), buffer.getvalue(), encoding="utf-8-sig")
 
@@ -1054,16 +1123,16 @@ class ProgressStore:
                         recent: int = 20) -> Path:
         """Write a Markdown gap report for ``profile``; return the path.
 
-        Sections: summary, per-section mastery, weakest questions, questions
-        due for review, recent history. All user text is escaped (table
-        pipes, HTML, Markdown syntax) or put in a fence longer than any
-        backtick run inside it.
+        Sections: summary, per-section mastery, weakest questions (only those
+        below :data:`NEEDS_WORK_BELOW`), questions due for review, recent
+        history. All user text is escaped (table pipes, HTML, Markdown syntax)
+        or put in a fence longer than any backtick run inside it.
         """
         profile = normalize_profile(profile)
         now = time.time() if now is None else float(now)
         stats = self.stats(profile, now)
         sections = self.section_mastery(profile)
-        weakest = self.weakest(profile, top)
+        weakest = self.needs_work(profile, top)
         due = self.due(profile, now)
         states = self.review_states(profile)
         history = self.attempts(profile)
@@ -1087,6 +1156,9 @@ class ProgressStore:
         out += [
             f"- Attempts: {stats.attempts} ({stats.scored_attempts} scored, "
             f"{stats.skips} skipped, {stats.notes} notes)",
+            *([f"- 看过参考答案后作答 / answered after seeing the reference: "
+               f"{stats.reference_seen} (not counted in mastery or mean score)"]
+              if stats.reference_seen else []),
             f"- Questions practised: {stats.questions_attempted}; "
             f"due now: {stats.due_now} of {stats.questions_scheduled} scheduled",
             f"- Mean score: {_num(stats.mean_score)}; mean mastery: "
@@ -1105,10 +1177,14 @@ class ProgressStore:
             out.append("_No scored answers yet._")
         out += ["", "## 薄弱题目 Weakest questions", ""]
         if weakest:
+            out += [f"_掌握度低于 {NEEDS_WORK_BELOW:g} 的题目 / mastery below "
+                    f"{NEEDS_WORK_BELOW:g}._", ""]
             out += ["| # | Question | Section | Mastery | Scored attempts |",
                     "| ---: | --- | --- | ---: | ---: |"]
             out += [f"| {i} | {title(qid)} | {section(qid)} | {_num(m)} | "
                     f"{counts.get(qid, 0)} |" for i, (qid, m) in enumerate(weakest, 1)]
+        elif sections:
+            out.append(f"_{NOTHING_NEEDS_WORK}_")
         else:
             out.append("_No scored answers yet._")
         out += ["", "## 待复习 Due for review", ""]
@@ -1125,8 +1201,10 @@ class ProgressStore:
         for a in history[:max(0, recent)]:
             score = "" if a.score is None else f", score {_num(a.score)}"
             band = f" ({_md(a.band)})" if a.band else ""
+            seen = (", 看过参考答案 / after seeing the reference, not counted"
+                    if a.reference_shown else "")
             out += [f"### {_iso(a.created_at)} — {_md(a.question_title or a.question_id)}",
-                    "", f"_{a.kind}{score}{band}_ · {_md(a.section)}", ""]
+                    "", f"_{a.kind}{score}{band}{seen}_ · {_md(a.section)}", ""]
             if a.answer.strip():
                 out += [_fenced(_truncate(a.answer, 1200)), ""]
         return _write_atomic(Path(path), "\n".join(out).rstrip() + "\n", encoding="utf-8")
@@ -1156,6 +1234,7 @@ def _parse_journal(text: str) -> tuple[list[dict[str, object]], list[str]]:
                 else components,
                 kind=entry.get("kind", "answer"), session_id=entry.get("session_id", ""),
                 created_at=entry["created_at"], uuid=entry["uuid"],
+                reference_shown=bool(entry.get("reference_shown", False)),
             )
             rows.append(_attempt_row(attempt))
         except (ValueError, KeyError, TypeError, AttributeError, ProgressStoreError):

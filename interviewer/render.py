@@ -91,6 +91,8 @@ _TEXT: dict[str, tuple[str, str]] = {
                     "No answers yet — answer a few questions in the Interview tab."),
     "weakest": ("最薄弱的题目", "Weakest questions"),
     "no_weakest": ("还没有得分记录。", "No scored answers yet."),
+    "nothing_needs_work": ("没有需要加强的题目：练过的题目掌握度都在“良好”及以上。",
+                           "Nothing needs work: every practised question is at 良好 (good) or better."),
     "due": ("待复习的题目", "Due for review"),
     "no_due": ("现在没有需要复习的题目。", "Nothing is due for review."),
     "history": ("最近记录", "Recent history"),
@@ -645,11 +647,13 @@ def stats_markdown(stats: Any, lang: str = "zh", profile_label: str | None = Non
     return "\n".join(lines)
 
 
-def weakest_markdown(weakest: Sequence[tuple[str, float]], collection: Any, lang: str = "zh") -> str:
+def weakest_markdown(weakest: Sequence[tuple[str, float]], collection: Any, lang: str = "zh",
+                     practised: bool = False) -> str:
+    """The questions that need work; ``practised`` says whether any question has a score at all."""
     lang = _lang(lang)
     lines = [f"### {t('weakest', lang)}", ""]
     if not weakest:
-        return "\n".join(lines + [f"_{t('no_weakest', lang)}_"])
+        return "\n".join(lines + [f"_{t('nothing_needs_work' if practised else 'no_weakest', lang)}_"])
     lines += [f"| # | {t('question', lang)} | {t('section', lang)} | {t('mastery', lang)} |",
               "| ---: | --- | --- | ---: |"]
     for i, (qid, mastery) in enumerate(weakest, 1):

@@ -32,6 +32,11 @@ right after feedback) does not advance the ladder, change the ease or move the
 due date; it only records the score. Without this, answering the same question
 three times in a row would push it 15 days away. A *failing* early answer still
 resets the item: failing is information whenever it happens.
+
+An answer given after the user looked at the reference answer
+(:func:`review_seen`) is not a recall at all, whatever it scored: it is graded
+as a failed recall (quality at most 2), so the question comes back in 10
+minutes instead of being pushed out as learned.
 """
 
 from __future__ import annotations
@@ -110,13 +115,7 @@ def review(state: ReviewState, score: float, now: float) -> ReviewState:
     quality = score_to_quality(score)
     score = float(score)
     if quality < PASSING_QUALITY:
-        return ReviewState(
-            repetitions=0,
-            interval_days=RELEARN_SECONDS / DAY_SECONDS,
-            ease=next_ease(state.ease, quality),
-            due_at=now + RELEARN_SECONDS,
-            last_score=score,
-        )
+        return _relearn(state, quality, score, now)
     if state.repetitions > 0 and now < state.due_at:
         # Early re-drill of a learned item: record the score, keep the plan.
         return replace(state, last_score=score)
@@ -131,6 +130,29 @@ def review(state: ReviewState, score: float, now: float) -> ReviewState:
         interval_days=interval,
         ease=next_ease(state.ease, quality),
         due_at=now + interval * DAY_SECONDS,
+        last_score=score,
+    )
+
+
+def review_seen(state: ReviewState, score: float, now: float) -> ReviewState:
+    """The state after an answer given with the reference in view, at ``now``.
+
+    Copying the reference is not recalling it: the answer is graded as a
+    failed recall, quality ``min(score quality, PASSING_QUALITY - 1)``, so the
+    ladder resets and the question is due again in :data:`RELEARN_SECONDS`.
+    ``last_score`` still records the score the answer got.
+    """
+    quality = min(score_to_quality(score), PASSING_QUALITY - 1)
+    return _relearn(state, quality, float(score), now)
+
+
+def _relearn(state: ReviewState, quality: int, score: float, now: float) -> ReviewState:
+    """A failed review: back to the start of the ladder, due in 10 minutes."""
+    return ReviewState(
+        repetitions=0,
+        interval_days=RELEARN_SECONDS / DAY_SECONDS,
+        ease=next_ease(state.ease, quality),
+        due_at=now + RELEARN_SECONDS,
         last_score=score,
     )
 

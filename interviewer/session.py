@@ -12,24 +12,41 @@ returned, so nothing a user typed is lost if the process dies afterwards.
 Question selection (:func:`select_questions`) draws interview questions
 (:meth:`Collection.units`) from the chosen sections in one of four modes:
 ``random``, ``order`` (document order), ``weakest`` (lowest mastery first, then
-unseen) and ``due`` (spaced-repetition schedule first, then unseen).
+unseen) and ``due`` (spaced-repetition schedule first, then unseen). In
+``due`` mode a sub-question met as a follow-up (and failed or skipped) is due
+like any question, so it is asked again on its own, under its full path.
+
+Answers given after the show-reference action (:meth:`InterviewSession.reference`)
+are saved with their score but flagged ``reference_shown``: they do not count
+toward mastery and the schedule treats them as a failed recall (see
+:mod:`interviewer.progress`); the feedback says so (:data:`REFERENCE_SEEN_NOTICE`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from corpus.model import Collection, Question
+from corpus.model import PATH_SEPARATOR, Collection, Question
 
-from .progress import Attempt, AttemptJournaled, ProgressStore, normalize_profile
+from .progress import (
+    NEEDS_WORK_BELOW,
+    Attempt,
+    AttemptJournaled,
+    ProgressStore,
+    normalize_profile,
+)
 
 MODES = ("random", "order", "weakest", "due")
 MAX_QUESTIONS = 50
 MAX_HINT_TERMS = 8
+REFERENCE_SEEN_NOTICE = ("你在作答前看过参考答案，本次不计入掌握度，这道题会很快再出现 / you saw the reference "
+                         "before answering; this attempt does not count toward mastery and the question "
+                         "will come back soon.")
 
 
 class SessionError(Exception):
@@ -64,21 +81,30 @@ class Turn:
     result: Any = None  # ScoreResult from the scorer
     status: str = "pending"  # pending | answered | skipped | noted
     hints: list[str] = field(default_factory=list)
-    reference_shown: bool = False
+    reference_shown: bool = False  # the reference (this question's, or one containing it) was shown
+    after_reference: bool = False  # answered after the reference was shown: saved, not counted
     saved_notice: str = ""
 
 
 @dataclass
 class Summary:
-    """End-of-session report."""
+    """End-of-session report.
+
+    ``weakest`` lists (display path, score) of at most three answers that need
+    work (score below :data:`~interviewer.progress.NEEDS_WORK_BELOW`), lowest
+    first; it is empty when none does. Answers given after seeing the
+    reference count in ``answered`` and are listed in ``reference_seen``, but
+    are left out of ``mean_score`` and ``weakest``.
+    """
 
     asked: int
     answered: int
     skipped: int
     mean_score: float | None
     turns: list[Turn]
-    weakest: list[tuple[str, float]]  # (display path, score) of the lowest-scored answers
+    weakest: list[tuple[str, float]]
     notes: int
+    reference_seen: list[str] = field(default_factory=list)  # display paths
 
 
 def resolve_sections(collection: Collection, wanted: tuple[str, ...] | list[str]) -> list[str]:
@@ -103,7 +129,11 @@ def select_questions(
     profile: str = "default",
     now: float | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Interview question ids to ask, and notices for the user (e.g. fewer than asked)."""
+    """Interview question ids to ask, and notices for the user (e.g. fewer than asked).
+
+    In ``due`` mode the due list also takes answered sub-questions of the
+    candidates (follow-ups that were failed or skipped), so they come back.
+    """
     if options.mode not in MODES:
         raise SessionError(f"未知模式 / unknown mode '{options.mode}'; choose one of: {', '.join(MODES)}")
     if isinstance(options.count, bool) or not isinstance(options.count, int) or options.count < 1:
@@ -138,7 +168,8 @@ def select_questions(
         if options.mode == "weakest":
             first = [qid for qid, _ in store.weakest(profile, len(candidates), question_ids=candidates)]
         else:
-            first = store.due(profile, now, question_ids=candidates)
+            parts = [d.id for q in candidates for d in collection.descendants(q) if collection.is_answered(d.id)]
+            first = store.due(profile, now, question_ids=candidates + parts)
         seen = set(store.review_states(profile))
         unseen = [q for q in candidates if q not in seen and q not in first]
         rest = [q for q in candidates if q not in first and q not in unseen]
@@ -181,6 +212,7 @@ class InterviewSession:
         self.position = 0  # index into queue of the current main question
         self.ended = False
         self._followup_pending: Turn | None = None
+        self._references_seen: set[str] = set()  # question ids whose reference text was shown
         self._ask(self.queue[0], "main")
 
     # ----------------------------------------------------------------- state
@@ -207,8 +239,13 @@ class InterviewSession:
         return f"{tag} {self.position + 1}/{len(self.queue)}"
 
     def _ask(self, question_id: str, kind: str, prompt: str | None = None) -> Turn:
+        """Put a question to the user; a sub-question asked on its own gets its full path."""
         q = self.collection.questions[question_id]
-        turn = Turn(question_id=question_id, kind=kind, prompt=prompt or q.title)
+        if prompt is None:
+            alone = kind == "main" and self.collection.unit_of(question_id) != question_id
+            prompt = PATH_SEPARATOR.join(q.path) if alone else q.title
+        turn = Turn(question_id=question_id, kind=kind, prompt=prompt,
+                    reference_shown=question_id in self._references_seen)
         self.turns.append(turn)
         return turn
 
@@ -217,7 +254,10 @@ class InterviewSession:
         """Score the answer to the current question, save it, decide on a follow-up.
 
         Returns the answered turn (with ``result``). On a question without a
-        reference the answer is kept as the user's note and not scored.
+        reference the answer is kept as the user's note and not scored. An
+        answer given after the reference was shown is saved with its score,
+        flagged ``reference_shown`` (not counted toward mastery, scheduled as
+        a failed recall), and its result carries :data:`REFERENCE_SEEN_NOTICE`.
         """
         turn = self._require_open()
         if turn.status != "pending":
@@ -232,12 +272,15 @@ class InterviewSession:
             turn.answer, turn.result, turn.status = text, None, "noted"
             return turn
         result = self.scorer.score(q.id, text)
+        seen = turn.reference_shown
         turn.saved_notice = self._record(
             turn, kind="followup" if turn.kind == "followup" else "answer",
             score=getattr(result, "score", None), band=getattr(result, "band", None),
-            components=_numeric(getattr(result, "components", {})), answer=text,
+            components=_numeric(getattr(result, "components", {})), answer=text, reference_shown=seen,
         )
-        turn.answer, turn.result, turn.status = text, result, "answered"
+        if seen:
+            result = _with_notice(result, REFERENCE_SEEN_NOTICE)
+        turn.answer, turn.result, turn.status, turn.after_reference = text, result, "answered", seen
         return turn
 
     def skip(self) -> Turn | None:
@@ -274,9 +317,16 @@ class InterviewSession:
         return [t for t in texts if shown(t)][:n]
 
     def reference(self) -> str:
-        """The reference answer (Markdown) of the current question."""
+        """The reference answer (Markdown) of the current question.
+
+        Marks the question and its sub-questions (the text shown includes
+        theirs) as seen: an answer to any of them in this session, including
+        a follow-up, is then flagged as given after seeing the reference.
+        """
         turn = self._require_open()
         turn.reference_shown = True
+        self._references_seen.add(turn.question_id)
+        self._references_seen.update(d.id for d in self.collection.descendants(turn.question_id))
         text = self.collection.answer_markdown(turn.question_id)
         return text or "（这道题还没有参考答案 / no reference answer yet）"
 
@@ -321,9 +371,11 @@ class InterviewSession:
         """Finish the interview and summarise it."""
         self.ended = True
         scored = [t for t in self.turns if t.status == "answered" and getattr(t.result, "score", None) is not None]
-        mean = sum(t.result.score for t in scored) / len(scored) if scored else None
+        own = [t for t in scored if not t.after_reference]
+        mean = sum(t.result.score for t in own) / len(own) if own else None
         weakest = sorted(
-            ((self.collection.questions[t.question_id].display_path, float(t.result.score)) for t in scored),
+            ((self.collection.questions[t.question_id].display_path, float(t.result.score)) for t in own
+             if t.result.score < NEEDS_WORK_BELOW),
             key=lambda x: x[1],
         )[:3]
         return Summary(
@@ -334,6 +386,8 @@ class InterviewSession:
             turns=list(self.turns),
             weakest=weakest,
             notes=len([t for t in self.turns if t.status == "noted"]),
+            reference_seen=[self.collection.questions[t.question_id].display_path for t in scored
+                            if t.after_reference],
         )
 
     # --------------------------------------------------------------- helpers
@@ -343,7 +397,7 @@ class InterviewSession:
         return self.turns[-1]
 
     def _record(self, turn: Turn, kind: str, score: float | None, band: str | None,
-                components: dict[str, float], answer: str | None = None) -> str:
+                components: dict[str, float], answer: str | None = None, reference_shown: bool = False) -> str:
         """Save the attempt; returns a notice for the user ('' when saved normally)."""
         if self.store is None:
             return ""
@@ -351,7 +405,7 @@ class InterviewSession:
         attempt = Attempt(
             id=None, profile=self.profile, question_id=q.id, section=q.section,
             question_title=q.title, answer=(turn.answer if answer is None else answer) or "", score=score, band=band,
-            components=components, kind=kind, session_id=self.id,
+            components=components, kind=kind, session_id=self.id, reference_shown=reference_shown,
         )
         try:
             self.store.record(attempt)
@@ -359,6 +413,15 @@ class InterviewSession:
             return ("进度数据库暂时被占用，你的回答已安全保存到待写入日志，稍后自动写入 / the progress database is busy; "
                     "your answer is saved in the pending journal and will be written later.")
         return ""
+
+
+def _with_notice(result: Any, notice: str) -> Any:
+    """``result`` with ``notice`` first among its notices (a copy when it is a dataclass)."""
+    notices = [notice, *(getattr(result, "notices", None) or [])]
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        return dataclasses.replace(result, notices=notices)  # type: ignore[type-var]
+    result.notices = notices
+    return result
 
 
 def _numeric(components: Any) -> dict[str, float]:

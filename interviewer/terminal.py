@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Callable, TextIO
 
+from .progress import NEEDS_WORK_BELOW, NOTHING_NEEDS_WORK
 from .session import InterviewSession, SessionError, SessionOptions, Turn
 
 HELP = "（多行作答，空行提交 / finish with an empty line；:hint 提示  :skip 跳过  :ref 参考答案  :end 结束）"
@@ -128,7 +129,7 @@ def run_practice(engine, args: argparse.Namespace, prompt: Callable[[str], str] 
         assert turn is not None
         q = session.collection.questions[turn.question_id]
         print(f"\n[{session.progress_label}] {q.section}", file=out)
-        print(f"Q: {turn.prompt}" if turn.kind == "followup" else f"Q: {q.title}", file=out)
+        print(f"Q: {turn.prompt}", file=out)
         if not session.has_reference:
             print("（这道题还没有参考答案，回答将保存为笔记 / no reference answer: your answer becomes a note）", file=out)
         while turn.status == "pending":
@@ -168,6 +169,12 @@ def _finish(session: InterviewSession, out: TextIO) -> int:
           f"answered {summary.answered}, skipped {summary.skipped}, notes {summary.notes}, mean {mean}", file=out)
     for path, score in summary.weakest:
         print(f"  需加强 / to review: {path} ({score:.0f})", file=out)
+    if not summary.weakest and summary.mean_score is not None:
+        print(f"  需加强 / to review: 无，每个回答都不低于 {NEEDS_WORK_BELOW:g} 分 / none — every answer "
+              f"scored {NEEDS_WORK_BELOW:g} or more", file=out)
+    for path in summary.reference_seen:
+        print(f"  看过参考答案后作答，不计入掌握度 / answered after seeing the reference, not counted: {path}",
+              file=out)
     return 0
 
 
@@ -190,12 +197,13 @@ def show_progress(engine, args: argparse.Namespace, out: TextIO = sys.stdout) ->
             bar = "█" * int(round((s.mastery or 0) / 10))
             print(f"  {s.section:<20} {bar:<10} {s.mastery or 0:5.1f}  ({s.attempted_questions} questions, "
                   f"{s.attempts} attempts)", file=out)
-        weakest = store.weakest(profile, 5)
-        if weakest:
-            print("\n最薄弱 / weakest:", file=out)
-            for qid, mastery in weakest:
-                q = c.questions.get(qid)
-                print(f"  {mastery:5.1f}  {q.display_path if q else qid}", file=out)
+        weakest = store.needs_work(profile, 5)
+        print("\n最薄弱 / weakest:", file=out)
+        for qid, mastery in weakest:
+            q = c.questions.get(qid)
+            print(f"  {mastery:5.1f}  {q.display_path if q else qid}", file=out)
+        if not weakest:
+            print(f"  {NOTHING_NEEDS_WORK}", file=out)
         due = store.due(profile, time.time())
         if due:
             print("\n待复习 / due for review:", file=out)

@@ -90,11 +90,11 @@ def store(db: Path) -> ProgressStore:
 def test_open_creates_folders_and_configures_sqlite(db: Path) -> None:
     store = ProgressStore(db)
     assert db.is_file()
-    assert store.schema_version() == progress.SCHEMA_VERSION == 2
+    assert store.schema_version() == progress.SCHEMA_VERSION == 3
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     finally:
         conn.close()
@@ -277,7 +277,7 @@ def make_v1_file(path: Path) -> list[tuple]:
 def test_v1_file_is_migrated_in_place_without_losing_rows(db: Path) -> None:
     rows = make_v1_file(db)
     store = ProgressStore(db)
-    assert store.schema_version() == 2
+    assert store.schema_version() == 3
 
     alice_q1 = store.history("alice", "q1")
     assert [(a.answer, a.score, a.band, a.session_id, a.created_at) for a in alice_q1] == [
@@ -287,6 +287,7 @@ def test_v1_file_is_migrated_in_place_without_losing_rows(db: Path) -> None:
     everything = store.attempts("alice") + store.attempts("bob")
     assert len(everything) == len(rows)
     assert {a.kind for a in everything} == {"answer"}
+    assert not any(a.reference_shown for a in everything)
     assert len({a.uuid for a in everything}) == len(rows) and all(a.uuid for a in everything)
     assert store.profiles() == ["alice", "bob"]
 
@@ -301,6 +302,69 @@ def test_v1_file_is_migrated_in_place_without_losing_rows(db: Path) -> None:
     reopened = ProgressStore(db)
     assert len(reopened.attempts("alice")) == 4
     assert reopened.history("alice", "q2")[-1].kind == "followup"
+
+
+# The v2 schema exactly as release 2 created it (v1 plus the v2 migration), frozen.
+V2_DDL = V1_DDL.replace("PRAGMA user_version = 1;", "") + """
+ALTER TABLE attempts ADD COLUMN kind TEXT NOT NULL DEFAULT 'answer'
+    CHECK (kind IN ('answer', 'followup', 'skip', 'note'));
+ALTER TABLE attempts ADD COLUMN uuid TEXT;
+CREATE UNIQUE INDEX attempts_by_uuid ON attempts (uuid);
+CREATE INDEX attempts_by_time ON attempts (profile, created_at);
+CREATE TABLE review_states (
+    profile         TEXT NOT NULL,
+    question_id     TEXT NOT NULL,
+    repetitions     INTEGER NOT NULL,
+    interval_days   REAL NOT NULL,
+    ease            REAL NOT NULL,
+    due_at          REAL NOT NULL,
+    last_score      REAL,
+    reviewed_at     REAL NOT NULL,
+    last_attempt_id INTEGER REFERENCES attempts (id) ON DELETE SET NULL,
+    PRIMARY KEY (profile, question_id)
+);
+CREATE INDEX review_states_by_due ON review_states (profile, due_at);
+PRAGMA user_version = 2;
+"""
+
+
+def test_v2_file_is_migrated_to_v3_keeping_rows_and_schedule(db: Path) -> None:
+    db.parent.mkdir(parents=True, exist_ok=True)
+    rows = [
+        ("u1", "alice", "q1", "机器学习基础", "L1 vs L2", "稀疏 vs 平滑", 95.0, "优秀", '{"coverage": 0.9}',
+         "answer", "s1", T0),
+        ("u2", "alice", "q2", "深度学习", "BN", "a note", None, None, "{}", "note", "s2", T0 + 5),
+        ("u3", "alice", "q1", "机器学习基础", "L1 vs L2", "", None, None, "{}", "skip", "s2",
+         T0 + DAY_SECONDS),
+    ]  # in time order
+    state = ("alice", "q1", 1, 1.0, 2.6, T0 + DAY_SECONDS + RELEARN_SECONDS, 95.0,
+             T0 + DAY_SECONDS, 2)
+    conn = sqlite3.connect(db)
+    conn.executescript(V2_DDL)
+    conn.executemany(
+        "INSERT INTO attempts (uuid, profile, question_id, section, question_title, answer, score,"
+        " band, components, kind, session_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    conn.execute("INSERT INTO review_states VALUES (?,?,?,?,?,?,?,?,?)", state)
+    conn.commit()
+    conn.close()
+
+    store = ProgressStore(db)
+    assert store.schema_version() == 3
+    got = list(reversed(store.attempts("alice")))
+    assert [(a.uuid, a.profile, a.question_id, a.section, a.question_title, a.answer, a.score,
+             a.band, a.kind, a.session_id, a.created_at) for a in got] == [
+        r[:8] + r[9:] for r in rows]
+    assert got[0].components == {"coverage": 0.9}
+    assert not any(a.reference_shown for a in got)  # untracked before v3: counted as before
+    assert store.review_states("alice")["q1"] == progress.ReviewState(1, 1.0, 2.6, state[5], 95.0)
+    assert store.mastery("alice") == {"q1": 95.0}
+
+    # The new column works next to the old rows, and reopening does not migrate again.
+    store.record(att("alice", "q1", 100, T0 + 2 * DAY_SECONDS, reference_shown=True))
+    reopened = ProgressStore(db)
+    assert reopened.schema_version() == 3
+    assert [a.reference_shown for a in reopened.history("alice", "q1")] == [False, False, True]
+    assert reopened.mastery("alice") == {"q1": 95.0}
 
 
 def test_file_from_a_newer_version_is_refused_and_untouched(db: Path) -> None:
@@ -376,7 +440,7 @@ def test_open_or_recover_moves_corrupt_file_aside(db: Path) -> None:
     assert len(moved) == 1
     assert moved[0].read_bytes() == data  # kept intact, just renamed
     assert notice is not None and str(moved[0]) in notice and "damaged" in notice
-    assert store.schema_version() == 2 and store.profiles() == []
+    assert store.schema_version() == 3 and store.profiles() == []
     store.record(att("alice", "q1", 80, T0))
     assert len(ProgressStore(db).attempts("alice")) == 1
 
@@ -583,6 +647,76 @@ def test_weakest_uses_recency_weighted_mastery(store: ProgressStore) -> None:
     assert store.weakest("alice", 2, question_ids=["strong", "slipping", "nope"]) == [
         ("slipping", pytest.approx(65.0)), ("strong", 95.0)]
     assert store.weakest("alice", 0) == []
+
+
+def test_answer_after_seeing_the_reference_is_kept_but_not_counted(store: ProgressStore,
+                                                                   tmp_path: Path) -> None:
+    store.record(att("alice", "q1", 40, T0, section="深度学习"))
+    pasted = att("alice", "q1", 100, T0 + 60, section="深度学习", band="优秀",
+                 answer="the reference, pasted", reference_shown=True)
+    store.record(pasted)
+    # nothing is lost: the attempt, its score and the flag are all stored
+    reopened = ProgressStore(store.path)
+    assert reopened.history("alice", "q1")[-1] == pasted
+    # ... but it is not a success: mastery, mean score and sections ignore it
+    assert reopened.mastery("alice") == {"q1": 40.0}
+    assert reopened.weakest("alice", 5) == [("q1", 40.0)]
+    assert reopened.section_mastery("alice") == [
+        SectionMastery("深度学习", attempted_questions=1, attempts=1, mean_score=40.0, mastery=40.0)]
+    stats = reopened.stats("alice", now=T0 + 60)
+    assert (stats.scored_attempts, stats.reference_seen, stats.mean_score) == (2, 1, 40.0)
+    # ... and the schedule treats it as a failed recall: back in 10 minutes
+    state = reopened.review_states("alice")["q1"]
+    assert state.repetitions == 0 and state.due_at == T0 + 60 + RELEARN_SECONDS
+    assert state.last_score == 100.0
+    # a question only ever answered after seeing the reference has no mastery at all
+    store.record(att("alice", "q2", 100, T0, reference_shown=True))
+    assert "q2" not in store.mastery("alice") and store.due("alice", T0 + RELEARN_SECONDS) == ["q2"]
+    # replayed history (out of order) keeps treating it as seen
+    store.record(att("alice", "q2", 100, T0 - 60))
+    assert store.review_states("alice")["q2"].due_at == T0 + RELEARN_SECONDS
+    # the flag survives the pending journal and shows in both exports
+    journaled = att("alice", "q3", 90, T0 + 5, reference_shown=True)
+    store.journal_path.write_text(
+        json.dumps({**progress._attempt_row(journaled), "v": 1}) + "\n", encoding="utf-8")
+    assert store.replay_journal() == 1
+    [got] = store.history("alice", "q3")
+    assert (got.uuid, got.score, got.reference_shown) == (journaled.uuid, 90.0, True)
+    assert "q3" not in store.mastery("alice")
+    with open(store.export_csv("alice", tmp_path / "a.csv"), encoding="utf-8-sig", newline="") as fh:
+        flags = {(r["question_id"], r["score"]): r["reference_shown"] for r in csv.DictReader(fh)}
+    assert flags[("q1", "40")] == "0" and flags[("q1", "100")] == "1"
+    md = store.export_markdown("alice", tmp_path / "a.md", now=T0).read_text(encoding="utf-8")
+    assert md.count("after seeing the reference, not counted") == 3
+    assert "answered after seeing the reference: 3" in md
+    with pytest.raises(ProgressStoreError, match="reference_shown"):
+        store.record(att("alice", "q1", 50, T0, reference_shown="yes"))
+
+
+def test_needs_work_lists_only_questions_below_the_bar(store: ProgressStore, tmp_path: Path) -> None:
+    store.record(att("alice", "perfect", 100, T0, title="Perfect one"))
+    store.record(att("alice", "good", progress.NEEDS_WORK_BELOW, T0, title="Good one"))
+    store.record(att("alice", "weak", 30, T0, title="Weak one"))
+    store.record(att("alice", "shaky", 64, T0, title="Shaky one"))
+    assert store.needs_work("alice", 10) == [("weak", 30.0), ("shaky", 64.0)]
+    assert store.needs_work("alice", 1) == [("weak", 30.0)]
+    assert [q for q, _ in store.weakest("alice", 10)] == ["weak", "shaky", "good", "perfect"]  # unchanged
+    md = store.export_markdown("alice", tmp_path / "a.md", now=T0).read_text(encoding="utf-8")
+    weakest = md.split("Weakest questions")[1].split("##")[0]
+    assert "Weak one" in weakest and "Shaky one" in weakest
+    assert "Perfect one" not in weakest and "Good one" not in weakest
+    # when everything practised is strong, the report says so instead of listing strong questions
+    store.record(att("bob", "perfect", 100, T0, title="Perfect one"))
+    md = store.export_markdown("bob", tmp_path / "b.md", now=T0).read_text(encoding="utf-8")
+    weakest = md.split("Weakest questions")[1].split("##")[0]
+    assert "Perfect one" not in weakest and progress.NOTHING_NEEDS_WORK in weakest
+    assert "No scored answers yet" not in weakest
+
+
+def test_needs_work_bar_is_where_the_scorers_good_band_starts() -> None:
+    from interviewer.scoring import BANDS
+
+    assert (progress.NEEDS_WORK_BELOW, "良好") in BANDS
 
 
 def test_due_is_ordered_by_due_time_and_filterable(store: ProgressStore) -> None:

@@ -334,3 +334,10 @@ def test_formulas_in_answers_reach_katex_unescaped_and_the_rest_stays_escaped() 
     # tag or link syntax between dollars is never handed over raw
     assert escape_text("$<b>x</b>$") == "$&lt;b&gt;x&lt;/b&gt;$"
     assert "\\[a\\]\\(javascript" in escape_text("$[a](javascript:alert(1))$")
+
+
+def test_weakest_says_nothing_needs_work_once_questions_are_practised(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    zh = render.weakest_markdown([], bundled_collection, "zh", practised=True)
+    en = render.weakest_markdown([], bundled_collection, "en", practised=True)
+    assert "没有需要加强的题目" in zh and "Nothing needs work" in en
+    assert "No scored answers" in render.weakest_markdown([], bundled_collection, "en", practised=False)

@@ -133,6 +133,23 @@ def test_early_failing_answer_still_resets() -> None:
     assert failed.due_at == T0 + 60 + RELEARN_SECONDS
 
 
+def test_answer_after_seeing_the_reference_is_a_failed_recall() -> None:
+    """A perfect score copied from the reference resets the item instead of pushing it out."""
+    learned = review(review(initial_state(T0), 95, T0), 95, T0 + DAY_SECONDS)
+    now = learned.due_at
+    assert review(learned, 100, now).repetitions == 3  # unaided, it would move on
+    seen = schedule.review_seen(learned, 100, now)
+    assert seen.repetitions == 0
+    assert seen.due_at == now + RELEARN_SECONDS
+    assert seen.interval_days == pytest.approx(RELEARN_SECONDS / DAY_SECONDS)
+    assert seen.ease == pytest.approx(learned.ease - 0.32)  # graded quality 2, like a partly-right miss
+    assert seen.last_score == 100.0  # the score itself is kept
+    # a poor answer even with the reference in view is graded by its own (lower) quality
+    assert schedule.review_seen(learned, 10, now).ease == pytest.approx(review(learned, 10, now).ease)
+    with pytest.raises(ValueError, match="between 0 and 100"):
+        schedule.review_seen(learned, 101, now)
+
+
 def test_skip_only_moves_due_date() -> None:
     learned = review(initial_state(T0), 90, T0)
     skipped = schedule.skip(learned, T0 + 5 * DAY_SECONDS)

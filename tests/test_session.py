@@ -22,11 +22,19 @@ from pathlib import Path
 
 import pytest
 
-from corpus.model import Collection
+from corpus.model import PATH_SEPARATOR, Collection
 from index.tokenize import normalise
-from interviewer.progress import Attempt, InvalidProfileError, ProgressStore, ProgressStoreError
+from interviewer.progress import (
+    NEEDS_WORK_BELOW,
+    Attempt,
+    InvalidProfileError,
+    ProgressStore,
+    ProgressStoreError,
+)
+from interviewer.schedule import RELEARN_SECONDS
 from interviewer.session import (
     MAX_QUESTIONS,
+    REFERENCE_SEEN_NOTICE,
     InterviewSession,
     SessionError,
     SessionOptions,
@@ -295,6 +303,56 @@ def test_reference_returns_the_markdown_answer(bundled_collection: Collection, s
     assert session.current is not None and session.current.reference_shown
 
 
+def test_pasting_the_shown_reference_is_kept_but_not_counted(bundled_collection: Collection, scorer,  # type: ignore[no-untyped-def]
+                                                             db: Path, store: ProgressStore) -> None:
+    c = bundled_collection
+    main = qid(c, "L0、L1、L2")
+    pasted = c.answer_plain(main)[:600]
+    # control: the same text typed without looking counts as a strong, learned answer
+    control = InterviewSession(c, scorer, store, "control", SessionOptions(question_ids=(main,)))
+    unaided = control.submit(pasted)
+    assert unaided.result.score >= 85 and REFERENCE_SEEN_NOTICE not in unaided.result.notices
+    assert main in store.mastery("control") and store.review_states("control")[main].repetitions == 1
+    control.reference()  # looking at the reference *after* answering is how one studies: still counted
+    assert not unaided.after_reference
+    assert control.end().mean_score == unaided.result.score and control.end().reference_seen == []
+    assert not store.history("control", main)[0].reference_shown
+
+    session = InterviewSession(c, scorer, store, PROFILE, SessionOptions(question_ids=(main,)))
+    session.reference()
+    before = time.time()
+    turn = session.submit(pasted)
+    assert turn.result.score == unaided.result.score and turn.after_reference  # scored as usual ...
+    assert turn.result.notices[0] == REFERENCE_SEEN_NOTICE  # ... and told why it does not count
+    assert "你在作答前看过参考答案，本次不计入掌握度" in REFERENCE_SEEN_NOTICE
+    assert "you saw the reference before answering; this attempt does not count toward mastery" in REFERENCE_SEEN_NOTICE
+    [saved] = ProgressStore(db).history(PROFILE, main)  # nothing lost, clearly flagged
+    assert (saved.answer, saved.score, saved.kind, saved.reference_shown) == (pasted, turn.result.score, "answer", True)
+    assert main not in store.mastery(PROFILE)
+    state = store.review_states(PROFILE)[main]
+    assert state.repetitions == 0 and before + RELEARN_SECONDS <= state.due_at <= time.time() + RELEARN_SECONDS
+    summary = session.end()
+    assert (summary.answered, summary.mean_score, summary.weakest) == (1, None, [])
+    assert summary.reference_seen == [c.questions[main].display_path]
+
+
+def test_a_followup_inside_a_shown_reference_is_flagged_too(bundled_collection: Collection, scorer,  # type: ignore[no-untyped-def]
+                                                           db: Path, store: ProgressStore) -> None:
+    c = bundled_collection
+    main = qid(c, "L0、L1、L2")
+    session = InterviewSession(c, scorer, store, PROFILE, SessionOptions(question_ids=(main,)))
+    session.reference()  # the reference shows every sub-question's answer as well
+    session.submit(PARTIAL_L012)
+    follow = session.next()
+    assert follow is not None and follow.kind == "followup" and follow.question_id != main
+    assert follow.reference_shown
+    done = session.submit(c.answer_plain(follow.question_id)[:300])
+    assert REFERENCE_SEEN_NOTICE in done.result.notices
+    saved = ProgressStore(db).history(PROFILE, follow.question_id)
+    assert [(a.kind, a.reference_shown) for a in saved] == [("followup", True)]
+    assert store.mastery(PROFILE) == {}
+
+
 # ------------------------------------------------------------------ follow-ups
 
 
@@ -307,6 +365,7 @@ def test_partial_answer_leads_to_a_followup_on_a_sub_question(bundled_collection
     assert turn.result.kind == "scored" and turn.result.score < 85
     follow = session.next()
     assert follow is not None and follow.kind == "followup"
+    assert not follow.reference_shown
     subs = {d.id for d in c.descendants(main) if d.has_own_text}
     assert follow.question_id in subs
     assert c.questions[follow.question_id].title in follow.prompt
@@ -316,9 +375,36 @@ def test_partial_answer_leads_to_a_followup_on_a_sub_question(bundled_collection
     expected = scorer.score(follow.question_id, answer)  # scored the same way as a main question
     assert done.result.score == expected.score and done.result.kind == expected.kind
     saved = ProgressStore(db).history(PROFILE, follow.question_id)
-    assert [(a.kind, a.score, a.answer) for a in saved] == [("followup", expected.score, answer)]
+    assert [(a.kind, a.score, a.answer, a.reference_shown) for a in saved] == [
+        ("followup", expected.score, answer, False)]
+    assert REFERENCE_SEEN_NOTICE not in done.result.notices
     after = session.next()  # no follow-up of a follow-up
     assert after is not None and after.kind == "main" and after.question_id == qid(c, "维数灾难")
+
+
+def test_a_skipped_followup_comes_back_in_due_mode(bundled_collection: Collection, scorer, db: Path,  # type: ignore[no-untyped-def]
+                                                   store: ProgressStore) -> None:
+    c = bundled_collection
+    main = qid(c, "L0、L1、L2")
+    session = InterviewSession(c, scorer, store, PROFILE, SessionOptions(question_ids=(main,)))
+    session.submit(PARTIAL_L012)
+    follow = session.next()
+    assert follow is not None and follow.kind == "followup" and follow.question_id != main
+    sub = c.questions[follow.question_id]
+    assert session.skip() is None  # "this question will come back soon" ...
+    later = time.time() + RELEARN_SECONDS + 1
+    due = InterviewSession(c, scorer, store, PROFILE,
+                           SessionOptions(mode="due", count=5, sections=(sub.section,)), now=later)
+    assert sub.id in due.queue[:2]  # ... and due mode does bring it back
+    while due.current is not None and due.current.question_id != sub.id:
+        due.skip()
+    turn = due.current
+    assert turn is not None and turn.kind == "main"
+    assert turn.prompt == PATH_SEPARATOR.join(sub.path) and c.questions[main].title in turn.prompt
+    answer = c.answer_plain(sub.id)[:300]
+    assert due.submit(answer).result.kind == "scored"
+    assert [(a.kind, a.answer) for a in ProgressStore(db).history(PROFILE, sub.id)] == [
+        ("skip", ""), ("answer", answer)]
 
 
 def test_a_very_good_answer_gets_no_followup(bundled_collection: Collection, scorer,  # type: ignore[no-untyped-def]
@@ -390,6 +476,25 @@ def test_actions_after_end_raise(bundled_collection: Collection, scorer, store: 
     assert session.skip() is None and session.ended
     with pytest.raises(SessionError):
         session.submit("x")
+
+
+def test_summary_lists_only_answers_that_need_work(bundled_collection: Collection, scorer,  # type: ignore[no-untyped-def]
+                                                   store: ProgressStore) -> None:
+    c = bundled_collection
+    strong_id, weak_id = qid(c, "L0、L1、L2"), qid(c, "维数灾难")
+    session = InterviewSession(c, scorer, store, PROFILE,
+                               SessionOptions(question_ids=(strong_id, weak_id), followups=False))
+    strong = session.submit(c.answer_plain(strong_id)[:600])
+    session.next()
+    weak = session.submit(OFF_DIM)
+    assert strong.result.score >= NEEDS_WORK_BELOW > weak.result.score, "precondition"
+    summary = session.end()
+    assert summary.weakest == [(c.questions[weak_id].display_path, weak.result.score)]
+    # a session of strong answers has nothing to review
+    session = InterviewSession(c, scorer, store, PROFILE, SessionOptions(question_ids=(strong_id,), followups=False))
+    session.submit(c.answer_plain(strong_id)[:600])
+    summary = session.end()
+    assert summary.answered == 1 and summary.weakest == []
 
 
 def test_summary_counts_and_mean(bundled_collection: Collection, scorer, store: ProgressStore) -> None:  # type: ignore[no-untyped-def]

@@ -20,7 +20,7 @@ from corpus.model import Collection
 from index.build import BuildReport
 from interviewer.config import AppConfig
 from interviewer.engine import Engine
-from interviewer.progress import Attempt, ProgressStore
+from interviewer.progress import NOTHING_NEEDS_WORK, Attempt, ProgressStore
 from interviewer.terminal import format_feedback, run_practice, show_progress
 
 PROFILE = "alice"
@@ -92,6 +92,8 @@ def test_a_full_interview_at_the_prompt(engine: Engine) -> None:
     assert len(hint_line.split(": ", 1)[1].split("、")) == 3
     assert "L1范数" in text and "L2范数" in text  # the reference answer was printed
     assert "得分 / score:" in text and "✗ 遗漏 / missed:" in text
+    assert "注意 / notice: 你在作答前看过参考答案，本次不计入掌握度" in text  # :ref came before the answer
+    assert "answered after seeing the reference, not counted: " + l012.display_path in text
     assert "原文 / source:" in text and "ai_questions.md:" in text  # where the missed points are
     assert "Q: 追问 / Follow-up：" in text
     assert "== 本次面试小结 / session summary ==" in text
@@ -100,9 +102,28 @@ def test_a_full_interview_at_the_prompt(engine: Engine) -> None:
     assert [(a.kind, a.question_id) for a in attempts][0] == ("answer", l012.id)
     assert attempts[0].answer == "L1 正则会让很多权重变成 0，\nL2 正则让权重变小。"
     assert attempts[0].score is not None and f"score: {attempts[0].score:.0f}/100" in text
+    assert attempts[0].reference_shown
     assert attempts[1].kind == "skip" and attempts[1].question_id in {d.id for d in c.descendants(l012.id)}
     assert len(attempts) == 2
     assert script.prompts.count("  ") == 2  # continuation prompts: second line and the empty line
+
+
+def test_summary_to_review_lists_only_answers_that_need_work(engine: Engine) -> None:
+    c = engine.collection
+    l012 = c.find_by_heading("L0、L1、L2")
+    assert l012 is not None
+    strong = " ".join(c.answer_plain(l012.id)[:600].split())  # one line, typed without :ref
+    code, text = run(engine, Script([strong, "", ":end"]), section=["机器学习基础"], count=1)
+    assert code == 0
+    [attempt] = saved(engine)
+    assert attempt.score is not None and attempt.score >= 85, "precondition: a strong answer"
+    assert f"to review: {l012.display_path}" not in text
+    assert "需加强 / to review: 无，每个回答都不低于 65 分 / none — every answer scored 65 or more" in text
+    code, text = run(engine, Script([PARTIAL_L012, "", ":end"]), section=["机器学习基础"], count=1, profile="bob")
+    [attempt] = saved(engine, "bob")
+    assert attempt.score is not None and attempt.score < 65, "precondition: a weak answer"
+    assert f"需加强 / to review: {l012.display_path} ({attempt.score:.0f})" in text
+    assert "none — every answer" not in text
 
 
 def test_eof_at_the_first_prompt_ends_cleanly(engine: Engine) -> None:
@@ -203,6 +224,25 @@ def test_show_progress_prints_the_gap_report_and_exports(engine: Engine, tmp_pat
     assert [r["kind"] for r in rows] == [a.kind for a in attempts]
     assert [r["question_id"] for r in rows] == [a.question_id for a in attempts]
     assert rows[0]["answer"] == PARTIAL_L012
+
+
+def test_show_progress_weakest_lists_only_questions_that_need_work(engine: Engine) -> None:
+    c = engine.collection
+    strong, weak = c.find_by_heading("L0、L1、L2"), c.find_by_heading("维数灾难")
+    assert strong is not None and weak is not None
+    for profile, q, score in [(PROFILE, strong, 100.0), (PROFILE, weak, 30.0), ("bob", strong, 100.0)]:
+        engine.store.record(Attempt(id=None, profile=profile, question_id=q.id, section=q.section,
+                                    question_title=q.title, answer="x", score=score))
+
+    def weakest_block(profile: str) -> str:
+        out = io.StringIO()
+        show_progress(engine, argparse.Namespace(profile=profile, export=None), out=out)
+        return out.getvalue().split("最薄弱 / weakest:")[1].split("待复习")[0]
+
+    block = weakest_block(PROFILE)
+    assert weak.display_path in block and strong.display_path not in block
+    block = weakest_block("bob")  # only strong answers: say so instead of listing them
+    assert strong.display_path not in block and NOTHING_NEEDS_WORK in block
 
 
 def test_show_progress_without_answers(engine: Engine) -> None:
