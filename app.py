@@ -579,12 +579,13 @@ class InterviewApp:
             return mastery_frame([]), notice, "", "", "", user
         rows = render.mastery_rows(store.section_mastery(user.profile))
         frame = mastery_frame(rows)
-        stats = render.stats_markdown(store.stats(user.profile), lang, profile_label=user.profile)
+        numbers = store.stats(user.profile)
+        stats = render.stats_markdown(numbers, lang, profile_label=user.profile)
         if notice:
             stats = f"{notice}\n\n{stats}"
         # only questions that need work (mastery below the 良好 band), not merely the lowest ones
         weakest = render.weakest_markdown(store.needs_work(user.profile, 10), self.collection, lang,
-                                          practised=bool(store.weakest(user.profile, 1)))
+                                          practised=numbers.mean_mastery is not None)
         due_ids = store.due(user.profile, time.time())
         due = render.due_markdown(due_ids, self.collection, store.review_states(user.profile) if due_ids else {}, lang)
         history = render.history_markdown(store.attempts(user.profile, limit=20), lang)
