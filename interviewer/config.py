@@ -21,7 +21,8 @@ from pathlib import Path
 
 from index.embedders import DEFAULT_MODEL
 
-from .progress import DB_FILENAME, default_data_dir
+from .progress import DB_FILENAME, collection_key, default_data_dir
+
 
 def _section_level(text: str) -> int | None:
     """``AI_INTERVIEW_SECTION_LEVEL``: empty = inferred; anything else must be 1–6."""
@@ -36,6 +37,8 @@ def _section_level(text: str) -> int | None:
 
 @dataclass(frozen=True)
 class AppConfig:
+    """Where the collection, model and data live (see the module docstring)."""
+
     corpus: Path | None = None  # None = bundled collection
     model: str = DEFAULT_MODEL
     data_dir: Path | None = None
@@ -63,3 +66,10 @@ class AppConfig:
     @property
     def progress_db(self) -> Path:
         return self.resolved_data_dir / DB_FILENAME
+
+    @property
+    def collection_key(self) -> str:
+        """The key progress of this collection is recorded under ("bundled" or its resolved path)."""
+        from corpus.parser import BUNDLED_COLLECTION
+
+        return collection_key(self.corpus, BUNDLED_COLLECTION)

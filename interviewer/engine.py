@@ -20,7 +20,7 @@ from index.embedders import Embedder, load_embedder
 from index.search import SearchIndex
 
 from .config import AppConfig
-from .progress import ProgressStore
+from .progress import CollectionScope, ProgressStore
 
 Progress = Callable[[str, float], None]
 
@@ -55,11 +55,16 @@ class Engine:
             return self._scorer
 
     @property
+    def progress_scope(self) -> CollectionScope:
+        """This collection's part of the progress database (its key and question ids)."""
+        return CollectionScope(self.config.collection_key, frozenset(self.collection.questions))
+
+    @property
     def store(self) -> ProgressStore:
-        """The progress database (opened on first use)."""
+        """The progress database (opened on first use), reporting this collection's progress only."""
         with self._store_lock:
             if self._store is None:
-                self._store = ProgressStore(self.config.progress_db)
+                self._store = ProgressStore(self.config.progress_db, scope=self.progress_scope)
             return self._store
 
 

@@ -33,6 +33,32 @@ Design notes
   module holds none at all.
 * **Profiles** are strictly isolated: every query takes a profile name, which
   is validated and normalised (stripped, NFC) the same way everywhere.
+* **Collections.** One data folder can serve several question collections
+  (the bundled one and a user's own ``--corpus``). Every attempt records the
+  key of the collection it was answered in (``attempts.collection``, schema
+  v4; :func:`collection_key`: ``"bundled"`` or the collection's resolved
+  path). A store opened with a :class:`CollectionScope` (as the app and the
+  CLI do) reports only that collection's progress: an attempt belongs to it
+  when it was recorded under its key, **or** its question id is one of the
+  collection's ids, **or** it predates v4 (key ``''``) and the scope is the
+  bundled collection. Why this design, of the ones considered:
+
+  - Nothing is rewritten or deleted; the migration is one added column, so an
+    old file keeps every row and a switch back to a collection shows all of
+    its progress again. Rows from before v4 cannot be told apart, so they stay
+    with the bundled collection (where nearly all of them were made) and
+    also show in any collection that contains their question.
+  - Question ids are hashes of the section and heading path, so two different
+    collections practically never share one; when they do (an edited copy of
+    the bundled file), it is the same question under the same section, and
+    sharing its progress and its review schedule (``review_states`` stays
+    keyed by question id) is what the user wants.
+  - Filtering by ids alone would hide the history of a question whose heading
+    was later edited (its id changes); the recorded key keeps it visible.
+    Filtering by the key alone would hide everything recorded before v4 and
+    everything when a collection folder is moved; the id rule keeps those.
+
+  A store without a scope (``scope=None``) sees every attempt, as before.
 
 Scheduling and mastery choices
 
@@ -62,6 +88,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import html
 import io
 import json
@@ -105,6 +132,9 @@ NOTHING_NEEDS_WORK = (
     f"every practised question has mastery {NEEDS_WORK_BELOW:g} or more."
 )
 DEFAULT_BUSY_TIMEOUT = 5.0
+
+BUNDLED_COLLECTION_KEY = "bundled"
+"""Collection key of the bundled collection; rows recorded before schema v4 count as its."""
 
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
@@ -175,6 +205,8 @@ class Attempt:
     is idempotent. ``id`` is assigned by :meth:`ProgressStore.record`.
     ``reference_shown``: the user saw the reference answer before answering;
     the score is kept but does not count toward mastery (module docstring).
+    ``collection``: the key of the question collection (:func:`collection_key`);
+    left empty, :meth:`ProgressStore.record` fills in its scope's key.
     """
 
     id: int | None
@@ -191,6 +223,7 @@ class Attempt:
     created_at: float = field(default_factory=time.time)
     uuid: str = field(default_factory=_new_uuid)
     reference_shown: bool = False
+    collection: str = ""  # key of the collection answered in; '' = the store's scope (or unknown)
 
     @property
     def is_scored(self) -> bool:
@@ -227,6 +260,43 @@ class ProgressStats:
     first_at: float | None
     last_at: float | None
     reference_seen: int = 0  # scored attempts given after seeing the reference (not in mastery)
+
+
+@dataclass(frozen=True)
+class CollectionScope:
+    """The collection whose progress a store reports: its key and its question ids.
+
+    See the module docstring for which attempts belong to a scope and why.
+    """
+
+    key: str
+    question_ids: frozenset[str] = frozenset()
+
+    @property
+    def includes_unkeyed(self) -> bool:
+        """Attempts recorded before collections were told apart (key '') count as the bundled one's."""
+        return self.key == BUNDLED_COLLECTION_KEY
+
+    @functools.cached_property
+    def ids_json(self) -> str:
+        """The question ids as a JSON array (one SQL parameter for ``json_each``)."""
+        return json.dumps(sorted(self.question_ids), ensure_ascii=False)
+
+
+def collection_key(corpus: str | os.PathLike[str] | None,
+                   bundled: str | os.PathLike[str] | None = None) -> str:
+    """The key progress is recorded under for a collection location.
+
+    ``"bundled"`` for the bundled collection (``corpus`` None, or the path of
+    ``bundled``), else the resolved absolute path of the file or folder, the
+    same identity the index folder uses.
+    """
+    if corpus is None:
+        return BUNDLED_COLLECTION_KEY
+    resolved = Path(corpus).expanduser().resolve()
+    if bundled is not None and resolved == Path(bundled).expanduser().resolve():
+        return BUNDLED_COLLECTION_KEY
+    return str(resolved)
 
 
 # --------------------------------------------------------------------------
@@ -335,16 +405,29 @@ def _migrate_v3(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+_V4_STATEMENTS: tuple[str, ...] = (
+    "ALTER TABLE attempts ADD COLUMN collection TEXT NOT NULL DEFAULT ''",
+)
+
+
+def _migrate_v4(conn: sqlite3.Connection) -> None:
+    # Older rows keep '' ("recorded before collections were told apart"): they
+    # count as the bundled collection's, and as any collection's holding their id.
+    for statement in _V4_STATEMENTS:
+        conn.execute(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "attempts table", _migrate_v1),
     Migration(2, "attempt kind + uuid, review_states table and indexes", _migrate_v2),
     Migration(3, "attempts.reference_shown (answered after seeing the reference)", _migrate_v3),
+    Migration(4, "attempts.collection (which question collection it was answered in)", _migrate_v4),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 _ATTEMPT_COLUMNS = (
     "id, profile, question_id, section, question_title, answer, score, band, "
-    "components, kind, session_id, created_at, uuid, reference_shown"
+    "components, kind, session_id, created_at, uuid, reference_shown, collection"
 )
 # scored attempts that count toward mastery: not those given after seeing the reference
 _MASTERY_WHERE = "kind IN ('answer', 'followup') AND score IS NOT NULL AND reference_shown = 0"
@@ -443,6 +526,7 @@ def _attempt_row(attempt: Attempt) -> dict[str, object]:
         "session_id": _clean_text(attempt.session_id, "session_id"),
         "created_at": _finite(attempt.created_at, "created_at"),
         "reference_shown": int(attempt.reference_shown),
+        "collection": _clean_text(attempt.collection, "collection"),
     }
 
 
@@ -452,7 +536,7 @@ def _attempt_row(attempt: Attempt) -> dict[str, object]:
 
 def _attempt_from_row(row: sqlite3.Row | tuple) -> Attempt:
     (id_, profile, qid, section, title, answer, score, band, comps, kind, session,
-     created, uuid, seen) = row
+     created, uuid, seen, collection) = row
     try:
         components = {str(k): float(v) for k, v in json.loads(comps or "{}").items()}
     except (ValueError, TypeError, AttributeError):
@@ -462,6 +546,7 @@ def _attempt_from_row(row: sqlite3.Row | tuple) -> Attempt:
         question_title=title, answer=answer, score=score, band=band,
         components=components, kind=kind, session_id=session,
         created_at=created, uuid=uuid, reference_shown=bool(seen),
+        collection=collection,
     )
 
 
@@ -537,10 +622,10 @@ def _insert_attempt(conn: sqlite3.Connection, row: Mapping[str, object]) -> tupl
         """
         INSERT INTO attempts (uuid, profile, question_id, section, question_title, answer,
                               score, band, components, kind, session_id, created_at,
-                              reference_shown)
+                              reference_shown, collection)
         VALUES (:uuid, :profile, :question_id, :section, :question_title, :answer,
                 :score, :band, :components, :kind, :session_id, :created_at,
-                :reference_shown)
+                :reference_shown, :collection)
         ON CONFLICT (uuid) DO NOTHING
         RETURNING id
         """,
@@ -646,12 +731,17 @@ class ProgressStore:
     raises :class:`ProgressStoreError` (or a subclass) with a readable message
     if the file cannot be used. Safe to share between threads: each call uses
     its own short-lived connection.
+
+    ``scope`` (a :class:`CollectionScope`) limits every report to one question
+    collection and stamps its key on recorded attempts; None sees everything.
     """
 
     def __init__(self, path: str | os.PathLike[str], *,
-                 busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+                 busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+                 scope: CollectionScope | None = None) -> None:
         self.path = Path(os.path.abspath(Path(path).expanduser()))
         self.busy_timeout = float(busy_timeout)
+        self.scope = scope
         self.journal_path = self.path.with_name(self.path.name + JOURNAL_SUFFIX)
         self.rejected_path = self.path.with_name(self.path.name + REJECTED_SUFFIX)
         self._journal_lock = threading.Lock()
@@ -676,6 +766,7 @@ class ProgressStore:
     @classmethod
     def open_or_recover(cls, path: str | os.PathLike[str], *,
                         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+                        scope: CollectionScope | None = None,
                         ) -> tuple[ProgressStore, str | None]:
         """Open ``path``; if it is corrupt, move it aside and start a new one.
 
@@ -685,10 +776,10 @@ class ProgressStore:
         such as a file from a newer app version, are raised unchanged.
         """
         try:
-            return cls(path, busy_timeout=busy_timeout), None
+            return cls(path, busy_timeout=busy_timeout, scope=scope), None
         except CorruptDatabaseError as exc:
             moved = _move_aside(exc.path)
-        store = cls(path, busy_timeout=busy_timeout)
+        store = cls(path, busy_timeout=busy_timeout, scope=scope)
         notice = (
             f"The progress database {store.path} was damaged and could not be read. "
             f"It was moved to {moved} (nothing was deleted) and a new, empty "
@@ -747,10 +838,9 @@ class ProgressStore:
         return CorruptDatabaseError(
             f"The progress file {self.path} is not a readable SQLite database "
             f"(it may be damaged, or it is some other kind of file): {detail}. "
-            f"It was left untouched. Move or rename it to start a new progress "
-            f"database (ProgressStore.open_or_recover does this for you, keeping the "
-            f"old file as {self.path.name}.corrupt-<timestamp>), or point "
-            f"{DATA_DIR_ENV} at another folder.",
+            f"It was left untouched. To start a new progress database, rename it "
+            f"(for example to {self.path.name}.corrupt; the web app does this by itself "
+            f"at start), or point {DATA_DIR_ENV} at another folder.",
             self.path,
         )
 
@@ -814,6 +904,8 @@ class ProgressStore:
         database stays locked past the busy timeout, the attempt is appended
         to the pending journal and :class:`AttemptJournaled` is raised.
         """
+        if not attempt.collection and self.scope is not None:
+            attempt.collection = self.scope.key
         row = _attempt_row(attempt)
         # Older pending attempts go in first; if the database is still locked,
         # queue this one behind them instead of waiting a second time.
@@ -910,6 +1002,23 @@ class ProgressStore:
 
     # ---- queries ------------------------------------------------------
 
+    def _in_scope(self) -> tuple[str, tuple[object, ...]]:
+        """SQL condition on ``attempts`` rows for the store's collection, and its parameters."""
+        scope = self.scope
+        if scope is None:
+            return "1", ()
+        return ("(collection = ? OR (? AND collection = '') "
+                "OR question_id IN (SELECT value FROM json_each(?)))",
+                (scope.key, int(scope.includes_unkeyed), scope.ids_json))
+
+    def _states_in_scope(self, profile: str) -> tuple[str, tuple[object, ...]]:
+        """SQL condition on ``review_states`` rows of ``profile``: questions with an attempt in scope."""
+        if self.scope is None:
+            return "1", ()
+        where, params = self._in_scope()
+        return (f"question_id IN (SELECT question_id FROM attempts WHERE profile = ? "
+                f"AND {where})", (profile, *params))
+
     def history(self, profile: str, question_id: str) -> list[Attempt]:
         """All attempts of ``profile`` at one question, oldest first."""
         profile = normalize_profile(profile)
@@ -927,11 +1036,12 @@ class ProgressStore:
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
                                   or limit < 0):
             raise ProgressStoreError(f"limit must be a non-negative integer, not {limit!r}.")
+        where, params = self._in_scope()
         with self._reading() as conn:
             rows = conn.execute(
-                f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE profile = ? "
+                f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE profile = ? AND {where} "
                 "ORDER BY created_at DESC, id DESC LIMIT ?",
-                (profile, -1 if limit is None else limit),
+                (profile, *params, -1 if limit is None else limit),
             ).fetchall()
         return [_attempt_from_row(r) for r in rows]
 
@@ -946,10 +1056,12 @@ class ProgressStore:
     def review_states(self, profile: str) -> dict[str, ReviewState]:
         """Review state of every scheduled question of ``profile``, by question id."""
         profile = normalize_profile(profile)
+        where, params = self._states_in_scope(profile)
         with self._reading() as conn:
             rows = conn.execute(
-                f"SELECT question_id, {_STATE_COLUMNS} FROM review_states WHERE profile = ?",
-                (profile,),
+                f"SELECT question_id, {_STATE_COLUMNS} FROM review_states WHERE profile = ? "
+                f"AND {where}",
+                (profile, *params),
             ).fetchall()
         return {r[0]: _state_from_row(r[1:]) for r in rows}
 
@@ -963,11 +1075,12 @@ class ProgressStore:
         """
         profile = normalize_profile(profile)
         wanted = None if question_ids is None else set(question_ids)
+        where, params = self._states_in_scope(profile)
         with self._reading() as conn:
             rows = conn.execute(
-                "SELECT question_id FROM review_states WHERE profile = ? AND due_at <= ? "
-                "ORDER BY due_at, question_id",
-                (profile, float(now)),
+                f"SELECT question_id FROM review_states WHERE profile = ? AND due_at <= ? "
+                f"AND {where} ORDER BY due_at, question_id",
+                (profile, float(now), *params),
             ).fetchall()
         return [r[0] for r in rows if wanted is None or r[0] in wanted]
 
@@ -986,11 +1099,12 @@ class ProgressStore:
         profile = normalize_profile(profile)
         wanted = None if question_ids is None else set(question_ids)
         scores: dict[str, list[float]] = {}
+        where, params = self._in_scope()
         with self._reading() as conn:
             for qid, score in conn.execute(
                 f"SELECT question_id, score FROM attempts WHERE profile = ? AND {_MASTERY_WHERE} "
-                "ORDER BY created_at, id",
-                (profile,),
+                f"AND {where} ORDER BY created_at, id",
+                (profile, *params),
             ):
                 if wanted is None or qid in wanted:
                     scores.setdefault(qid, []).append(float(score))
@@ -1022,11 +1136,12 @@ class ProgressStore:
         """
         profile = normalize_profile(profile)
         per_question: dict[str, tuple[str, list[float]]] = {}
+        where, params = self._in_scope()
         with self._reading() as conn:
             for qid, section, score in conn.execute(
                 f"SELECT question_id, section, score FROM attempts WHERE profile = ? "
-                f"AND {_MASTERY_WHERE} ORDER BY created_at, id",
-                (profile,),
+                f"AND {_MASTERY_WHERE} AND {where} ORDER BY created_at, id",
+                (profile, *params),
             ):
                 scores = per_question.get(qid, ("", []))[1]
                 scores.append(float(score))
@@ -1056,6 +1171,8 @@ class ProgressStore:
         """
         profile = normalize_profile(profile)
         now = time.time() if now is None else float(now)
+        where, params = self._in_scope()
+        states_where, states_params = self._states_in_scope(profile)
         with self._reading() as conn:
             (total, scored, skips, notes, questions, sessions, mean, first, last,
              seen) = conn.execute(
@@ -1072,14 +1189,14 @@ class ProgressStore:
                        MIN(created_at), MAX(created_at),
                        COUNT(CASE WHEN kind IN ('answer','followup') AND score IS NOT NULL
                                   AND reference_shown = 1 THEN 1 END)
-                FROM attempts WHERE profile = ?
+                FROM attempts WHERE profile = ? AND {where}
                 """,
-                (profile,),
+                (profile, *params),
             ).fetchone()
             scheduled, due_now = conn.execute(
                 "SELECT COUNT(*), COUNT(CASE WHEN due_at <= ? THEN 1 END) "
-                "FROM review_states WHERE profile = ?",
-                (now, profile),
+                f"FROM review_states WHERE profile = ? AND {states_where}",
+                (now, profile, *states_params),
             ).fetchone()
         masteries = list(self.mastery(profile).values())
         return ProgressStats(
@@ -1099,14 +1216,17 @@ class ProgressStore:
         text round-trips. Text cells starting with ``=``, ``@``, a tab/CR, or
         ``+``/``-`` followed by a non-space get a leading ``'`` so spreadsheets
         do not run them as formulas. ``reference_shown`` is 1 for an answer
-        given after seeing the reference, else 0.
+        given after seeing the reference, else 0. ``collection`` is the key of
+        the collection answered in ('' before schema v4). A scoped store
+        exports its collection's attempts only (see the module docstring).
         """
         rows = list(reversed(self.attempts(profile)))
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(["id", "uuid", "created_at", "created_at_epoch", "profile",
                          "session_id", "kind", "section", "question_id", "question_title",
-                         "score", "band", "components", "answer", "reference_shown"])
+                         "score", "band", "components", "answer", "reference_shown",
+                         "collection"])
         for a in rows:
             writer.writerow([
                 a.id, a.uuid, _iso(a.created_at), repr(a.created_at), _cell(a.profile),
@@ -1114,7 +1234,7 @@ class ProgressStore:
                 _cell(a.question_title), "" if a.score is None else f"{a.score:g}",
                 _cell(a.band or ""), json.dumps(a.components, ensure_ascii=False,
                                                 sort_keys=True),
-                _cell(a.answer), int(a.reference_shown),
+                _cell(a.answer), int(a.reference_shown), _cell(a.collection),
             ])
         return _write_atomic(Path(path), buffer.getvalue(), encoding="utf-8-sig")
 
@@ -1235,6 +1355,7 @@ def _parse_journal(text: str) -> tuple[list[dict[str, object]], list[str]]:
                 kind=entry.get("kind", "answer"), session_id=entry.get("session_id", ""),
                 created_at=entry["created_at"], uuid=entry["uuid"],
                 reference_shown=bool(entry.get("reference_shown", False)),
+                collection=entry.get("collection", ""),
             )
             rows.append(_attempt_row(attempt))
         except (ValueError, KeyError, TypeError, AttributeError, ProgressStoreError):

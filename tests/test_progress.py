@@ -27,12 +27,14 @@ from interviewer import progress
 from interviewer.progress import (
     Attempt,
     AttemptJournaled,
+    CollectionScope,
     CorruptDatabaseError,
     InvalidProfileError,
     NewerSchemaError,
     ProgressStore,
     ProgressStoreError,
     SectionMastery,
+    collection_key,
     default_data_dir,
     default_db_path,
 )
@@ -90,11 +92,11 @@ def store(db: Path) -> ProgressStore:
 def test_open_creates_folders_and_configures_sqlite(db: Path) -> None:
     store = ProgressStore(db)
     assert db.is_file()
-    assert store.schema_version() == progress.SCHEMA_VERSION == 3
+    assert store.schema_version() == progress.SCHEMA_VERSION == 4
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     finally:
         conn.close()
@@ -277,7 +279,7 @@ def make_v1_file(path: Path) -> list[tuple]:
 def test_v1_file_is_migrated_in_place_without_losing_rows(db: Path) -> None:
     rows = make_v1_file(db)
     store = ProgressStore(db)
-    assert store.schema_version() == 3
+    assert store.schema_version() == 4
 
     alice_q1 = store.history("alice", "q1")
     assert [(a.answer, a.score, a.band, a.session_id, a.created_at) for a in alice_q1] == [
@@ -349,7 +351,7 @@ def test_v2_file_is_migrated_to_v3_keeping_rows_and_schedule(db: Path) -> None:
     conn.close()
 
     store = ProgressStore(db)
-    assert store.schema_version() == 3
+    assert store.schema_version() == 4
     got = list(reversed(store.attempts("alice")))
     assert [(a.uuid, a.profile, a.question_id, a.section, a.question_title, a.answer, a.score,
              a.band, a.kind, a.session_id, a.created_at) for a in got] == [
@@ -362,9 +364,133 @@ def test_v2_file_is_migrated_to_v3_keeping_rows_and_schedule(db: Path) -> None:
     # The new column works next to the old rows, and reopening does not migrate again.
     store.record(att("alice", "q1", 100, T0 + 2 * DAY_SECONDS, reference_shown=True))
     reopened = ProgressStore(db)
-    assert reopened.schema_version() == 3
+    assert reopened.schema_version() == 4
     assert [a.reference_shown for a in reopened.history("alice", "q1")] == [False, False, True]
     assert reopened.mastery("alice") == {"q1": 95.0}
+
+
+# The v3 schema exactly as release 3 created it (v2 plus the v3 migration), frozen.
+V3_DDL = V2_DDL.replace("PRAGMA user_version = 2;", "") + """
+ALTER TABLE attempts ADD COLUMN reference_shown INTEGER NOT NULL DEFAULT 0
+    CHECK (reference_shown IN (0, 1));
+PRAGMA user_version = 3;
+"""
+BUNDLED = CollectionScope("bundled", frozenset({"q1", "q2"}))
+MINE = CollectionScope("/home/me/my-questions.md", frozenset({"m1", "m2"}))
+
+
+def make_v3_file(path: Path) -> list[tuple]:
+    """A v3 file where alice practised the bundled collection (q1, q2) and her own one (m1)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [
+        ("u1", "alice", "q1", "机器学习基础", "L1 vs L2", "稀疏", 40.0, "需加强", "{}", "answer", "s1", T0, 0),
+        ("u2", "alice", "q2", "深度学习", "BN", "", None, None, "{}", "skip", "s1", T0 + 5, 0),
+        ("u3", "alice", "m1", "我的章节", "过拟合", "记住噪声", 30.0, "需加强", "{}", "answer", "s2", T0 + 10, 0),
+        ("u4", "alice", "qold", "机器学习基础", "renamed since", "旧的", 50.0, None, "{}", "answer", "s1",
+         T0 + 15, 0),
+    ]
+    conn = sqlite3.connect(path)
+    conn.executescript(V3_DDL)
+    conn.executemany(
+        "INSERT INTO attempts (uuid, profile, question_id, section, question_title, answer, score,"
+        " band, components, kind, session_id, created_at, reference_shown)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    states = [("alice", qid, 0, 0.0, 2.5, T0 + 600 + n, score, T0 + n, n + 1)
+              for n, (qid, score) in enumerate([("q1", 40.0), ("q2", None), ("m1", 30.0), ("qold", 50.0)])]
+    conn.executemany("INSERT INTO review_states VALUES (?,?,?,?,?,?,?,?,?)", states)
+    conn.commit()
+    conn.close()
+    return rows
+
+
+def test_v3_file_is_migrated_to_v4_and_keeps_everything_for_the_bundled_collection(db: Path) -> None:
+    rows = make_v3_file(db)
+    before = sqlite3.connect(db).execute("SELECT * FROM review_states ORDER BY question_id").fetchall()
+    bundled = ProgressStore(db, scope=BUNDLED)
+    assert bundled.schema_version() == progress.SCHEMA_VERSION == 4
+    # Nothing lost: every row and every schedule is still there, unchanged.
+    everything = ProgressStore(db).attempts("alice")
+    assert sorted((a.uuid, a.question_id, a.answer, a.score, a.collection) for a in everything) == sorted(
+        (r[0], r[2], r[5], r[6], "") for r in rows)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT * FROM review_states ORDER BY question_id").fetchall() == before
+    # Nothing hidden for the bundled collection: rows from before v4 count as its own,
+    # even at a question whose heading has changed since (qold).
+    assert {a.uuid for a in bundled.attempts("alice")} == {"u1", "u2", "u3", "u4"}
+    assert set(bundled.review_states("alice")) == {"q1", "q2", "m1", "qold"}
+    # The user's own collection sees its own questions among the old rows.
+    mine = ProgressStore(db, scope=MINE)
+    assert [a.uuid for a in mine.attempts("alice")] == ["u3"]
+    assert mine.mastery("alice") == {"m1": 30.0}
+    assert set(mine.due("alice", T0 + DAY_SECONDS)) == {"m1"}
+    # New attempts carry their collection's key and stay with it.
+    mine.record(att("alice", "m2", 90, T0 + DAY_SECONDS, section="我的章节"))
+    bundled.record(att("alice", "q2", 80, T0 + DAY_SECONDS + 1))
+    reopened = ProgressStore(db)
+    assert reopened.schema_version() == 4
+    keys = {a.question_id: a.collection for a in reopened.attempts("alice") if a.created_at >= T0 + DAY_SECONDS}
+    assert keys == {"m2": MINE.key, "q2": "bundled"}
+    assert "m2" not in ProgressStore(db, scope=BUNDLED).mastery("alice")
+    assert set(ProgressStore(db, scope=MINE).mastery("alice")) == {"m1", "m2"}
+
+
+def _two_collections(db: Path) -> tuple[ProgressStore, ProgressStore]:
+    bundled, mine = ProgressStore(db, scope=BUNDLED), ProgressStore(db, scope=MINE)
+    bundled.record(att("alice", "q1", 30, T0, section="机器学习基础", session="b1"))
+    bundled.record(att("alice", "q2", 90, T0 + 1, section="深度学习", session="b1"))
+    mine.record(att("alice", "m1", 20, T0 + 2, section="我的章节", session="m1"))
+    mine.record(att("alice", "m2", None, T0 + 3, kind="skip", section="我的章节", session="m1"))
+    return bundled, mine
+
+
+def test_each_collection_reports_only_its_own_progress(db: Path, tmp_path: Path) -> None:
+    bundled, mine = _two_collections(db)
+    late = T0 + 30 * DAY_SECONDS
+    for store, ids, sections in ((bundled, {"q1", "q2"}, {"机器学习基础", "深度学习"}),
+                                 (mine, {"m1", "m2"}, {"我的章节"})):
+        assert {a.question_id for a in store.attempts("alice")} == ids
+        assert {s.section for s in store.section_mastery("alice")} == sections
+        assert {q for q, _ in store.weakest("alice", 10)} <= ids
+        assert {q for q, _ in store.needs_work("alice", 10)} <= ids
+        assert set(store.due("alice", late)) == ids and set(store.review_states("alice")) == ids
+        stats = store.stats("alice", now=late)
+        assert (stats.attempts, stats.questions_scheduled, stats.due_now, stats.sessions) == (2, 2, 2, 1)
+        report = store.export_markdown("alice", tmp_path / "r.md", now=late).read_text(encoding="utf-8")
+        other = ({"Title of m1", "Title of m2", "我的章节"} if store is bundled
+                 else {"Title of q1", "Title of q2", "机器学习基础"})
+        assert not any(word in report for word in other), report
+        with open(store.export_csv("alice", tmp_path / "r.csv"), encoding="utf-8-sig", newline="") as fh:
+            assert {r["question_id"] for r in csv.DictReader(fh)} == ids
+    assert bundled.stats("alice").mean_score == 60.0 and mine.stats("alice").mean_score == 20.0
+    assert len(ProgressStore(db).attempts("alice")) == 4  # an unscoped store still sees everything
+
+
+def test_a_question_shared_by_two_collections_shares_its_progress(db: Path) -> None:
+    # ids derive from section + heading path: the same id is the same question (an edited copy)
+    copy = CollectionScope("/home/me/copy-of-bundled.md", frozenset({"q1", "c9"}))
+    bundled, _mine = _two_collections(db)
+    assert ProgressStore(db, scope=copy).mastery("alice") == {"q1": 30.0}
+    # a question whose heading changed keeps its history under the key it was recorded with
+    renamed = CollectionScope("bundled", frozenset({"q1-new", "q2"}))
+    assert set(ProgressStore(db, scope=renamed).mastery("alice")) == {"q1", "q2"}
+
+
+def test_journaled_attempts_keep_their_collection(db: Path) -> None:
+    store = ProgressStore(db, scope=MINE)
+    attempt = att("alice", "m1", 70, T0)
+    attempt.collection = MINE.key
+    store._append_journal(progress._attempt_row(attempt))
+    assert ProgressStore(db, scope=BUNDLED).attempts("alice") == []
+    assert [a.collection for a in ProgressStore(db, scope=MINE).attempts("alice")] == [MINE.key]
+
+
+def test_collection_key_names_the_bundled_collection_and_resolves_paths(tmp_path: Path) -> None:
+    from corpus.parser import BUNDLED_COLLECTION
+
+    assert collection_key(None) == "bundled"
+    assert collection_key(BUNDLED_COLLECTION, BUNDLED_COLLECTION) == "bundled"
+    mine = tmp_path / "my.md"
+    assert collection_key(tmp_path / "sub" / ".." / "my.md", BUNDLED_COLLECTION) == str(mine.resolve())
 
 
 def test_file_from_a_newer_version_is_refused_and_untouched(db: Path) -> None:
@@ -414,7 +540,8 @@ def test_random_bytes_file_gives_clear_error_and_is_untouched(db: Path) -> None:
     message = str(info.value)
     assert str(db) in message
     assert "not a readable SQLite database" in message
-    assert "open_or_recover" in message and "left untouched" in message
+    assert "left untouched" in message and "rename it" in message
+    assert "open_or_recover" not in message and "ProgressStore" not in message  # no internal names
     assert db.read_bytes() == data
     assert sorted(p.name for p in db.parent.iterdir()) == [db.name]
 
@@ -440,7 +567,7 @@ def test_open_or_recover_moves_corrupt_file_aside(db: Path) -> None:
     assert len(moved) == 1
     assert moved[0].read_bytes() == data  # kept intact, just renamed
     assert notice is not None and str(moved[0]) in notice and "damaged" in notice
-    assert store.schema_version() == 3 and store.profiles() == []
+    assert store.schema_version() == 4 and store.profiles() == []
     store.record(att("alice", "q1", 80, T0))
     assert len(ProgressStore(db).attempts("alice")) == 1
 

@@ -266,3 +266,40 @@ def test_show_progress_lists_due_questions(engine: Engine) -> None:
     due = text.split("待复习 / due for review:")[1]
     assert q.display_path in due
     assert "1 due now" in text
+
+
+MY_COLLECTION = "# 我的题库\n\n## 自定义章节\n\n### 什么是过拟合\n\n训练集好、测试集差。\n\n### 什么是梯度消失\n\n梯度越乘越小。\n"
+
+
+def test_progress_of_two_collections_in_one_data_folder_is_kept_apart(engine: Engine, tmp_path: Path) -> None:
+    """Practise the bundled collection, then one's own (same profile, same data folder): each report is its own."""
+    from corpus.parser import load_collection
+
+    path = tmp_path / "my.md"
+    path.write_text(MY_COLLECTION, encoding="utf-8")
+    mine = load_collection(path)
+    own = Engine(config=AppConfig(corpus=path, data_dir=engine.config.data_dir), collection=mine,
+                 embedder=None, index=None, build_report=None, cache=None)  # type: ignore[arg-type]
+    c = engine.collection
+    weak = c.find_by_heading("维数灾难")
+    assert weak is not None
+    yesterday = time.time() - 86400
+    engine.store.record(Attempt(id=None, profile=PROFILE, question_id=weak.id, section=weak.section,
+                                question_title=weak.title, answer="x", score=20.0, created_at=yesterday))
+    for q, score in zip(mine.units(), (10.0, 30.0)):
+        own.store.record(Attempt(id=None, profile=PROFILE, question_id=q.id, section=q.section,
+                                 question_title=q.title, answer="y", score=score, created_at=yesterday))
+
+    def report(e: Engine) -> str:
+        out = io.StringIO()
+        assert show_progress(e, argparse.Namespace(profile=PROFILE, export=None), out=out) == 0
+        return out.getvalue()
+
+    bundled_text, own_text = report(engine), report(own)
+    assert f"Profile '{PROFILE}': 1 attempts, 1 questions, 1 due now" in bundled_text
+    assert weak.display_path in bundled_text and "自定义章节" not in bundled_text
+    assert "q-" not in bundled_text  # no bare ids of questions this collection does not have
+    assert f"Profile '{PROFILE}': 2 attempts, 2 questions, 2 due now" in own_text
+    assert "自定义章节 › 什么是过拟合" in own_text and "机器学习基础" not in own_text and "q-" not in own_text
+    # nothing is lost: the database holds all three answers
+    assert len(saved(engine)) == 3
