@@ -79,6 +79,23 @@ _CLOSED_POS = frozenset("r c p u y e o".split())
 _OPEN_POS = frozenset("d ad t".split())
 _OPEN_POS_MIN_FREQ = 4000
 _CONTENT_DESPITE_TAG = frozenset({"几何"})  # tagged as a pronoun (几何 "how much"), a maths word here
+# Everyday words, hidden from feedback and hints (not from scoring): "missed: 知道, 两个,
+# 获得" teaches nothing. Very frequent words of any class (产生, 目标, 结构), frequent
+# verbs / adjectives / idioms (考虑, 解决, 简单) and frequent numeral phrases (两种, 一次;
+# 层次 at 1,728 stays). Glossary terms are always shown, so 特征 / 监督 / 预测 stay.
+_EVERYDAY_MIN_FREQ = 10000
+_EVERYDAY_OPEN_TAGS = ("v", "a", "b", "l", "i", "z", "f", "s")  # tag prefixes
+_EVERYDAY_OPEN_MIN_FREQ = 5000
+_EVERYDAY_NUMERAL_MIN_FREQ = 2000
+
+
+def _is_everyday(tag: str, freq: int) -> bool:
+    """Whether a dictionary word is too common to name an idea, e.g. ``_is_everyday("v", 42780)`` (知道)."""
+    if freq >= _EVERYDAY_MIN_FREQ:
+        return True
+    if tag == "m":
+        return freq >= _EVERYDAY_NUMERAL_MIN_FREQ
+    return tag.startswith(_EVERYDAY_OPEN_TAGS) and freq >= _EVERYDAY_OPEN_MIN_FREQ
 
 
 @dataclass(frozen=True)
@@ -286,7 +303,7 @@ class TermModel:
 
     @cached_property
     def _function_words(self) -> frozenset[str]:
-        """Function words of jieba's dictionary (see ``_CLOSED_POS`` / ``_OPEN_POS``)."""
+        """Function and everyday words of jieba's dictionary (see ``_CLOSED_POS``, ``_EVERYDAY_*``)."""
         import jieba
 
         out: set[str] = set()
@@ -297,6 +314,8 @@ class TermModel:
                     continue
                 word, freq, tag = parts[0], parts[1], parts[2]
                 if tag in _CLOSED_POS or (tag in _OPEN_POS and freq.isdigit() and int(freq) >= _OPEN_POS_MIN_FREQ):
+                    out.add(word)
+                elif freq.isdigit() and _is_everyday(tag, int(freq)):
                     out.add(word)
         return frozenset(out)
 
@@ -309,7 +328,7 @@ class TermModel:
 
         Scoring weighs every term by tf-idf, where a stray 要么 or 它们 weighs
         little; feedback that lists it as a "missed point" reads as nonsense,
-        so words the dictionary tags as function words are never shown
+        so function words and everyday words (知道, 两个, 获得) are never shown
         (unless the glossary knows them as terms). Non-Chinese terms are always shown.
         """
         if not is_cjk(token) or token in self.known_terms:
