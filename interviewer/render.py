@@ -15,6 +15,10 @@ Two kinds of text meet here and are treated differently:
   not turn bold, a link is not a link.
 
 Every function takes ``lang`` (``"zh"`` default, or ``"en"``) for its labels.
+The scorer and the session write Chinese band names and bilingual messages
+(``"中文 / English"``); they are put in the UI's language here, at render time
+(:func:`band_label`, :func:`scorer_message`, :func:`localize`), and left
+bilingual wherever the format cannot be split safely.
 Score results are read defensively (``getattr`` with defaults), so any object
 with some of the fields of the scorer's ``ScoreResult`` renders.
 """
@@ -92,7 +96,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "weakest": ("最薄弱的题目", "Weakest questions"),
     "no_weakest": ("还没有得分记录。", "No scored answers yet."),
     "nothing_needs_work": ("没有需要加强的题目：练过的题目掌握度都在“良好”及以上。",
-                           "Nothing needs work: every practised question is at 良好 (good) or better."),
+                           "Nothing needs work: every practised question is at “Good” or better."),
     "due": ("待复习的题目", "Due for review"),
     "no_due": ("现在没有需要复习的题目。", "Nothing is due for review."),
     "history": ("最近记录", "Recent history"),
@@ -130,6 +134,50 @@ _COMPONENT_NAMES: dict[str, tuple[str, str]] = {
     "language_share": ("中文占比", "share in Chinese"),
 }
 
+# The scorer's bands (interviewer.scoring.BANDS, NON_ANSWER_BAND) are Chinese names; shown in the UI's language.
+_BANDS: dict[str, tuple[str, str]] = {
+    "优秀": ("优秀", "Excellent"),
+    "良好": ("良好", "Good"),
+    "及格": ("及格", "Pass"),
+    "需加强": ("需加强", "Needs work"),
+    "无效回答": ("无效回答", "Not an answer"),
+}
+
+# Non-answer messages (interviewer.nonanswer.MESSAGES mix both languages mid-sentence), by the result's
+# ``non_answer`` kind, in one language each.
+_NON_ANSWER: dict[str, tuple[str, str]] = {
+    "empty": ("没有收到回答。试着用自己的话写下你知道的要点。",
+              "No answer was given. Write down what you know in your own words."),
+    "symbols_only": ("回答里只有表情或标点符号，没有可以评分的内容。",
+                     "The answer contains only emoji or punctuation — nothing to score."),
+    "dont_know": ("看起来你还不会这道题：先看看参考答案，稍后再练。",
+                  "Looks like you don't know this one yet: review the reference and try again later."),
+    "skip": ("你跳过了这道题，之后会再出现。", "You skipped this question — it will come back later."),
+    "gibberish": ("这看起来像是随手敲的字符，请输入真正的回答。",
+                  "This looks like random typing — please type a real answer."),
+    "filler": ("回答里只有客套话或空泛的说法，没有具体的知识点（例如定义、原因、公式）。",
+               "Only filler or vague talk, no concrete point (e.g. a definition, a reason, a formula)."),
+    "restatement": ("你只是复述了题目，没有给出新的内容：说说原因、定义或区别。",
+                    "You restated the question without answering it — explain the why, the what or the difference."),
+}
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+# Where the parts of the scorer's message (interviewer.scoring.Scorer._message) begin.
+_MESSAGE_PARTS = re.compile(
+    r"(?:^|(?<= ))(?=这个回答更像是在回答另一道题「|得分 \d+（|回答只列出了术语|答到的要点 \(covered\): "
+    r"|遗漏的要点 \(missed\): |语义相似度 \(semantic similarity\) |回答主要是英文|可以补充 \(add\): )")
+_OFF_TOPIC = re.compile(r"这个回答更像是在回答另一道题「(?P<other>.*)」，而不是「(?P<this>.*)」 / This answer fits "
+                        r"another question better \(off-topic\)\.")
+_SCORE_PART = re.compile(r"得分 (?P<score>\d+)（(?P<band>[^（）]*)）。")
+_LIST_PARTS = {"covered": (re.compile(r"答到的要点 \(covered\): (?P<items>.*)。"), "答到的要点", "Covered"),
+               "missed": (re.compile(r"遗漏的要点 \(missed\): (?P<items>.*)。"), "遗漏的要点", "Missed"),
+               "add": (re.compile(r"可以补充 \(add\): (?P<items>.*)。"), "可以补充", "You could add")}
+_WHY_PART = re.compile(r"语义相似度 \(semantic similarity\) (?P<s>\d+%)，关键词覆盖 \(key-term coverage\) "
+                       r"(?P<c>\d+%)，切题程度 \(on-topic\) (?P<o>\d+%)。")
+# Follow-up prompts of interviewer.session (InterviewSession.followup_candidate).
+_FOLLOWUP_EXPAND = re.compile(r"追问 / Follow-up：你能具体讲讲「(?P<p>.*)」吗？/ Can you expand on “(?P=p)”\?")
+_FOLLOWUP_TITLE = re.compile(r"追问 / Follow-up：(?P<title>.*)")
+
 # Characters that carry Markdown meaning; a backslash before each makes it literal.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>=:])")
 _WS_RUN = re.compile(r"[ \t]{2,}")
@@ -147,6 +195,110 @@ def t(key: str, lang: str = "zh") -> str:
 
 def _lang(lang: str | None) -> str:
     return lang if lang in LANGS else "zh"
+
+
+# ------------------------------------------------------------ bilingual text
+
+
+def band_label(band: object, lang: str = "zh") -> str:
+    """A score band in ``lang``: the scorer names bands in Chinese (优秀 … 需加强), the English UI shows English."""
+    text = "" if band is None else str(band).strip()
+    parts = _split_bilingual(text)
+    names = _BANDS.get(text) or (_BANDS.get(parts[0], parts) if parts else None)
+    if names is None:
+        return text
+    return names[1] if lang == "en" else names[0]
+
+
+def _split_bilingual(text: str) -> tuple[str, str] | None:
+    """(中文, English) of ``"中文 / English"`` when the split is unambiguous (see :func:`localize`), else None."""
+    if text.count(" / ") != 1:
+        return None
+    zh, en = (part.strip() for part in text.split(" / "))
+    if not zh or not en or not _CJK.search(zh) or _CJK.search(en) or not re.match(r"[A-Za-z0-9“\"'(]", en):
+        return None
+    return zh, en
+
+
+def localize(text: object, lang: str = "zh") -> str:
+    """One language of a bilingual ``"中文 / English"`` message; other text unchanged.
+
+    Split only where the format is unambiguous: exactly one `` / ``, Chinese
+    before it and no Chinese after it (``"请先作答或跳过 / answer or skip this
+    question first."``). Anything else (a title holding a slash, Chinese after
+    the English) stays bilingual rather than risk showing half a sentence.
+    """
+    s = "" if text is None else str(text)
+    parts = _split_bilingual(s)
+    if parts is None:
+        return s
+    zh, en = parts
+    if lang == "en":
+        return en[0].upper() + en[1:]
+    return zh if zh[-1] in "。！？.!?）)" else zh + "。"
+
+
+def scorer_message(message: object, lang: str = "zh") -> str:
+    """The scorer's explanation (bilingual, Chinese first) in ``lang``, part by part.
+
+    The message is a run of known parts (score and band, covered, missed,
+    the three signals, what to add, …); each known part is rewritten in one
+    language, any other part goes through :func:`localize` (kept bilingual
+    when it cannot be split safely). The scorer's key terms and reference
+    excerpts are collection text and stay as they are.
+    """
+    text = "" if message is None else str(message).strip()
+    if not text:
+        return ""
+    en = lang == "en"
+    out: list[str] = []
+    for part in (p.strip() for p in _MESSAGE_PARTS.split(text)):
+        if not part:
+            continue
+        m = _OFF_TOPIC.fullmatch(part)
+        if m:
+            out.append(f"This answer fits another question better — “{m['other']}” rather than “{m['this']}” "
+                       "(off-topic)." if en else f"这个回答更像是在回答另一道题「{m['other']}」，而不是「{m['this']}」。")
+            continue
+        m = _SCORE_PART.fullmatch(part)
+        if m:
+            band = band_label(m["band"], lang)
+            out.append(f"Score {m['score']} ({band})." if en else f"得分 {m['score']}（{band}）。")
+            continue
+        m = _WHY_PART.fullmatch(part)
+        if m:
+            out.append(f"Semantic similarity {m['s']}, key-term coverage {m['c']}, on-topic {m['o']}." if en
+                       else f"语义相似度 {m['s']}，关键词覆盖 {m['c']}，切题程度 {m['o']}。")
+            continue
+        for pattern, zh_label, en_label in _LIST_PARTS.values():
+            m = pattern.fullmatch(part)
+            if m:
+                out.append(f"{en_label}: {m['items']}." if en else f"{zh_label}：{m['items']}。")
+                break
+        else:
+            out.append(localize(part, lang))
+    return " ".join(out)
+
+
+def followup_prompt(prompt: str, lang: str = "zh") -> str:
+    """A follow-up prompt of the session (``"追问 / Follow-up：…"``) in ``lang``; other prompts unchanged."""
+    m = _FOLLOWUP_EXPAND.fullmatch(prompt)
+    if m:
+        return f"Can you expand on “{m['p']}”?" if lang == "en" else f"你能具体讲讲「{m['p']}」吗？"
+    m = _FOLLOWUP_TITLE.fullmatch(prompt)
+    if m and " / " not in m["title"]:
+        return f"Follow-up: {m['title']}" if lang == "en" else f"追问：{m['title']}"
+    return prompt
+
+
+def result_message(result: Any, lang: str = "zh") -> str:
+    """The explanation of a score result in ``lang`` (non-answers by kind, else :func:`scorer_message`)."""
+    message = _get(result, "message", "") or ""
+    kind = _get(result, "non_answer")
+    if _get(result, "kind") == "non_answer" and isinstance(kind, str) and kind in _NON_ANSWER:
+        zh, en = _NON_ANSWER[kind]
+        return en if lang == "en" else zh
+    return scorer_message(message, lang)
 
 
 # --------------------------------------------------------------- escaping
@@ -281,7 +433,7 @@ def question_markdown(collection: Any, question_id: str, prompt: str | None = No
     """The question as the interviewer asks it in the chat."""
     lang = _lang(lang)
     q = _question(collection, question_id)
-    title = prompt or (q.title if q is not None else question_id)
+    title = followup_prompt(prompt, lang) if prompt else (q.title if q is not None else question_id)
     tag = t("followup", lang) if kind == "followup" else t("question", lang)
     head = f"**{tag}" + (f" {escape_inline(progress_label)}**" if progress_label else "**")
     lines = [head, "", f"### {title}"]
@@ -309,8 +461,8 @@ def feedback_markdown(result: Any, collection: Any = None, lang: str = "zh", fol
     lang = _lang(lang)
     kind = _get(result, "kind", "scored") or "scored"
     score = _get(result, "score")
-    band = _get(result, "band")
-    message = _get(result, "message", "") or ""
+    band = band_label(_get(result, "band"), lang)
+    message = result_message(result, lang)
     sep = "：" if lang == "zh" else ": "
     lines: list[str] = []
     if score is not None:
@@ -335,7 +487,7 @@ def feedback_markdown(result: Any, collection: Any = None, lang: str = "zh", fol
         if missed:
             lines += ["", f"❌ {t('missed', lang)}{sep}" + "、".join(escape_inline(m, 80) for m in missed)]
     for notice in _get(result, "notices") or []:
-        lines += ["", f"> ℹ️ {escape_inline(notice, 400)}"]
+        lines += ["", f"> ℹ️ {escape_inline(localize(notice, lang), 400)}"]
     lines += ["", f"_{t('followup_next' if followup_next else 'next_hint', lang)}_"]
     return "\n".join(lines).strip()
 
@@ -352,7 +504,7 @@ def score_panel_markdown(result: Any, lang: str = "zh", noted: bool = False) -> 
     if result is None:
         return f"### {t('score', lang)}\n\n_{t('no_score_yet', lang)}_"
     score = _get(result, "score")
-    band = _get(result, "band")
+    band = band_label(_get(result, "band"), lang)
     kind = _get(result, "kind", "scored") or "scored"
     lines = [f"### {t('score', lang)}：{format_score(score)} / 100" if lang == "zh"
              else f"### {t('score', lang)}: {format_score(score)} / 100"]

@@ -116,7 +116,7 @@ class FakeResult:
 
 def test_feedback_markdown_scored(bundled_collection) -> None:  # type: ignore[no-untyped-def]
     md = render.feedback_markdown(FakeResult(), bundled_collection, "zh")
-    assert md.startswith("**得分：72/100** · 良好 / good")
+    assert md.startswith("**得分：72/100** · 良好\n")  # a bilingual band shows in the UI's language
     assert "\\*\\*但是\\*\\*" in md  # the scorer's message is shown literally
     assert "答到的要点" not in md  # the message already explains the points
     assert "下一题" in md
@@ -136,6 +136,83 @@ def test_feedback_markdown_better_match_non_answer_and_english(bundled_collectio
     assert "不是一个回答" in blank and "0/100" in blank and "不知道" in blank
     noticed = render.feedback_markdown(FakeResult(notices=["回答过长，只评了前 4000 字"]), None, "zh")
     assert "只评了前 4000 字" in noticed
+
+
+# The scorer's message as interviewer.scoring.Scorer._message writes it (bilingual, Chinese first).
+SCORER_MESSAGE = (
+    "得分 58（及格）。 答到的要点 (covered): 神经元 (neuron)、过拟合 (overfitting)。 遗漏的要点 (missed): 集成、缩放。 "
+    "语义相似度 (semantic similarity) 81%，关键词覆盖 (key-term coverage) 50%，切题程度 (on-topic) 90%。 "
+    "回答主要是英文，关键词按中英术语对照和语义匹配计算 / English answer: terms matched across languages. "
+    "可以补充 (add): 测试时不丢弃神经元。"
+)
+
+
+@pytest.mark.parametrize("band,zh,en", [("优秀", "优秀", "Excellent"), ("良好", "良好", "Good"), ("及格", "及格", "Pass"),
+                                        ("需加强", "需加强", "Needs work"), ("无效回答", "无效回答", "Not an answer")])
+def test_bands_follow_the_ui_language(band: str, zh: str, en: str) -> None:
+    result = FakeResult(band=band, message="")
+    assert render.band_label(band, "en") == en and render.band_label(band, "zh") == zh
+    assert f"· {en}" in render.feedback_markdown(result, None, "en") and band not in render.feedback_markdown(
+        result, None, "en")
+    assert f"**Band**: {en}" in render.score_panel_markdown(result, "en")
+    assert f"**等级**: {zh}" in render.score_panel_markdown(result, "zh")
+
+
+def test_scorer_message_is_shown_in_one_language() -> None:
+    en = render.scorer_message(SCORER_MESSAGE, "en")
+    assert en.startswith("Score 58 (Pass). Covered: 神经元 (neuron)、过拟合 (overfitting). Missed: 集成、缩放.")
+    assert "Semantic similarity 81%, key-term coverage 50%, on-topic 90%." in en
+    assert "English answer: terms matched across languages." in en and "You could add: 测试时不丢弃神经元." in en
+    for chinese in ("得分", "及格", "答到的要点", "遗漏", "语义相似度", "回答主要是英文", "可以补充"):
+        assert chinese not in en, chinese
+    zh = render.scorer_message(SCORER_MESSAGE, "zh")
+    assert zh.startswith("得分 58（及格）。 答到的要点：神经元 (neuron)、过拟合 (overfitting)。")
+    assert "语义相似度 81%，关键词覆盖 50%，切题程度 90%。" in zh and "可以补充：测试时不丢弃神经元。" in zh
+    for english in ("(covered)", "(missed)", "(semantic similarity)", "English answer", "(add)"):
+        assert english not in zh, english
+    off = ("这个回答更像是在回答另一道题「A / B」，而不是「Dropout」 / This answer fits another question better "
+           "(off-topic). 得分 20（需加强）。")
+    assert render.scorer_message(off, "en") == ("This answer fits another question better — “A / B” rather than "
+                                                "“Dropout” (off-topic). Score 20 (Needs work).")
+    md = render.feedback_markdown(FakeResult(band="及格", message=SCORER_MESSAGE), None, "en")
+    assert "Score 58 \\(Pass\\)" in md and "得分" not in md
+
+
+def test_bilingual_text_is_split_only_where_reliable() -> None:
+    assert render.localize("请先作答或跳过 / answer or skip this question first.", "en") == \
+        "Answer or skip this question first."
+    assert render.localize("请先作答或跳过 / answer or skip this question first.", "zh") == "请先作答或跳过。"
+    for unsure in ("没有这个章节 / no section named 'x'. 可选 / available: a",  # two separators
+                   "「A / B」在题库里没有参考答案 / no reference.",  # a title with a slash
+                   "看起来你还不会这道题 / Looks like you don't know — 先看看参考答案",  # Chinese after the English
+                   "plain English / with a slash", "纯中文"):
+        assert render.localize(unsure, "en") == unsure and render.localize(unsure, "zh") == unsure
+    assert render.band_label("良好 / good", "en") == "Good"
+    unknown = "某个新的说法 混合 text"  # a part the renderer does not know stays as the scorer wrote it
+    assert render.scorer_message(unknown, "en") == unknown
+
+
+def test_non_answer_message_and_notices_in_the_ui_language() -> None:
+    result = FakeResult(score=0.0, band="无效回答", kind="non_answer", covered=[], missed=[],
+                        message="看起来你还不会这道题 / Looks like you don't know this one yet — 先看看参考答案，稍后再练 "
+                                "(review the reference and try again later).",
+                        notices=["已移除 3 个控制字符或乱码 / Removed 3 control or binary characters."])
+    result.non_answer = "dont_know"  # type: ignore[attr-defined]
+    en = render.feedback_markdown(result, None, "en")
+    assert "Not an answer" in en and "don't know this one yet" in en and "看起来" not in en
+    assert "Removed 3 control or binary characters" in en and "已移除" not in en
+    zh = render.feedback_markdown(result, None, "zh")
+    assert "看起来你还不会这道题" in zh and "Looks like" not in zh and "Removed" not in zh
+
+
+def test_followup_prompt_in_the_ui_language(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    q = bundled_collection.units()[0]
+    expand = "追问 / Follow-up：你能具体讲讲「过拟合」吗？/ Can you expand on “过拟合”?"
+    assert "### Can you expand on “过拟合”?" in render.question_markdown(bundled_collection, q.id, expand, "followup",
+                                                                         lang="en")
+    assert "### 你能具体讲讲「过拟合」吗？" in render.question_markdown(bundled_collection, q.id, expand, "followup")
+    assert render.followup_prompt("追问 / Follow-up：L1范数", "en") == "Follow-up: L1范数"
+    assert render.followup_prompt("追问 / Follow-up：L1范数", "zh") == "追问：L1范数"
 
 
 def test_score_panel_components_and_placeholder() -> None:
