@@ -27,7 +27,17 @@ an answer's feedback always belongs to the question it answered. A damaged
 progress database is moved aside at start (the user is told where); if answers
 cannot be saved at all, every feedback says so.
 
-Named API endpoints (for ``gradio_client``): ``/start_interview``,
+Submit, skip and next send along which question the page shows (a hidden
+view token): a click about a question that is no longer current — the second
+click of a double click — changes nothing, so one double click never skips
+two questions. A browser page's running interview is also kept on the server
+by its secret profile id (:class:`InterviewKeeper`: bounded, expiring), so a
+reload picks it up again; a returning visitor with saved answers is told so
+and offered "due for review". The scorer's Chinese band names and bilingual
+messages are shown in the UI's language (:mod:`interviewer.render`).
+
+Named API endpoints (for ``gradio_client``; the view ``token`` of ``/submit_answer``, ``/skip`` and
+``/next_question`` is optional, and without it they act as asked): ``/start_interview``,
 ``/submit_answer``, ``/hint``, ``/skip``, ``/show_reference``,
 ``/next_question``, ``/end_interview``, ``/search``, ``/practise_question``,
 ``/progress``, ``/export_csv``, ``/export_markdown``, ``/browse``,
@@ -45,6 +55,7 @@ import secrets
 import sys
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -66,6 +77,11 @@ MAX_QUERY_CHARS = 300
 SEARCH_RESULTS = 8
 PROFILE_PREFIX = "web-"
 ACTION_WAIT_S = 120.0  # how long one user's action waits for that user's previous action to finish
+# A skip / next arriving this soon after the previous one moved to a new question is the second click of a
+# double click (the first finished before the second was clicked), not a decision about the new question.
+DOUBLE_CLICK_S = 0.5
+KEEP_MAX = 256  # running interviews kept for a page reload (least recently used dropped first)
+KEEP_S = 6 * 3600.0  # … each for this long after its last action
 _PROFILE_RE = re.compile(r"^web-[0-9a-f]{32}$")
 # BrowserState encrypts with this key in the browser; a fixed key keeps a visitor's id across restarts.
 BROWSER_SECRET = os.environ.get("AI_INTERVIEW_BROWSER_SECRET", "ai-interview-coach-profile-v1")
@@ -167,6 +183,17 @@ UI: dict[str, tuple[str, str]] = {
     "not_saved_short": ("你的回答没有保存：进度数据库不可用。",
                         "Your answer was NOT saved: the progress database is unavailable."),
     "skip_not_saved": ("这次跳过没有保存：进度数据库不可用。", "The skip was NOT saved: the progress database is unavailable."),
+    "question_changed": ("题目已经换了，这个回答没有提交；它还在输入框里，请看一下新题目再提交。",
+                         "The question changed before your answer was sent, so it was not submitted; it is still "
+                         "in the box — check the new question and submit again."),
+    "whole_question": ("「{part}」没有单独的参考答案，所以练习的是整道题「{whole}」。",
+                       "“{part}” has no reference answer of its own, so the whole question “{whole}” is asked "
+                       "instead."),
+    "restored": ("页面重新加载了：你的面试已恢复，可以接着作答。之前的回答都已保存。",
+                 "The page was reloaded: your interview is restored, carry on. Your earlier answers are saved."),
+    "welcome_back": ("欢迎回来：你之前的 {n} 次作答都已保存。出题方式已选为“到期复习”，点击“开始面试”即可接着练需要复习的题目。",
+                     "Welcome back: your {n} earlier answers are saved. The question order is set to “Due for "
+                     "review” — click “Start interview” to pick up the questions that need review."),
 }
 
 
@@ -233,7 +260,65 @@ class UserState:
     sources_title: str | None = None
     reference_qid: str | None = None
     search_ids: list[str] = field(default_factory=list)
+    advanced_at: float = 0.0  # time.monotonic() when skip / next last showed a new question
+    restorable: bool = False  # a browser page (with a stored profile): its running interview survives a reload
     lock: ActionLock = field(default_factory=ActionLock, repr=False, compare=False)
+
+
+def view_token(session: InterviewSession | None) -> str:
+    """Names the question a page shows: its interview, how many questions were asked, whether it ended.
+
+    The page sends it back with submit / skip / next, so a click meant for a question that is no longer the
+    current one is recognised (two clicks queued one behind the other, two tabs on one interview).
+    """
+    if session is None:
+        return ""
+    return f"{session.id[:12]}-{len(session.turns)}" + ("-end" if session.ended else "")
+
+
+class InterviewKeeper:
+    """Running interviews of browser pages by profile id, so a page reload picks its interview up again.
+
+    The profile id is the browser's own random secret (kept in its local storage), so only that browser finds
+    its interview. Bounded: at most ``max_entries`` (least recently used dropped first), each dropped
+    ``ttl_s`` after its last action, and dropped as soon as the interview ends.
+    """
+
+    def __init__(self, max_entries: int = KEEP_MAX, ttl_s: float = KEEP_S) -> None:
+        self.max_entries = max_entries
+        self.ttl_s = ttl_s
+        self._items: OrderedDict[str, tuple[float, UserState]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def keep(self, user: UserState) -> None:
+        """Remember ``user``'s running interview (forget it once ended); only for browser pages."""
+        if not user.restorable:
+            return
+        s = user.session
+        with self._lock:
+            if s is None or s.ended:
+                self._items.pop(user.profile, None)
+                return
+            self._items[user.profile] = (time.monotonic(), user)
+            self._items.move_to_end(user.profile)
+            self._purge()
+
+    def find(self, profile: str) -> UserState | None:
+        """The page state that last acted on ``profile``'s running interview, if it is still kept."""
+        with self._lock:
+            self._purge()
+            item = self._items.get(profile)
+        return None if item is None else item[1]
+
+    def _purge(self) -> None:
+        limit = time.monotonic() - self.ttl_s
+        for key in [k for k, (at, _u) in self._items.items() if at < limit]:
+            del self._items[key]
+        while len(self._items) > self.max_entries:
+            self._items.popitem(last=False)
 
 
 def _user(state: Any) -> UserState:
@@ -283,6 +368,7 @@ class InterviewApp:
         self._sections_by_title = {s.title: s.id for s in self.collection.sections}
         # where a damaged progress database was moved at start (set once, then only read)
         self.recovered_to = recover_progress_store(engine.config.progress_db)
+        self.keeper = InterviewKeeper()  # each entry belongs to one browser (its secret profile id)
 
     # ---------------------------------------------------------------- helpers
     def store_or_error(self) -> tuple[ProgressStore | None, str]:
@@ -325,7 +411,11 @@ class InterviewApp:
         return [question_id] + [d.id for d in self.collection.descendants(question_id)]
 
     def interview_view(self, user: UserState, answer: Any = None) -> tuple:
-        """Outputs of every interview action: chat, answer box, status, four side panels, state."""
+        """Outputs of every interview action: chat, answer box, status, four side panels, view token, state.
+
+        Also remembers a browser page's running interview for a reload (:class:`InterviewKeeper`).
+        """
+        self.keeper.keep(user)
         lang = user.lang
         score = render.score_panel_markdown(user.result, lang, noted=user.noted)
         points = render.points_markdown(user.result, lang)
@@ -333,7 +423,7 @@ class InterviewApp:
         reference = (render.reference_markdown(self.collection, user.reference_qid, lang)
                      if user.reference_qid else "")
         return (list(user.chat), gr.skip() if answer is None else answer, user.status or self.idle_status(lang),
-                score, points, sources, reference, user)
+                score, points, sources, reference, view_token(user.session), user)
 
     def fail_view(self, user: UserState, message: str) -> tuple:
         """Warn, keep the typed answer, leave the interview as it is."""
@@ -357,7 +447,7 @@ class InterviewApp:
             q = self.collection.questions[turn.question_id]
             text = f"**{tag} {self._position(s)}** · {render.escape_inline(q.section)}"
         for notice in extra or []:
-            text += f"\n\nℹ️ {render.escape_inline(notice, 300)}"
+            text += f"\n\nℹ️ {render.escape_inline(render.localize(notice, user.lang), 300)}"
         return text
 
     def _ask_current(self, user: UserState) -> None:
@@ -397,18 +487,33 @@ class InterviewApp:
         return InterviewSession(self.collection, LazyScorer(self.engine), store, user.profile, options,
                                 index=self.engine.index)
 
-    def _begin(self, user: UserState, session: InterviewSession) -> tuple:
+    def _stale_click(self, user: UserState, token: Any) -> bool:
+        """True when a submit / skip / next click is not about the question now current.
+
+        ``token`` is the :func:`view_token` the page showed when clicked; an API call without one is never
+        stale. A click is stale when the page showed another question, or when skip / next moved on less than
+        :data:`DOUBLE_CLICK_S` ago (the second click of a double click reaching the server after the first
+        finished).
+        """
+        if not isinstance(token, str) or not token:
+            return False
+        if token != view_token(user.session):
+            return True
+        return time.monotonic() - user.advanced_at < DOUBLE_CLICK_S
+
+    def _begin(self, user: UserState, session: InterviewSession, notices: list[str] | None = None) -> tuple:
         user.session = session
         user.chat = []
+        user.advanced_at = 0.0
         self._ask_current(user)
-        user.status = self._status(user, list(session.notices))
+        user.status = self._status(user, list(session.notices) + list(notices or []))
         if session.store is None:  # say so before the user types an answer
             _, problem = self.store_or_error()
             notice = ui("store_unusable", user.lang, msg=render.escape_inline(problem, 300))
             user.status = f"{notice}\n\n{user.status}"
             gr.Warning(ui("store_unusable", user.lang, msg=problem))
-        for notice in session.notices:
-            gr.Info(notice)
+        for notice in [*session.notices, *(notices or [])]:
+            gr.Info(render.localize(notice, user.lang))
         return self.interview_view(user, answer="")
 
     # ---------------------------------------------------------------- interview actions
@@ -438,15 +543,34 @@ class InterviewApp:
             raise UserFacingError(ui("pick_first", user.lang))
         if question_id not in self.collection.questions:
             raise UserFacingError(ui("unknown_question", user.lang))
-        unit = self.collection.unit_of(str(question_id))  # a sub-question is practised as its whole question
-        options = SessionOptions(question_ids=(unit,), mode="order", count=1, include_unanswered=True)
-        return self._begin(user, self._new_session(user, options))
+        qid = str(question_id)
+        unit = self.collection.unit_of(qid)
+        # a sub-question with a reference of its own (the scorer scores any answered question) is practised
+        # itself; one without is practised as its whole question, and the user is told so
+        alone = unit != qid and self.collection.is_answered(qid)
+        options = SessionOptions(question_ids=(qid if alone else unit,), mode="order", count=1,
+                                 include_unanswered=True)
+        session = self._new_session(user, options)
+        notices: list[str] = []
+        if alone:
+            _ask_only(session, qid)
+        elif unit != qid:
+            questions = self.collection.questions
+            notices.append(ui("whole_question", user.lang, part=questions[qid].title, whole=questions[unit].title))
+        return self._begin(user, session, notices)
 
-    def submit(self, answer: Any, state: Any) -> tuple:
+    def submit(self, answer: Any, token: Any, state: Any) -> tuple:
+        """Score the answer to the current question (``token``: the question the page showed, '' from the API)."""
         user = _user(state)
         lang = user.lang
         s = self._require_session(user)
         text = answer if isinstance(answer, str) else ("" if answer is None else str(answer))
+        if isinstance(token, str) and token:
+            if token != view_token(s):  # typed for a question that is gone: never record it under another
+                raise UserFacingError(ui("question_changed", lang))
+            turn = s.current
+            if turn is not None and turn.status != "pending" and turn.answer == text:
+                return self.interview_view(user)  # the same answer clicked twice: it is already scored
         if s.ended:
             raise SessionError(ui("ended", lang) + " " + ui("no_session", lang))
         if not text.strip():
@@ -491,7 +615,7 @@ class InterviewApp:
                 result, self.collection, lang, followup_next=follow) + unsaved})
         extra = [turn.saved_notice] if turn.saved_notice else []
         if extra:
-            gr.Warning(turn.saved_notice)
+            gr.Warning(render.localize(turn.saved_notice, lang))
         user.status = self._status(user, extra)
         if unsaved:
             gr.Warning(ui("not_saved_short", lang))
@@ -506,9 +630,12 @@ class InterviewApp:
         user.status = self._status(user)  # replaces the warning of an earlier failed action
         return self.interview_view(user)
 
-    def skip(self, state: Any) -> tuple:
+    def skip(self, token: Any, state: Any) -> tuple:
+        """Skip the current question; a stale click (see :meth:`_stale_click`) changes nothing."""
         user = _user(state)
         s = self._require_session(user)
+        if self._stale_click(user, token):
+            return self.interview_view(user)
         pending = s.current is not None and s.current.status == "pending"
         nxt = s.skip()
         user.chat.append({"role": "assistant", "content": f"⏭️ {render.t('skipped', user.lang)}"})
@@ -517,6 +644,7 @@ class InterviewApp:
         else:
             self._ask_current(user)
             user.status = self._status(user)
+            user.advanced_at = time.monotonic()
         if pending and s.store is None:
             gr.Warning(ui("skip_not_saved", user.lang))
             user.status = f"⚠️ {ui('skip_not_saved', user.lang)}\n\n{user.status}"
@@ -533,15 +661,19 @@ class InterviewApp:
         user.status = self._status(user)  # replaces the warning of an earlier failed action
         return self.interview_view(user)
 
-    def next(self, state: Any) -> tuple:
+    def next(self, token: Any, state: Any) -> tuple:
+        """Go to the follow-up or the next question; a stale click (see :meth:`_stale_click`) changes nothing."""
         user = _user(state)
         s = self._require_session(user)
+        if self._stale_click(user, token):
+            return self.interview_view(user)
         nxt = s.next()
         if nxt is None:
             self._finish(user)
         else:
             self._ask_current(user)
             user.status = self._status(user)
+            user.advanced_at = time.monotonic()
         return self.interview_view(user, answer="")
 
     def end(self, state: Any) -> tuple:
@@ -622,11 +754,66 @@ class InterviewApp:
 
     # ---------------------------------------------------------------- profile and language
     def on_load(self, stored_profile: Any, state: Any) -> tuple:
-        """Page load: reuse the profile id kept in this browser, or make one and keep it; show the status."""
+        """Page load: reuse the profile id kept in this browser (or make one and keep it).
+
+        A reloaded page gets its running interview back (:class:`InterviewKeeper`); with none to restore, a
+        returning visitor is told their answers are saved and the order is set to "due for review".
+        Returns the profile, the question order and the interview outputs.
+        """
         user = _user(state)
         if valid_profile(stored_profile):
             user.profile = stored_profile
-        return user.profile, user.status or self.idle_status(user.lang), user
+        user.restorable = True
+        mode: Any = gr.skip()
+        if user.session is None:
+            kept = self.keeper.find(user.profile)
+            if kept is not None and kept is not user:
+                self._restore(user, kept)
+            else:
+                attempts = self._saved_attempts(user.profile)
+                if attempts:
+                    user.status = f"{ui('welcome_back', user.lang, n=attempts)}\n\n{self.idle_status(user.lang)}"
+                    mode = "due"
+        return (user.profile, mode, *self.interview_view(user))
+
+    def _restore(self, user: UserState, kept: UserState) -> None:
+        """Take over the running interview of an earlier page of this browser (its lock too, so the two pages'
+        actions still run one at a time)."""
+        with kept.lock.held(user.lang):
+            if kept.session is None or kept.session.ended:
+                return
+            user.lock = kept.lock
+            user.session, user.chat = kept.session, list(kept.chat)
+            user.result, user.noted = kept.result, kept.noted
+            user.sources, user.sources_title = list(kept.sources), kept.sources_title
+            user.reference_qid = kept.reference_qid
+            user.status = f"{ui('restored', user.lang)}\n\n{self._status(user)}"
+
+    def _saved_attempts(self, profile: str) -> int:
+        """How many answers ``profile`` has saved (0 when the progress database cannot tell)."""
+        store = self.store()
+        if store is None:
+            return 0
+        try:
+            return int(getattr(store.stats(profile), "attempts", 0) or 0)
+        except (ProgressStoreError, OSError, ValueError) as exc:  # a nicety: never fail the page load
+            log.warning("cannot count saved answers: %s", exc)
+            return 0
+
+
+def _ask_only(session: InterviewSession, question_id: str) -> None:
+    """Make ``question_id`` (an answered sub-question) the interview's only question.
+
+    ``SessionOptions(question_ids=…)`` asks a sub-question's whole interview question, so the queue is
+    pointed at the sub-question itself, the way "due" mode asks a sub-question: with its full path as the
+    prompt. Nothing has been answered yet, so nothing recorded changes.
+    """
+    if session.queue == [question_id] and session.current is not None \
+            and session.current.question_id == question_id:
+        return  # the session already asks it
+    session.queue = [question_id]
+    session.turns.clear()
+    session._ask(question_id, "main")
 
 
 def _code_path(path: str) -> str:
@@ -656,8 +843,10 @@ def recover_progress_store(path: Path) -> str | None:
 
 def friendly_message(exc: BaseException, lang: str = "zh") -> str:
     """What to tell the user about an error (logged with its traceback when unexpected)."""
-    if isinstance(exc, (UserFacingError, SessionError)):
+    if isinstance(exc, UserFacingError):
         return str(exc)
+    if isinstance(exc, SessionError):  # the session's messages are bilingual "中文 / English"
+        return render.localize(str(exc), lang)
     if isinstance(exc, ProgressStoreError):
         log.warning("progress store error: %s", exc)
         return ui("store_error", lang, msg=str(exc))
@@ -741,6 +930,8 @@ def build_app(engine: Engine) -> gr.Blocks:
                                           elem_id="chat", buttons=["copy"], feedback_options=None,
                                           show_label=False)
                         status = gr.Markdown(app.idle_status(zh), elem_id="status")
+                        # which question the page shows; sent with submit / skip / next (see view_token)
+                        shown = gr.Textbox("", visible=False, elem_id="view-token")
                         answer = gr.Textbox(label=ui("answer", zh), placeholder=ui("answer_placeholder", zh),
                                             lines=5, max_lines=16, elem_id="answer")
                         with gr.Row():
@@ -824,7 +1015,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                         (browse_practise, "value", "practise_btn")]
 
         # ---------------------------------------------------------------- events
-        interview_out = [chat, answer, status, score_md, points_md, sources_md, reference_md, state]
+        interview_out = [chat, answer, status, score_md, points_md, sources_md, reference_md, shown, state]
 
         def interview_fallback(st: Any, message: str) -> tuple:
             return app.fail_view(_user(st), message)
@@ -838,11 +1029,12 @@ def build_app(engine: Engine) -> gr.Blocks:
         g = guarded(interview_fallback, serial=True)  # per user, one interview action at a time
         start_btn.click(g(app.start), [sections, mode, count, include_unanswered, state], interview_out,
                         api_name="start_interview")
-        submit_btn.click(g(app.submit), [answer, state], interview_out, api_name="submit_answer")
+        # submit / skip / next send the question shown (``token``; optional for API callers)
+        submit_btn.click(g(app.submit), [answer, shown, state], interview_out, api_name="submit_answer")
         hint_btn.click(g(app.hint), [state], interview_out, api_name="hint")
-        skip_btn.click(g(app.skip), [state], interview_out, api_name="skip")
+        skip_btn.click(g(app.skip), [shown, state], interview_out, api_name="skip")
         ref_btn.click(g(app.reference), [state], interview_out, api_name="show_reference")
-        next_btn.click(g(app.next), [state], interview_out, api_name="next_question")
+        next_btn.click(g(app.next), [shown, state], interview_out, api_name="next_question")
         end_btn.click(g(app.end), [state], interview_out, api_name="end_interview")
 
         search_out = [results_md, search_pick, state]
@@ -922,16 +1114,19 @@ def build_app(engine: Engine) -> gr.Blocks:
         lang.change(set_language, [lang, tree_filter, browse_pick, state], language_out,
                     api_name="set_language", show_progress="hidden")
 
+        load_out = [stored_profile, mode] + interview_out
+
         def on_load(stored: Any, st: Any) -> tuple:
-            """Page load (after the user's running action, if any)."""
+            """Page load (after the user's running action, if any); never a traceback."""
             user = _user(st)
             try:
                 with user.lock.held(user.lang):
                     return app.on_load(stored, user)
-            except UserFacingError:
-                return gr.skip(), gr.skip(), user
+            except Exception as exc:  # noqa: BLE001 - the page must load whatever happens
+                log.warning("page load: %s", friendly_message(exc, user.lang))
+                return (*(gr.skip() for _ in load_out[:-1]), user)
 
-        demo.load(on_load, [stored_profile, state], [stored_profile, status, state], api_name=False)
+        demo.load(on_load, [stored_profile, state], load_out, api_name=False)
 
     return demo
 

@@ -40,7 +40,8 @@ GOOD_DROPOUT_ANSWER = (
     "从而防止过拟合。测试时不丢弃神经元，而是按保留概率对权重进行缩放。"
 )
 # outputs of every interview endpoint
-CHAT, ANSWER, STATUS, SCORE, POINTS, SOURCES, REFERENCE = range(7)
+CHAT, ANSWER, STATUS, SCORE, POINTS, SOURCES, REFERENCE, TOKEN = range(8)
+CHINESE_BANDS = ("优秀", "良好", "及格", "需加强", "无效回答")
 
 
 def free_port() -> int:
@@ -124,7 +125,10 @@ def test_api_endpoints_are_named(server: str) -> None:
                  "/end_interview", "/search", "/practise_question", "/progress", "/export_csv",
                  "/export_markdown", "/browse", "/question_reference", "/set_language"):
         assert name in endpoints, name
-    assert [p["parameter_name"] for p in endpoints["/submit_answer"]["parameters"]] == ["answer"]
+    assert [p["parameter_name"] for p in endpoints["/submit_answer"]["parameters"]] == ["answer", "token"]
+    for name in ("/submit_answer", "/skip", "/next_question"):  # the view token is optional for API callers
+        token = next(p for p in endpoints[name]["parameters"] if p["parameter_name"] == "token")
+        assert token["parameter_has_default"] and token["parameter_default"] == "", name
 
 
 def test_interview_answer_gets_score_and_source_passage(server: str, engine: Engine) -> None:
@@ -366,6 +370,126 @@ def test_submit_and_skip_at_once_in_one_session_stay_in_order(server: str, engin
     assert "2/3" in skipped[STATUS] and not skipped[STATUS].startswith("⚠️")
     attempts = engine.store.attempts(_profile(c))
     assert [(a.kind, a.question_title in first[0]) for a in attempts] == [("answer", True)]
+
+
+def test_english_ui_shows_english_band_and_feedback(server: str) -> None:
+    """With the switch on English, the band and the scorer's explanation are English; Chinese stays Chinese."""
+    en = client(server)
+    en.predict(choice="en", tree_query="", picked=None, api_name="/set_language")
+    practise(en, "dropout 原理")
+    out = en.predict(answer=GOOD_DROPOUT_ANSWER, api_name="/submit_answer")
+    feedback = texts(out[CHAT])[-1]
+    assert re.search(r"Score: \d+/100\*\* · (Excellent|Good|Pass|Needs work)", feedback), feedback
+    assert "Semantic similarity" in feedback and "Covered" in feedback
+    for chinese in (*CHINESE_BANDS, "得分", "答到的要点", "语义相似度"):
+        assert chinese not in feedback, (chinese, feedback)
+    assert re.search(r"\*\*Band\*\*: (Excellent|Good|Pass|Needs work)", out[SCORE]), out[SCORE]
+    en.predict(question_id=en.predict(query="dropout 原理", api_name="/search")[1]["value"],
+               api_name="/practise_question")
+    out = en.predict(answer="我不知道", api_name="/submit_answer")  # a non-answer: its message in English too
+    feedback = texts(out[CHAT])[-1]
+    assert "Not an answer" in feedback and "don't know this one yet" in feedback, feedback
+    assert "看起来你还不会" not in feedback and "Not an answer" in out[SCORE]
+
+    zh = client(server)
+    practise(zh, "dropout 原理")
+    out = zh.predict(answer=GOOD_DROPOUT_ANSWER, api_name="/submit_answer")
+    feedback = texts(out[CHAT])[-1]
+    assert any(band in feedback for band in CHINESE_BANDS) and "语义相似度" in feedback
+    assert "(semantic similarity)" not in feedback and "(covered)" not in feedback, feedback
+
+
+def test_double_click_on_skip_skips_one_question(server: str, engine: Engine,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second click of a double click on Skip (or Next) changes nothing; the API without a token skips."""
+    monkeypatch.setattr(app, "DOUBLE_CLICK_S", 3.0, raising=False)  # generous: the machine running the test may be slow
+    c = client(server)
+    out = start(c, mode="order", count=4)
+    first = out[TOKEN]
+    assert first and "1/4" in out[STATUS]
+    # both clicks sent while the page still shows question 1: the second one waits, then is stale
+    jobs = [c.submit(token=first, api_name="/skip") for _ in range(2)]
+    results = [job.result(timeout=120) for job in jobs]
+    out = max(results, key=lambda r: len(r[CHAT]))
+    assert "2/4" in out[STATUS] and sum("跳过" in m for m in texts(out[CHAT])) == 1, texts(out[CHAT])
+    # the first click finished before the second was clicked: the page already shows question 2
+    out = c.predict(token=out[TOKEN], api_name="/skip")
+    assert "2/4" in out[STATUS] and not out[STATUS].startswith("⚠️")
+    time.sleep(app.DOUBLE_CLICK_S + 0.1)  # a deliberate click later skips
+    out = c.predict(token=out[TOKEN], api_name="/skip")
+    assert "3/4" in out[STATUS]
+    # next: a double click after an answer moves on once
+    answered = c.predict(answer="我的回答：正则化可以防止过拟合。", token=out[TOKEN], api_name="/submit_answer")
+    again = c.predict(answer="我的回答：正则化可以防止过拟合。", token=out[TOKEN], api_name="/submit_answer")
+    assert texts(again[CHAT]) == texts(answered[CHAT]) and not again[STATUS].startswith("⚠️")  # no second answer
+    moved = c.predict(token=answered[TOKEN], api_name="/next_question")
+    stale = c.predict(token=answered[TOKEN], api_name="/next_question")
+    assert stale[STATUS] == moved[STATUS] and texts(stale[CHAT]) == texts(moved[CHAT])
+    # an answer typed for a question that is gone is not recorded under the new one, and is kept
+    late = c.predict(answer="给上一题的回答", token=first, api_name="/submit_answer")
+    assert late[STATUS].startswith("⚠️") and "题目已经换了" in late[STATUS] and "value" not in late[ANSWER]
+    attempts = engine.store.attempts(_profile(c))
+    assert sorted(a.kind for a in attempts) == ["answer", "skip", "skip"], [(a.kind, a.answer) for a in attempts]
+    # without a token (an API caller), skip does what it always did
+    before = c.predict(api_name="/skip")
+    assert re.search(r"[34]/4|结束", before[STATUS]) and not before[STATUS].startswith("⚠️")
+
+
+def test_practise_sub_question_with_its_own_answer(server: str, engine: Engine) -> None:
+    """"Practise this question" on a sub-question asks that sub-question when it has a reference of its own."""
+    col = engine.collection
+    sub = next(q for q in col if q.title == "L1范数" and col.unit_of(q.id) != q.id)
+    assert col.is_answered(sub.id)
+    c = client(server)
+    out = c.predict(question_id=sub.id, api_name="/practise_question")
+    asked = texts(out[CHAT])[-1]
+    assert "L1范数" in asked and "1/1" in out[STATUS] and "整道题" not in out[STATUS], asked
+    out = c.predict(answer="L1 范数是向量各元素绝对值之和，用作正则项时会让很多权重变为 0，得到稀疏解，可用于特征选择。",
+                    api_name="/submit_answer")
+    assert "/100" in texts(out[CHAT])[-1]
+    assert [a.question_id for a in engine.store.attempts(_profile(c))] == [sub.id]
+    assert out[REFERENCE].startswith("### 参考答案：L1范数")  # the sub-question's own reference
+
+    bare = next(q for q in col if col.unit_of(q.id) != q.id and not col.is_answered(q.id))
+    unit = col.questions[col.unit_of(bare.id)]
+    out = c.predict(question_id=bare.id, api_name="/practise_question")
+    assert unit.title in texts(out[CHAT])[-1]
+    status = out[STATUS].replace("\\", "")  # titles are escaped Markdown in the status line
+    assert "整道题" in status and bare.title in status and unit.title in status, status
+
+
+def _page(a: app.InterviewApp, stored: str | None) -> tuple[app.UserState, tuple]:
+    """A browser page opening (the page-load handler, with what the browser's storage holds)."""
+    user = app.UserState()
+    out = a.on_load(stored, user)
+    return user, out
+
+
+def test_reload_restores_the_running_interview(engine: Engine, tmp_path: Path) -> None:
+    """A reloaded page gets its interview back; another browser does not; a finished one is not restored."""
+    a = app.InterviewApp(engine_on(engine, tmp_path))
+    first, out = _page(a, None)
+    profile = out[0]
+    assert app.valid_profile(profile) and "欢迎回来" not in out[2 + STATUS]
+    a.start(["深度学习基础"], "order", 3, False, first)
+    a.submit(GOOD_DROPOUT_ANSWER, "", first)
+    a.next("", first)
+    shown = list(first.chat)
+
+    reloaded, out = _page(a, profile)  # same browser, new page
+    view = out[2:]
+    assert reloaded.session is first.session and texts(view[CHAT]) == texts(shown)
+    assert "已恢复" in view[STATUS] and "/3" in view[STATUS] and view[TOKEN] == app.view_token(first.session)
+    assert reloaded.lock is first.lock  # the two pages' actions still run one at a time
+    a.skip(view[TOKEN], reloaded)  # it carries on from the restored page
+    assert len(reloaded.session.turns) == len(first.session.turns)
+
+    stranger, out = _page(a, None)  # another browser: its own, empty page
+    assert stranger.session is None and out[2 + CHAT] == [] and "已恢复" not in out[2 + STATUS]
+
+    a.end(reloaded)  # a finished interview is not brought back; the answers are, and "due" is offered
+    again, out = _page(a, profile)
+    assert again.session is None and out[1] == "due" and "欢迎回来" in out[2 + STATUS], out
 
 
 def test_corrupt_progress_database_is_moved_aside_and_answers_are_saved(engine: Engine, tmp_path: Path) -> None:

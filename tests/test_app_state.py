@@ -90,3 +90,66 @@ def test_copied_state_gets_its_own_lock(monkeypatch: pytest.MonkeyPatch) -> None
         assert clone.lock is not user.lock
         with clone.lock.held("zh"):  # would time out if the copy shared the held lock
             pass
+
+
+# ------------------------------------------------------------------ keeping running interviews for a reload
+
+
+class _Session:
+    """Just enough of an InterviewSession for the keeper and the view token."""
+
+    def __init__(self, turns: int = 1, ended: bool = False) -> None:
+        self.id = "0123456789abcdef"
+        self.turns = [object()] * turns
+        self.ended = ended
+
+
+def _browser_user(profile: str, session: Any = None) -> app.UserState:
+    user = app.UserState(profile=profile, session=session)
+    user.restorable = True
+    return user
+
+
+def test_keeper_keeps_running_interviews_of_browser_pages_only() -> None:
+    keeper = app.InterviewKeeper()
+    page = _browser_user("web-" + "a" * 32, _Session())
+    keeper.keep(page)
+    assert keeper.find(page.profile) is page
+    assert keeper.find("web-" + "b" * 32) is None  # another browser's id finds nothing
+    api = app.UserState(session=_Session())  # an API client (no browser page): nothing kept
+    keeper.keep(api)
+    assert keeper.find(api.profile) is None and len(keeper) == 1
+    page.session = _Session(ended=True)  # a finished interview is forgotten
+    keeper.keep(page)
+    assert keeper.find(page.profile) is None and len(keeper) == 0
+
+
+def test_keeper_is_bounded_and_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    keeper = app.InterviewKeeper(max_entries=3, ttl_s=60)
+    users = [_browser_user(f"web-{i:032x}", _Session()) for i in range(5)]
+    for user in users:
+        keeper.keep(user)
+    assert len(keeper) == 3 and keeper.find(users[0].profile) is None  # least recently used dropped first
+    assert keeper.find(users[4].profile) is users[4]
+    now = time.monotonic()
+    monkeypatch.setattr(app.time, "monotonic", lambda: now + 61)
+    assert keeper.find(users[4].profile) is None and len(keeper) == 0  # expired after its last action
+
+
+def test_view_token_names_the_question_shown() -> None:
+    assert app.view_token(None) == ""
+    one, two = app.view_token(_Session(1)), app.view_token(_Session(2))
+    assert one and one != two and app.view_token(_Session(2, ended=True)) not in (one, two)
+
+
+def test_stale_click_is_recognised(monkeypatch: pytest.MonkeyPatch) -> None:
+    interview = app.InterviewApp.__new__(app.InterviewApp)  # _stale_click needs no engine
+    user = app.UserState(session=_Session(2))
+    current = app.view_token(user.session)
+    assert not interview._stale_click(user, "") and not interview._stale_click(user, None)  # API: never stale
+    assert interview._stale_click(user, app.view_token(_Session(1)))  # the page showed an earlier question
+    assert not interview._stale_click(user, current)
+    user.advanced_at = time.monotonic()  # skip / next just moved on: the second click of a double click
+    assert interview._stale_click(user, current)
+    monkeypatch.setattr(app, "DOUBLE_CLICK_S", 0.0)
+    assert not interview._stale_click(user, current)
