@@ -416,7 +416,13 @@ class SearchIndex:
 
     def best_passages(self, text: str, question_ids: Sequence[str] | None = None, k: int = 3,
                       query_vector: np.ndarray | None = None) -> list[PassageHit]:
-        """Body passages most related to ``text`` (optionally within some questions)."""
+        """Body passages most related to ``text`` (optionally within some questions).
+
+        Over the whole collection a passage must share a keyword with ``text`` (as
+        in :meth:`search`): the embedding ranks everything, so without that floor
+        "今天天气怎么样" would get three "related" passages. Within given questions
+        (the parts of the question being practised) every passage qualifies.
+        """
         if not text.strip() or not self.passages:
             return []
         dense, bm25 = self.passage_scores(text, query_vector)
@@ -425,7 +431,7 @@ class SearchIndex:
         allowed = None if question_ids is None else set(question_ids)
         candidates = [
             i for i, p in enumerate(self.passages)
-            if p.kind == "body" and (allowed is None or p.question_id in allowed)
+            if p.kind == "body" and (p.question_id in allowed if allowed is not None else bm25[i] > 0)
         ]
         candidates.sort(key=lambda i: score[i], reverse=True)
         return [PassageHit(self.passages[i], float(score[i]), float(dense[i]), float(bm25[i])) for i in candidates[:k]]

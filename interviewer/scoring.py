@@ -61,7 +61,7 @@ import re
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -458,8 +458,13 @@ class Scorer:
         self._chance_terms = terms
         self._chance_rows = {qid: i for i, qid in enumerate(rows)}
 
-    def score(self, question_id: str, answer: object) -> ScoreResult:
-        """Score ``answer`` to ``question_id`` (thread-safe; prepares on first use)."""
+    def score(self, question_id: str, answer: object, focus: str | None = None) -> ScoreResult:
+        """Score ``answer`` to ``question_id`` (thread-safe; prepares on first use).
+
+        ``focus`` (a key term) scores a follow-up such as "can you expand on 「稀疏」?"
+        against the reference sentences that name that term, not the whole answer:
+        a good explanation of one point must not read as a poor answer to everything.
+        """
         if not self._prepared:
             self.prepare()
         question = self.collection.get(question_id)
@@ -476,8 +481,27 @@ class Scorer:
             return self._no_reference(question, cleaned, non_answer, notices)
         if non_answer is not None:
             return self._non_answer(question, ref, non_answer, notices)
+        if focus:
+            focused = self._focused(ref, focus)
+            if focused is not ref:
+                ref = focused
+                notices.append(f"追问只按与「{focus}」相关的要点评分 / this follow-up is scored on the points "
+                               f"about “{focus}”.")
         signals, match, vectors = self._signals(ref, cleaned.text)
         return self._result(question, ref, signals, match, vectors, notices)
+
+    def _focused(self, ref: _Reference, focus: str, min_terms: int = 3) -> _Reference:
+        """``ref`` narrowed to the key points naming ``focus`` and their key terms.
+
+        Returns ``ref`` itself when the reference has too little about the term
+        to score on (fewer than ``min_terms`` key terms around it).
+        """
+        points = [p for p in ref.points if focus in p.terms]
+        wanted = {t for p in points for t in p.terms}
+        terms = [t for t in ref.terms if t.text in wanted]
+        if len(terms) < min_terms:
+            return ref
+        return replace(ref, terms=terms, points=points)
 
     def encode_answer(self, answer: object) -> list[np.ndarray]:
         """The bare model cost of scoring: clean the answer and encode it with each model used."""

@@ -154,6 +154,21 @@ def test_feedback_and_hints_never_list_function_words(scorer: Scorer, scoring_co
         sorted(w for w in CONTENT_WORDS if not scorer.terms.is_display_term(w))
 
 
+def test_followup_on_one_key_term_is_scored_on_that_point(scorer: Scorer, scoring_collection: Collection) -> None:
+    """"Can you expand on 「稀疏」?" asks about one point: a good explanation of it must not
+    be scored as a weak answer to the whole question."""
+    q = qid(scoring_collection, L012)
+    answer = "L1 正则化会让很多权重变成 0，得到稀疏解，所以可以用来做特征选择。"
+    whole = scorer.score(q, answer)
+    focused = scorer.score(q, answer, focus="稀疏")
+    assert focused.score > whole.score + 5, (focused.score, whole.score)
+    assert any("稀疏" in n for n in focused.notices)
+    unrelated = scorer.score(q, "维度越高计算量越大，训练越慢。", focus="稀疏")
+    assert focused.score > unrelated.score + 15
+    # a term the reference says nothing about: scored on the whole question, as before
+    assert scorer.score(q, answer, focus="不存在的词").score == whole.score
+
+
 def test_sub_question_can_be_scored(scorer: Scorer, scoring_collection: Collection) -> None:
     sub = next(d for d in scoring_collection.descendants(qid(scoring_collection, L012)) if d.title == "区别")
     good = scorer.score(sub.id, "L1 会产生稀疏解，适合做特征选择；L2 让权重接近 0 但不为 0，L1 对应拉普拉斯先验，L2 对应高斯先验。")

@@ -191,6 +191,20 @@ def test_passage_helpers(bundled_index, bundled_collection) -> None:  # type: ig
     assert dense.shape == bm25.shape == (len(bundled_index.passages),)
 
 
+def test_related_passages_over_the_collection_share_a_keyword(bundled_index, bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    """"Related passages" for a question without a reference: nothing for small talk,
+    and over the whole collection only passages that share a keyword with the text."""
+    assert bundled_index.best_passages("今天天气怎么样", k=3) == []
+    assert bundled_index.best_passages("aaaa", k=3) == []
+    related = bundled_index.best_passages("膨胀卷积的感受野如何计算", k=3)
+    assert related and all(h.bm25 > 0 for h in related)
+    assert any("空洞卷积" in bundled_collection.questions[h.passage.question_id].title for h in related)
+    # within the question being practised every passage still qualifies (missed points)
+    dropout = bundled_collection.find_by_heading("5. Dropout 原理")
+    assert dropout is not None
+    assert bundled_index.best_passages("今天天气怎么样", question_ids=[dropout.id], k=1)
+
+
 def test_query_tokens_expand_english_into_chinese_without_repeats(bundled_index) -> None:  # type: ignore[no-untyped-def]
     tokens = bundled_index.query_tokens("how to avoid overfitting with dropout")
     assert {"overfitting", "dropout", "过拟合", "随机失活"} <= set(tokens)
