@@ -4,7 +4,8 @@ Opens the page, runs an interview (start → answer → score, source passage,
 reference), checks that an answer with HTML is shown as text and never runs,
 searches and practises a result, opens the progress tab (the bar chart is
 drawn as SVG), switches the language, and checks that the profile id kept in
-browser storage survives a reload while a second browser gets its own.
+browser storage survives a reload while a second browser gets its own; a
+double click on Skip skips one question and a reload keeps the running interview.
 Screenshots go to ``artifacts/`` (gitignored).
 
 Chromium is required: the test fails (never skips) with instructions when it
@@ -214,3 +215,26 @@ def test_profile_kept_in_browser_storage_and_isolated(browser, server: str) -> N
         context_a.close()
         if context_b is not None:
             context_b.close()
+
+
+def test_double_click_skips_once_and_reload_keeps_the_interview(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    """Two quick clicks on Skip skip one question; a reload brings the running interview back."""
+    context, page, errors = _open(browser, server)
+    try:
+        _start(page, count=4)
+        page.click("#btn-skip")
+        page.wait_for_timeout(150)  # a double click: the first skip may well be done by now
+        page.click("#btn-skip")
+        _wait_text(page, "#status", r"题目 2/4")
+        page.wait_for_timeout(1500)  # the second click has arrived and changed nothing
+        assert "题目 2/4" in page.inner_text("#status") and page.inner_text("#chat").count("已跳过") == 1
+
+        page.reload()
+        page.wait_for_selector("#btn-start")
+        status = _wait_text(page, "#status", "已恢复")
+        assert "2/4" in status and page.inner_text("#chat").count("已跳过") == 1
+        page.click("#btn-skip")  # the restored interview carries on
+        _wait_text(page, "#status", r"题目 3/4")
+        assert not errors, errors
+    finally:
+        context.close()
