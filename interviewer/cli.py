@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -22,7 +23,7 @@ from index.embedders import EmbedderError
 
 from .config import AppConfig
 from .evaluation import EvalFileError
-from .progress import ProgressStoreError
+from .progress import CorruptDatabaseError, InvalidProfileError, ProgressStoreError, normalize_profile
 
 
 class UserError(Exception):
@@ -50,6 +51,43 @@ class ProgressPrinter:
             if stage in ("embedding", "keywords", "chunking", "saving", "scorer") or stage != self.last_stage:
                 print(f"[{fraction * 100:5.1f}%] {stage}", file=sys.stderr, flush=True)
         self.last_stage, self.last_tenth = stage, tenth
+
+
+def question_count(text: str) -> int:
+    """``-n``: a whole number of questions, at least 1 (checked before anything is loaded)."""
+    try:
+        n = int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"题目数量须为整数 / must be a whole number of questions, e.g. -n 5 (got '{text}')") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"题目数量至少为 1 / must be at least 1 (got {n})")
+    return n
+
+
+def _profile(args: argparse.Namespace) -> str:
+    """The ``--profile`` name, normalised, or a UserError saying what is wrong with it."""
+    try:
+        return normalize_profile(args.profile)
+    except InvalidProfileError as exc:
+        raise UserError(f"档案名无效 / invalid --profile: {exc}") from None
+
+
+def corrupt_database_message(exc: CorruptDatabaseError) -> str:
+    """What happened, where the file is and what to do, for a damaged progress database."""
+    path = Path(exc.path)
+    aside = f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}"  # the name the web app would use
+    # its -wal / -shm files go too: left behind, SQLite could apply them to the new database
+    present = [(path.with_name(path.name + side), path.with_name(aside + side)) for side in ("", "-wal", "-shm")]
+    moves = "\n".join(f"    mv {shlex.quote(str(old))} {shlex.quote(str(new))}"
+                      for old, new in present if old.exists() or not old.name.endswith(("-wal", "-shm")))
+    return (
+        f"进度数据库已损坏，无法读取（文件未做任何改动）/ the progress database is damaged and cannot be read "
+        f"(nothing was changed):\n    {path}\n"
+        f"要重新开始记录进度，请先把它改名保存（旧记录留在改名后的文件里）/ to start a new one, rename it "
+        f"(the old file is kept):\n{moves}\n"
+        f"或者用 --data-dir 换一个数据文件夹 / or use another data folder with --data-dir DIR."
+    )
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -98,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--section", action="append", default=None,
                    help="draw from this section (repeatable; default: all)")
     p.add_argument("--mode", choices=("random", "order", "weakest", "due"), default="random")
-    p.add_argument("--count", "-n", type=int, default=5, help="number of questions (default 5)")
+    p.add_argument("--count", "-n", type=question_count, default=5, help="number of questions (default 5)")
     p.add_argument("--include-unanswered", action="store_true",
                    help="also ask questions that have no reference answer yet")
     p.add_argument("--seed", type=int, default=None)
@@ -206,7 +244,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
           f"({total['answered']} answered, {total['unanswered']} unanswered), {len(c.questions)} headings in all")
     width = max((len(r["section"]) for r in rows), default=10)
     for r in rows:
-        print(f"  {r['section']:<{width}}  {r['questions']:>3} questions  {r['answered']:>3} answered  "
+        noun = "question " if r["questions"] == 1 else "questions"
+        print(f"  {r['section']:<{width}}  {r['questions']:>3} {noun}  {r['answered']:>3} answered  "
               f"{r['unanswered']:>3} unanswered")
     for w in c.warnings:
         print(f"warning: {w}", file=sys.stderr)
@@ -254,12 +293,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_practice(args: argparse.Namespace) -> int:
     from .terminal import run_practice
 
-    return run_practice(_engine(args, with_scorer=True), args)
+    args.profile = _profile(args)
+    return run_practice(_engine(args), args)  # the scorer is prepared once the options are checked
 
 
 def cmd_progress(args: argparse.Namespace) -> int:
-    from .terminal import show_progress
+    from .terminal import check_export_path, show_progress
 
+    args.profile = _profile(args)
+    check_export_path(args.export)
     return show_progress(_engine(args), args)
 
 
@@ -283,6 +325,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return COMMANDS[args.command](args)
+    except CorruptDatabaseError as exc:
+        print(f"error: {corrupt_database_message(exc)}", file=sys.stderr)
+        return 2
     except (UserError, CorpusError, EmbedderError, EvalFileError, ProgressStoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

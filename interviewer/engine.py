@@ -31,6 +31,8 @@ def _quiet(_stage: str, _fraction: float) -> None:
 
 @dataclass
 class Engine:
+    """Everything loaded for one collection; shared read-only by all users of the process."""
+
     config: AppConfig
     collection: Collection
     embedder: Embedder
@@ -53,6 +55,11 @@ class Engine:
                 scorer.prepare()
                 self._scorer = scorer
             return self._scorer
+
+    @property
+    def scorer_ready(self) -> bool:
+        """True once the scorer is prepared (so asking for it returns at once)."""
+        return self._scorer is not None
 
     @property
     def progress_scope(self) -> CollectionScope:

@@ -53,6 +53,21 @@ class SessionError(Exception):
     """A session cannot start or continue as asked; the message says why."""
 
 
+class NoQuestionsError(SessionError):
+    """The chosen sections have nothing to ask.
+
+    The message is worded for the web app (it names its checkbox); front ends
+    with other controls word their own from the attributes: ``sections`` (the
+    section titles chosen, empty = all) and ``unanswered`` (how many questions
+    without a reference answer they hold, which ``include_unanswered`` would add).
+    """
+
+    def __init__(self, message: str, sections: tuple[str, ...], unanswered: int) -> None:
+        super().__init__(message)
+        self.sections = sections
+        self.unanswered = unanswered
+
+
 class ScorerLike(Protocol):
     def score(self, question_id: str, answer: str) -> Any: ...
 
@@ -152,9 +167,13 @@ def select_questions(
     units = collection.units(section_ids)
     candidates = [q.id for q in units if options.include_unanswered or collection.is_answered(q.id)]
     if not candidates:
-        raise SessionError(
+        titles = tuple(s.title for s in collection.sections if section_ids is not None and s.id in section_ids)
+        if not units:
+            raise NoQuestionsError("所选章节没有题目，请选择其他章节 / the chosen sections have no questions; "
+                                   "pick other sections.", titles, 0)
+        raise NoQuestionsError(
             "所选章节没有带参考答案的题目，可勾选“包含无参考答案的题目” / the chosen sections have no questions "
-            "with a reference answer; include unanswered questions or pick other sections."
+            "with a reference answer; include unanswered questions or pick other sections.", titles, len(units)
         )
     rng = random.Random(options.seed)
     now = time.time() if now is None else now
@@ -182,7 +201,8 @@ def select_questions(
             )
         chosen = (first + unseen + rest)[:count]
     if len(chosen) < options.count and len(chosen) == len(candidates):
-        notices.append(f"只有 {len(chosen)} 道题可选 / only {len(chosen)} questions are available.")
+        notices.append(f"只有 {len(chosen)} 道题可选 / only {_count(len(chosen), 'question')} "
+                       f"{'is' if len(chosen) == 1 else 'are'} available.")
     return chosen, notices
 
 
@@ -281,6 +301,21 @@ class InterviewSession:
         if seen:
             result = _with_notice(result, REFERENCE_SEEN_NOTICE)
         turn.answer, turn.result, turn.status, turn.after_reference = text, result, "answered", seen
+        return turn
+
+    def keep_unscored(self, answer: str) -> Turn:
+        """Save an answer that could not be scored (e.g. scoring was interrupted) as a note.
+
+        Nothing the user typed is lost: the text is recorded as a ``note``
+        attempt (history only; no score, no effect on the schedule or mastery)
+        and the turn is marked ``noted``. A turn already done is returned as is.
+        """
+        turn = self._require_open()
+        if turn.status != "pending":
+            return turn
+        text = answer if isinstance(answer, str) else str(answer or "")
+        turn.saved_notice = self._record(turn, kind="note", score=None, band=None, components={}, answer=text)
+        turn.answer, turn.result, turn.status = text, None, "noted"
         return turn
 
     def skip(self) -> Turn | None:
@@ -413,6 +448,11 @@ class InterviewSession:
             return ("进度数据库暂时被占用，你的回答已安全保存到待写入日志，稍后自动写入 / the progress database is busy; "
                     "your answer is saved in the pending journal and will be written later.")
         return ""
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 question``, ``2 questions``: an English count with the right plural."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _with_notice(result: Any, notice: str) -> Any:

@@ -2,7 +2,8 @@
 
 Commands at the answer prompt: an empty line ends a multi-line answer;
 ``:hint``, ``:skip``, ``:ref`` (reference answer), ``:end``. Ctrl-D ends the
-interview, Ctrl-C too — every submitted answer is already saved.
+interview, Ctrl-C too — every submitted answer is already saved, and one
+interrupted while it was being scored is saved as a note (not scored).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Callable, TextIO
 
-from .progress import NEEDS_WORK_BELOW, NOTHING_NEEDS_WORK
-from .session import InterviewSession, SessionError, SessionOptions, Turn
+from .progress import NEEDS_WORK_BELOW, NOTHING_NEEDS_WORK, ProgressStoreError
+from .session import InterviewSession, NoQuestionsError, SessionError, SessionOptions, Turn
 
 HELP = "（多行作答，空行提交 / finish with an empty line；:hint 提示  :skip 跳过  :ref 参考答案  :end 结束）"
 
@@ -105,9 +106,35 @@ def _read_answer(prompt: Callable[[str], str]) -> str | None:
         lines.append(line)
 
 
+class _EngineScorer:
+    """The engine's scorer, fetched on first use, so a session can be checked before it is prepared."""
+
+    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+        self._engine = engine
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._engine.scorer, name)
+
+
+def no_questions_message(exc: NoQuestionsError, include_unanswered: bool) -> str:
+    """Why there is nothing to ask, naming this command's own flags (not the web app's checkbox)."""
+    where = "、".join(exc.sections) if exc.sections else "题库 / the collection"
+    if exc.unanswered and not include_unanswered:
+        return (f"{where}：没有带参考答案的题目。加上 --include-unanswered 也练习没有参考答案的 {exc.unanswered} 道题"
+                f"（回答保存为笔记），或用 --section 选择其他章节 / no question there has a reference answer: add "
+                f"--include-unanswered to practise its {exc.unanswered} question(s) without one (your answers are "
+                f"kept as notes), or choose other sections with --section.")
+    return (f"{where}：没有题目，请用 --section 选择其他章节（`python -m interviewer stats` 列出各章节）/ there are no "
+            f"questions there: choose other sections with --section (`python -m interviewer stats` lists them).")
+
+
 def run_practice(engine, args: argparse.Namespace, prompt: Callable[[str], str] = input,
                  out: TextIO = sys.stdout) -> int:  # type: ignore[no-untyped-def]
-    """The interactive interview loop."""
+    """The interactive interview loop.
+
+    The session (sections, count, profile) is checked before the scorer is
+    prepared, so a mistyped option fails at once.
+    """
     from .progress import normalize_profile
 
     profile = normalize_profile(args.profile)
@@ -116,14 +143,29 @@ def run_practice(engine, args: argparse.Namespace, prompt: Callable[[str], str] 
         include_unanswered=args.include_unanswered, seed=args.seed,
     )
     try:
-        session = InterviewSession(engine.collection, engine.scorer, engine.store, profile, options,
+        session = InterviewSession(engine.collection, _EngineScorer(engine), engine.store, profile, options,
                                    index=engine.index)
+    except NoQuestionsError as exc:
+        print(f"error: {no_questions_message(exc, bool(args.include_unanswered))}", file=sys.stderr)
+        return 2
     except SessionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if not getattr(engine, "scorer_ready", True):
+        print("准备评分… / preparing the scorer…", file=sys.stderr, flush=True)
+    _ = engine.scorer
     for notice in session.notices:
         print(notice, file=out)
     print(HELP, file=out)
+    try:
+        _interview(session, prompt, out)
+    except KeyboardInterrupt:  # Ctrl-C anywhere (hint, scoring, saving): keep what was typed, then summarise
+        print(file=out)
+    return _finish(session, out)
+
+
+def _interview(session: InterviewSession, prompt: Callable[[str], str], out: TextIO) -> None:
+    """Ask questions until the queue ends, ``:end``, Ctrl-D or Ctrl-C (raised to the caller)."""
     while not session.ended:
         turn = session.current
         assert turn is not None
@@ -139,7 +181,7 @@ def run_practice(engine, args: argparse.Namespace, prompt: Callable[[str], str] 
                 print(file=out)
                 answer = None
             if answer is None or answer == ":end":
-                return _finish(session, out)
+                return
             if answer == ":hint":
                 hints = session.hint()
                 print("提示 / hint: " + ("、".join(hints) if hints else "（没有提示 / none）"), file=out)
@@ -153,12 +195,35 @@ def run_practice(engine, args: argparse.Namespace, prompt: Callable[[str], str] 
             if answer.startswith(":"):  # a mistyped command is not an answer
                 print(f"未知命令 / unknown command {answer!r}. {HELP}", file=out)
                 continue
-            started = time.perf_counter()
-            session.submit(answer)
-            print(format_feedback(session, turn), file=out)
-            print(f"  ({(time.perf_counter() - started) * 1000:.0f} ms)", file=out)
+            if not _submit(session, turn, answer, out):
+                continue
             session.next()
-    return _finish(session, out)
+
+
+def _submit(session: InterviewSession, turn: Turn, answer: str, out: TextIO) -> bool:
+    """Score and save one answer and print its feedback; False if it could not be saved.
+
+    Ctrl-C while scoring saves the answer as a note (nothing typed is lost) and
+    is raised again to end the interview. If the progress database fails, the
+    answer is printed back and the question stays open, so it can be sent again.
+    """
+    started = time.perf_counter()
+    try:
+        session.submit(answer)
+    except KeyboardInterrupt:
+        if turn.status == "pending":
+            session.keep_unscored(answer)
+            print("\n评分被中断，你的回答已保存为笔记（未评分）/ scoring was interrupted: your answer was saved as "
+                  "a note (not scored).", file=out)
+        raise
+    except ProgressStoreError as exc:
+        print(f"未能保存你的回答 / your answer could NOT be saved: {exc}\n"
+              f"你的回答 / your answer:\n{_wrap(answer)}\n"
+              f"可以重新输入后再提交，或输入 :end 结束 / type it again to retry, or :end to stop.", file=out)
+        return False
+    print(format_feedback(session, turn), file=out)
+    print(f"  ({(time.perf_counter() - started) * 1000:.0f} ms)", file=out)
+    return True
 
 
 def _finish(session: InterviewSession, out: TextIO) -> int:
@@ -178,16 +243,49 @@ def _finish(session: InterviewSession, out: TextIO) -> int:
     return 0
 
 
+EXPORT_SUFFIXES = (".csv", ".md", ".markdown")
+
+
+def check_export_path(export: Path | None) -> None:
+    """Refuse an export name the report cannot be written as, before any work is done."""
+    if export is None:
+        return
+    from .cli import UserError
+
+    if export.suffix.lower() not in EXPORT_SUFFIXES:
+        raise UserError(f"--export 需以 .md 或 .csv 结尾 / --export must end in .md or .csv (got '{export.name}').")
+    if export.is_dir():
+        raise UserError(f"--export {export} 是一个文件夹 / is a folder: give a file name such as {export / 'report.md'}.")
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def show_progress(engine, args: argparse.Namespace, out: TextIO = sys.stdout) -> int:  # type: ignore[no-untyped-def]
-    """The gap report in the terminal, optionally exported to .md or .csv."""
+    """The gap report of the collection in use, optionally exported to .md or .csv.
+
+    A question of this collection's progress that is no longer in it (its
+    heading was edited) is named by the title recorded with its answers.
+    """
     from .progress import normalize_profile
 
     profile = normalize_profile(args.profile)
+    export = None if args.export is None else Path(args.export)
+    check_export_path(export)
     store = engine.store
     c = engine.collection
     stats = store.stats(profile)
-    print(f"Profile '{profile}': {stats.attempts} attempts, {stats.questions_attempted} questions, "
-          f"{stats.due_now} due now", file=out)
+    print(f"Profile '{profile}': {_plural(stats.attempts, 'attempt')}, "
+          f"{_plural(stats.questions_attempted, 'question')}, {stats.due_now} due now", file=out)
+    recorded: dict[str, str] = {}
+    for a in store.attempts(profile):  # newest first: the latest title recorded for each question
+        recorded.setdefault(a.question_id, " › ".join(x for x in (a.section, a.question_title or a.question_id) if x))
+
+    def label(qid: str) -> str:
+        q = c.questions.get(qid)
+        return q.display_path if q else f"{recorded.get(qid, qid)}（已不在题库中 / no longer in the collection）"
+
     sections = store.section_mastery(profile)
     if not sections:
         print("还没有作答记录，先运行 `python -m interviewer practice` / no answers yet — try `practice`.", file=out)
@@ -195,33 +293,30 @@ def show_progress(engine, args: argparse.Namespace, out: TextIO = sys.stdout) ->
         print("\n章节掌握度 / mastery by section:", file=out)
         for s in sections:
             bar = "█" * int(round((s.mastery or 0) / 10))
-            print(f"  {s.section:<20} {bar:<10} {s.mastery or 0:5.1f}  ({s.attempted_questions} questions, "
-                  f"{s.attempts} attempts)", file=out)
+            print(f"  {s.section:<20} {bar:<10} {s.mastery or 0:5.1f}  ({_plural(s.attempted_questions, 'question')}, "
+                  f"{_plural(s.attempts, 'attempt')})", file=out)
         weakest = store.needs_work(profile, 5)
         print("\n最薄弱 / weakest:", file=out)
         for qid, mastery in weakest:
-            q = c.questions.get(qid)
-            print(f"  {mastery:5.1f}  {q.display_path if q else qid}", file=out)
+            print(f"  {mastery:5.1f}  {label(qid)}", file=out)
         if not weakest:
             print(f"  {NOTHING_NEEDS_WORK}", file=out)
-        due = store.due(profile, time.time())
-        if due:
-            print("\n待复习 / due for review:", file=out)
-            for qid in due[:10]:
-                q = c.questions.get(qid)
-                print(f"  {q.display_path if q else qid}", file=out)
-    export = None if args.export is None else Path(args.export)
+    due = store.due(profile, time.time())
+    if due:
+        print("\n待复习 / due for review:", file=out)
+        for qid in due[:10]:
+            print(f"  {label(qid)}", file=out)
+        if len(due) > 10:
+            print(f"  …… 另有 {len(due) - 10} 道 / and {len(due) - 10} more", file=out)
     if export is not None:
         from .cli import UserError
 
-        if export.suffix.lower() not in (".csv", ".md", ".markdown"):
-            raise UserError(f"--export must end in .md or .csv (got '{export.name}').")
         try:
             if export.suffix.lower() == ".csv":
                 store.export_csv(profile, export)
             else:
                 store.export_markdown(profile, export)
         except OSError as exc:
-            raise UserError(f"cannot write {export}: {exc.strerror or exc}") from None
+            raise UserError(f"无法写入 / cannot write {export}: {exc.strerror or exc}") from None
         print(f"\nExported to {export}", file=out)
     return 0

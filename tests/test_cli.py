@@ -61,12 +61,33 @@ def test_eval_file_errors_name_the_line(bundled_index, session_data_dir: Path, t
     (["search", "x", "--k", "0"], "--k must be at least 1"),
     (["eval", "retrieval", "/no/such.tsv"], "file not found"),
     (["stats", "--section-level", "9"], "between 1 and 6"),
+    (["practice", "-n", "abc"], "must be a whole number of questions, e.g. -n 5 (got 'abc')"),
+    (["practice", "-n", "0"], "must be at least 1 (got 0)"),
+    (["practice", "--profile", "  "], "invalid --profile"),
+    (["progress", "--profile", "a\tb"], "invalid --profile"),
+    (["progress", "--export", "report.txt"], "--export must end in .md or .csv"),
 ])
 def test_user_errors_are_friendly(args: list[str], message: str, tmp_path: Path) -> None:
     out = run(*args, data_dir=tmp_path)
     assert out.returncode == 2
     assert message in out.stderr
     assert "Traceback" not in out.stderr
+    assert "ready" not in out.stderr  # refused before loading the model and index
+
+
+def test_a_damaged_progress_database_says_what_happened_where_and_what_to_do(tmp_path: Path) -> None:
+    corpus = tmp_path / "c.md"
+    corpus.write_text("## 基础\n\n### 什么是过拟合\n\n训练集好、测试集差。\n", encoding="utf-8")
+    data = tmp_path / "my data"
+    data.mkdir()
+    damaged = data / "progress.sqlite3"
+    damaged.write_bytes(b"this is not a database" * 300)
+    out = run("progress", "--corpus", str(corpus), data_dir=data)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "damaged" in out.stderr and str(damaged) in out.stderr
+    assert f"mv '{damaged}' '{damaged}.corrupt-" in out.stderr and "--data-dir" in out.stderr
+    assert "open_or_recover" not in out.stderr and "ProgressStore" not in out.stderr
+    assert damaged.read_bytes() == b"this is not a database" * 300  # untouched
 
 
 def test_binary_corpus_is_refused_clearly(tmp_path: Path) -> None:

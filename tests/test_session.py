@@ -36,6 +36,7 @@ from interviewer.session import (
     MAX_QUESTIONS,
     REFERENCE_SEEN_NOTICE,
     InterviewSession,
+    NoQuestionsError,
     SessionError,
     SessionOptions,
     Summary,
@@ -193,10 +194,53 @@ def test_count_larger_than_available_gives_all_with_a_notice(bundled_collection:
     available = answered_units(c, "生成对抗网络（GAN）")
     chosen, notices = select_questions(c, SessionOptions(mode="random", count=5, sections=("生成对抗网络（GAN）",)))
     assert sorted(chosen) == sorted(available) and len(chosen) < 5
-    assert any(f"only {len(available)} questions" in n for n in notices)
+    assert available and len(available) == 1, "precondition: one answered question in this section"
+    assert "只有 1 道题可选 / only 1 question is available." in notices  # not "1 questions are"
     chosen, notices = select_questions(c, SessionOptions(mode="order", count=MAX_QUESTIONS + 10))
     assert len(chosen) == MAX_QUESTIONS
     assert any(f"at most {MAX_QUESTIONS}" in n for n in notices)
+
+
+def test_plural_of_the_available_notice(bundled_collection: Collection) -> None:
+    c = bundled_collection
+    section = "RNN&LSTM"
+    available = answered_units(c, section)
+    assert len(available) > 1
+    _, notices = select_questions(c, SessionOptions(mode="order", count=MAX_QUESTIONS, sections=(section,)))
+    assert f"只有 {len(available)} 道题可选 / only {len(available)} questions are available." in notices
+
+
+def test_nothing_to_ask_says_why_and_carries_what_a_front_end_needs(bundled_collection: Collection) -> None:
+    c = bundled_collection
+    with pytest.raises(NoQuestionsError) as err:  # every question there lacks a reference answer
+        select_questions(c, SessionOptions(sections=("图像处理基础",)))
+    assert err.value.sections == ("图像处理基础",) and err.value.unanswered == 6
+    assert "include unanswered" in str(err.value)  # the web app's wording (its checkbox) is kept
+    with pytest.raises(NoQuestionsError) as err:  # a section heading with no questions under it
+        select_questions(c, SessionOptions(sections=("优化算法",), include_unanswered=True))
+    assert err.value.unanswered == 0
+    assert "no questions" in str(err.value) and "include unanswered" not in str(err.value)
+    assert "勾选" not in str(err.value)
+
+
+class _NoScorer:
+    def score(self, question_id: str, answer: str) -> object:
+        raise AssertionError("not scored")
+
+
+def test_an_answer_that_cannot_be_scored_is_kept_as_a_note(bundled_collection: Collection,
+                                                           store: ProgressStore) -> None:
+    session = new_session(bundled_collection, _NoScorer(), store, mode="order", count=2)
+    turn = session.current
+    assert turn is not None
+    kept = session.keep_unscored("我的回答，评分时被中断")
+    assert kept is turn and turn.status == "noted" and turn.result is None
+    [attempt] = store.attempts(PROFILE)
+    assert (attempt.kind, attempt.answer, attempt.score, attempt.question_id) == (
+        "note", "我的回答，评分时被中断", None, turn.question_id)
+    assert store.review_states(PROFILE) == {}  # no effect on the schedule
+    assert session.keep_unscored("again") is turn and len(store.attempts(PROFILE)) == 1  # already kept
+    assert session.end().notes == 1
 
 
 def test_unknown_mode_and_profile_fail_before_any_answer(bundled_collection: Collection,

@@ -271,14 +271,17 @@ def test_show_progress_lists_due_questions(engine: Engine) -> None:
 MY_COLLECTION = "# 我的题库\n\n## 自定义章节\n\n### 什么是过拟合\n\n训练集好、测试集差。\n\n### 什么是梯度消失\n\n梯度越乘越小。\n"
 
 
-def test_progress_of_two_collections_in_one_data_folder_is_kept_apart(engine: Engine, tmp_path: Path) -> None:
+def test_progress_of_two_collections_in_one_data_folder_is_kept_apart(tmp_path: Path,
+                                                                      bundled_collection: Collection) -> None:
     """Practise the bundled collection, then one's own (same profile, same data folder): each report is its own."""
     from corpus.parser import load_collection
 
     path = tmp_path / "my.md"
     path.write_text(MY_COLLECTION, encoding="utf-8")
     mine = load_collection(path)
-    own = Engine(config=AppConfig(corpus=path, data_dir=engine.config.data_dir), collection=mine,
+    engine = Engine(config=AppConfig(data_dir=tmp_path / "data"), collection=bundled_collection,
+                    embedder=None, index=None, build_report=None, cache=None)  # type: ignore[arg-type]
+    own = Engine(config=AppConfig(corpus=path, data_dir=tmp_path / "data"), collection=mine,
                  embedder=None, index=None, build_report=None, cache=None)  # type: ignore[arg-type]
     c = engine.collection
     weak = c.find_by_heading("维数灾难")
@@ -296,10 +299,92 @@ def test_progress_of_two_collections_in_one_data_folder_is_kept_apart(engine: En
         return out.getvalue()
 
     bundled_text, own_text = report(engine), report(own)
-    assert f"Profile '{PROFILE}': 1 attempts, 1 questions, 1 due now" in bundled_text
+    assert f"Profile '{PROFILE}': 1 attempt, 1 question, 1 due now" in bundled_text
     assert weak.display_path in bundled_text and "自定义章节" not in bundled_text
     assert "q-" not in bundled_text  # no bare ids of questions this collection does not have
     assert f"Profile '{PROFILE}': 2 attempts, 2 questions, 2 due now" in own_text
     assert "自定义章节 › 什么是过拟合" in own_text and "机器学习基础" not in own_text and "q-" not in own_text
     # nothing is lost: the database holds all three answers
     assert len(saved(engine)) == 3
+
+
+# ------------------------------------------------------------------ odd inputs, with a stand-in scorer
+
+
+class InterruptedScorer:
+    """Scoring is interrupted by Ctrl-C (as if the user pressed it while the answer was being scored)."""
+
+    def score(self, question_id: str, answer: str) -> object:
+        raise KeyboardInterrupt
+
+
+def light_engine(tmp_path: Path, collection: Collection, scorer: object) -> Engine:
+    """An engine without index or model: enough for the prompt loop with a stand-in scorer."""
+    return Engine(config=AppConfig(data_dir=tmp_path / "light"), collection=collection, embedder=None,  # type: ignore[arg-type]
+                  index=None, build_report=None, cache=None, _scorer=scorer)  # type: ignore[arg-type]
+
+
+def test_ctrl_c_while_scoring_keeps_the_answer_as_a_note(tmp_path: Path, bundled_collection: Collection) -> None:
+    engine = light_engine(tmp_path, bundled_collection, InterruptedScorer())
+    code, text = run(engine, Script([PARTIAL_L012, ""]), count=2)
+    assert code == 0
+    assert "scoring was interrupted: your answer was saved as a note" in text
+    assert "== 本次面试小结 / session summary ==" in text and "notes 1" in text
+    assert [(a.kind, a.answer, a.score) for a in saved(engine)] == [("note", PARTIAL_L012, None)]
+
+
+def test_an_answer_that_cannot_be_saved_is_shown_back_and_the_question_stays_open(
+        tmp_path: Path, bundled_collection: Collection) -> None:
+    from interviewer.progress import ProgressStoreError
+
+    class Scored:
+        def score(self, question_id: str, answer: str) -> object:
+            return argparse.Namespace(score=50.0, band="及格", components={}, covered=[], missed=[], notices=[])
+
+    class BrokenStore(ProgressStore):
+        def record(self, attempt: Attempt) -> int:
+            raise ProgressStoreError("disk full")
+
+    engine = light_engine(tmp_path, bundled_collection, Scored())
+    engine._store = BrokenStore(engine.config.progress_db)
+    code, text = run(engine, Script(["我的回答", "", ":end"]), count=1)
+    assert code == 0
+    assert "your answer could NOT be saved: disk full" in text and "我的回答" in text
+    assert "answered 0" in text and "Traceback" not in text
+
+
+def test_a_section_without_answered_questions_names_the_cli_flag(tmp_path: Path, bundled_collection: Collection,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    engine = light_engine(tmp_path, bundled_collection, InterruptedScorer())
+    code, text = run(engine, Script([]), section=["图像处理基础"])
+    err = capsys.readouterr().err
+    assert code == 2 and text == ""
+    assert "--include-unanswered" in err and "勾选" not in err and "checkbox" not in err
+    code, _ = run(engine, Script([]), section=["优化算法"], include_unanswered=True)  # a heading with no questions
+    err = capsys.readouterr().err
+    assert code == 2 and "no questions there" in err and "--include-unanswered" not in err
+
+
+def test_show_progress_counts_in_good_english_and_names_questions_no_longer_in_the_collection(
+        tmp_path: Path, bundled_collection: Collection) -> None:
+    engine = light_engine(tmp_path, bundled_collection, InterruptedScorer())
+    engine.store.record(Attempt(id=None, profile=PROFILE, question_id="q-renamed", section="机器学习基础",
+                                question_title="旧的标题", answer="x", score=20.0, created_at=time.time() - 86400))
+    out = io.StringIO()
+    assert show_progress(engine, argparse.Namespace(profile=PROFILE, export=None), out=out) == 0
+    text = out.getvalue()
+    assert f"Profile '{PROFILE}': 1 attempt, 1 question, 1 due now" in text
+    assert "(1 question, 1 attempt)" in text
+    assert "机器学习基础 › 旧的标题（已不在题库中 / no longer in the collection）" in text
+    assert "q-renamed" not in text
+
+
+def test_a_bad_export_name_is_refused_before_the_report(tmp_path: Path, bundled_collection: Collection) -> None:
+    from interviewer.cli import UserError
+
+    engine = light_engine(tmp_path, bundled_collection, InterruptedScorer())
+    for bad in (tmp_path / "report.txt", tmp_path):
+        out = io.StringIO()
+        with pytest.raises(UserError, match="--export"):
+            show_progress(engine, argparse.Namespace(profile=PROFILE, export=bad), out=out)
+        assert out.getvalue() == ""
