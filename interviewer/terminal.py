@@ -287,8 +287,11 @@ def show_progress(engine, args: argparse.Namespace, out: TextIO = sys.stdout) ->
         return q.display_path if q else f"{recorded.get(qid, qid)}（已不在题库中 / no longer in the collection）"
 
     sections = store.section_mastery(profile)
-    if not sections:
+    if not sections and not stats.attempts:
         print("还没有作答记录，先运行 `python -m interviewer practice` / no answers yet — try `practice`.", file=out)
+    elif not sections:  # only skips, notes or answers given after seeing the reference
+        print("还没有计入掌握度的回答（跳过、笔记和看过参考答案后的回答不计入）/ no scored answers yet — skips, notes "
+              "and answers given after seeing the reference do not count toward mastery.", file=out)
     else:
         print("\n章节掌握度 / mastery by section:", file=out)
         for s in sections:

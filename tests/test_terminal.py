@@ -388,3 +388,17 @@ def test_a_bad_export_name_is_refused_before_the_report(tmp_path: Path, bundled_
         with pytest.raises(UserError, match="--export"):
             show_progress(engine, argparse.Namespace(profile=PROFILE, export=bad), out=out)
         assert out.getvalue() == ""
+
+
+def test_show_progress_after_only_a_skip_says_nothing_is_scored_yet_and_lists_it_when_due(
+        tmp_path: Path, bundled_collection: Collection) -> None:
+    engine = light_engine(tmp_path, bundled_collection, InterruptedScorer())
+    q = bundled_collection.find_by_heading("维数灾难")
+    assert q is not None
+    engine.store.record(Attempt(id=None, profile=PROFILE, question_id=q.id, section=q.section, question_title=q.title,
+                                answer="", score=None, kind="skip", created_at=time.time() - 86400))
+    out = io.StringIO()
+    assert show_progress(engine, argparse.Namespace(profile=PROFILE, export=None), out=out) == 0
+    text = out.getvalue()
+    assert "no scored answers yet" in text and "no answers yet" not in text
+    assert "待复习 / due for review:" in text and q.display_path in text.split("待复习")[1]
