@@ -331,8 +331,8 @@ class LazyScorer:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def score(self, question_id: str, answer: str) -> Any:
-        return self._engine.scorer.score(question_id, answer)
+    def score(self, question_id: str, answer: str, focus: str | None = None) -> Any:
+        return self._engine.scorer.score(question_id, answer, focus=focus)
 
     def hint_terms(self, question_id: str, n: int) -> list[str]:
         """Key terms of the reference, heaviest first, without the question's own words or function words."""
@@ -552,9 +552,7 @@ class InterviewApp:
                                  include_unanswered=True)
         session = self._new_session(user, options)
         notices: list[str] = []
-        if alone:
-            _ask_only(session, qid)
-        elif unit != qid:
+        if not alone and unit != qid:
             questions = self.collection.questions
             notices.append(ui("whole_question", user.lang, part=questions[qid].title, whole=questions[unit].title))
         return self._begin(user, session, notices)
@@ -799,21 +797,6 @@ class InterviewApp:
         except (ProgressStoreError, OSError, ValueError) as exc:  # a nicety: never fail the page load
             log.warning("cannot count saved answers: %s", exc)
             return 0
-
-
-def _ask_only(session: InterviewSession, question_id: str) -> None:
-    """Make ``question_id`` (an answered sub-question) the interview's only question.
-
-    ``SessionOptions(question_ids=…)`` asks a sub-question's whole interview question, so the queue is
-    pointed at the sub-question itself, the way "due" mode asks a sub-question: with its full path as the
-    prompt. Nothing has been answered yet, so nothing recorded changes.
-    """
-    if session.queue == [question_id] and session.current is not None \
-            and session.current.question_id == question_id:
-        return  # the session already asks it
-    session.queue = [question_id]
-    session.turns.clear()
-    session._ask(question_id, "main")
 
 
 def _code_path(path: str) -> str:

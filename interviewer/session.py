@@ -29,7 +29,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from corpus.model import PATH_SEPARATOR, Collection, Question
 
@@ -69,7 +69,7 @@ class NoQuestionsError(SessionError):
 
 
 class ScorerLike(Protocol):
-    def score(self, question_id: str, answer: str) -> Any: ...
+    def score(self, question_id: str, answer: str, focus: str | None = None) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,15 @@ class Turn:
     reference_shown: bool = False  # the reference (this question's, or one containing it) was shown
     after_reference: bool = False  # answered after the reference was shown: saved, not counted
     saved_notice: str = ""
+    focus: str | None = None  # a follow-up on one key term is scored on the reference's points about it
+
+
+class FollowUp(NamedTuple):
+    """A follow-up question: the question it asks, its prompt, and the key term it is about (if any)."""
+
+    question_id: str
+    prompt: str
+    focus: str | None = None
 
 
 @dataclass
@@ -161,7 +170,9 @@ def select_questions(
         unknown = [q for q in options.question_ids if q not in collection.questions]
         if unknown:
             raise SessionError(f"题库中没有这道题 / unknown question id(s): {', '.join(unknown[:3])}")
-        chosen = list(dict.fromkeys(collection.unit_of(q) for q in options.question_ids))[:count]
+        # a sub-question with a reference of its own is asked itself; one without, as its whole question
+        chosen = list(dict.fromkeys(q if collection.is_answered(q) else collection.unit_of(q)
+                                    for q in options.question_ids))[:count]
         return chosen, notices
     section_ids = resolve_sections(collection, options.sections) if options.sections else None
     units = collection.units(section_ids)
@@ -291,7 +302,7 @@ class InterviewSession:
                                              answer=text)
             turn.answer, turn.result, turn.status = text, None, "noted"
             return turn
-        result = self.scorer.score(q.id, text)
+        result = self.scorer.score(q.id, text, focus=turn.focus)
         seen = turn.reference_shown
         turn.saved_notice = self._record(
             turn, kind="followup" if turn.kind == "followup" else "answer",
@@ -365,8 +376,9 @@ class InterviewSession:
         text = self.collection.answer_markdown(turn.question_id)
         return text or "（这道题还没有参考答案 / no reference answer yet）"
 
-    def followup_candidate(self) -> tuple[str, str] | None:
-        """(question id, prompt) of a follow-up for the last answered main question, if any."""
+    def followup_candidate(self) -> FollowUp | None:
+        """The follow-up for the last answered main question, if any: its best-matching
+        sub-question, else the heaviest key term the answer missed (scored on that term)."""
         turn = self.current
         if (turn is None or turn.kind != "main" or turn.status != "answered" or not self.options.followups
                 or turn.result is None or getattr(turn.result, "kind", "scored") != "scored"):
@@ -381,10 +393,11 @@ class InterviewSession:
                 text = self.collection.answer_plain(d.id)
                 return sum(1 for m in missed if m and m in text)
             best = max(subs, key=lambda d: (overlap(d), -d.line_start))
-            return best.id, f"追问 / Follow-up：{best.title}"
+            return FollowUp(best.id, f"追问 / Follow-up：{best.title}")
         if missed:
             point = missed[0]
-            return turn.question_id, f"追问 / Follow-up：你能具体讲讲「{point}」吗？/ Can you expand on “{point}”?"
+            return FollowUp(turn.question_id,
+                            f"追问 / Follow-up：你能具体讲讲「{point}」吗？/ Can you expand on “{point}”?", point)
         return None
 
     def next(self, allow_followup: bool = True) -> Turn | None:
@@ -395,7 +408,9 @@ class InterviewSession:
         if allow_followup and turn.kind == "main":
             follow = self.followup_candidate()
             if follow is not None:
-                return self._ask(follow[0], "followup", follow[1])
+                asked = self._ask(follow.question_id, "followup", follow.prompt)
+                asked.focus = follow.focus
+                return asked
         self.position += 1
         if self.position >= len(self.queue):
             self.ended = True

@@ -224,7 +224,7 @@ def test_nothing_to_ask_says_why_and_carries_what_a_front_end_needs(bundled_coll
 
 
 class _NoScorer:
-    def score(self, question_id: str, answer: str) -> object:
+    def score(self, question_id: str, answer: str, focus: str | None = None) -> object:
         raise AssertionError("not scored")
 
 
@@ -462,6 +462,39 @@ def test_a_very_good_answer_gets_no_followup(bundled_collection: Collection, sco
     assert session.followup_candidate() is None
     nxt = session.next()
     assert nxt is not None and nxt.kind == "main" and nxt.question_id == second
+
+
+def test_key_term_followup_is_scored_on_that_term(bundled_collection: Collection, scorer,  # type: ignore[no-untyped-def]
+                                                  db: Path, store: ProgressStore) -> None:
+    """A question without sub-questions follows up on the heaviest missed key term; the answer
+    to "can you expand on 「X」?" is scored on the reference's points about X, and saved."""
+    c = bundled_collection
+    main = qid(c, "维数灾难")
+    assert not list(c.descendants(main)), "precondition: no sub-questions"
+    session = InterviewSession(c, scorer, store, PROFILE, SessionOptions(question_ids=(main,)))
+    session.submit("维度越高，计算量越大。")
+    follow = session.followup_candidate()
+    assert follow is not None and follow.question_id == main and follow.focus
+    assert f"「{follow.focus}」" in follow.prompt
+    turn = session.next()
+    assert turn is not None and turn.kind == "followup" and turn.focus == follow.focus
+    point = next(p for p in scorer._refs[main].points if follow.focus in p.terms)
+    done = session.submit(point.text)
+    assert done.result.kind == "scored" and any(follow.focus in n for n in done.result.notices)
+    assert done.result.score == scorer.score(main, point.text, focus=follow.focus).score
+    assert [a.kind for a in ProgressStore(db).history(PROFILE, main)] == ["answer", "followup"]
+
+
+def test_a_chosen_sub_question_with_its_own_answer_is_asked_itself(bundled_collection: Collection) -> None:
+    c = bundled_collection
+    main = qid(c, "L0、L1、L2")
+    answered = next(d for d in c.descendants(main) if c.is_answered(d.id))
+    chosen, _ = select_questions(c, SessionOptions(question_ids=(answered.id,)))
+    assert chosen == [answered.id]
+    unanswered = next((q for q in c if q.parent_id and not c.is_answered(q.id) and c.unit_of(q.id) != q.id), None)
+    assert unanswered is not None, "the collection has sub-questions without an answer"
+    chosen, _ = select_questions(c, SessionOptions(question_ids=(unanswered.id,), include_unanswered=True))
+    assert chosen == [c.unit_of(unanswered.id)]
 
 
 def test_followups_can_be_turned_off(bundled_collection: Collection, scorer, store: ProgressStore) -> None:  # type: ignore[no-untyped-def]

@@ -314,7 +314,7 @@ def test_progress_of_two_collections_in_one_data_folder_is_kept_apart(tmp_path: 
 class InterruptedScorer:
     """Scoring is interrupted by Ctrl-C (as if the user pressed it while the answer was being scored)."""
 
-    def score(self, question_id: str, answer: str) -> object:
+    def score(self, question_id: str, answer: str, focus: str | None = None) -> object:
         raise KeyboardInterrupt
 
 
@@ -338,7 +338,7 @@ def test_an_answer_that_cannot_be_saved_is_shown_back_and_the_question_stays_ope
     from interviewer.progress import ProgressStoreError
 
     class Scored:
-        def score(self, question_id: str, answer: str) -> object:
+        def score(self, question_id: str, answer: str, focus: str | None = None) -> object:
             return argparse.Namespace(score=50.0, band="及格", components={}, covered=[], missed=[], notices=[])
 
     class BrokenStore(ProgressStore):
