@@ -87,6 +87,11 @@ _EVERYDAY_MIN_FREQ = 10000
 _EVERYDAY_OPEN_TAGS = ("v", "a", "b", "l", "i", "z", "f", "s")  # tag prefixes
 _EVERYDAY_OPEN_MIN_FREQ = 5000
 _EVERYDAY_NUMERAL_MIN_FREQ = 2000
+# Terms that can stand alone as a hint or follow-up: dictionary nouns / noun-like verbs
+# seen often enough not to be segmenter fragments (see TermModel.is_topic_term)
+_TOPIC_TAGS = frozenset("n nz nt vn ng an".split())
+_TOPIC_MIN_FREQ = 20
+_TOPIC_MAX_FREQ = 3000  # commoner nouns the glossary does not know are everyday (两者, 用户, 角度)
 
 
 def _is_everyday(tag: str, freq: int) -> bool:
@@ -320,8 +325,9 @@ class TermModel:
         return frozenset(out)
 
     def warm(self) -> None:
-        """Load the function-word list now (about 0.1 s) rather than on the first answer."""
+        """Load the dictionary word lists now (a fraction of a second) rather than on the first answer."""
         _ = self._function_words
+        _ = self._dictionary_nouns
 
     def is_display_term(self, token: str) -> bool:
         """Whether a key term is worth showing a user as covered / missed / a hint.
@@ -334,6 +340,38 @@ class TermModel:
         if not is_cjk(token) or token in self.known_terms:
             return True
         return token not in self._function_words
+
+    @cached_property
+    def _dictionary_nouns(self) -> frozenset[str]:
+        """Nouns (and noun-like verbs: 采样, 优化) of jieba's dictionary seen at least
+        ``_TOPIC_MIN_FREQ`` times (rarer entries are mostly segmenter fragments: 维空间,
+        同点) and less than ``_TOPIC_MAX_FREQ`` (commoner ones are everyday words: 两者)."""
+        import jieba
+
+        out: set[str] = set()
+        with jieba.get_dict_file() as handle:
+            for raw in handle:
+                parts = raw.decode("utf-8", "replace").split()
+                if len(parts) >= 3 and parts[2] in _TOPIC_TAGS and parts[1].isdigit() \
+                        and _TOPIC_MIN_FREQ <= int(parts[1]) < _TOPIC_MAX_FREQ:
+                    out.add(parts[0])
+        return frozenset(out)
+
+    def is_topic_term(self, token: str) -> bool:
+        """Whether a key term can stand alone as a hint or a follow-up ("can you expand on X?").
+
+        Stricter than :meth:`is_display_term`: a glossary term (稀疏, dropout, IoU), a
+        dictionary noun that is not an everyday word, or a three-plus-character word
+        the dictionary lacks (特征图). Not verbs (等于, 指定), segmenter fragments (维空间)
+        or code tokens (k+1, double).
+        """
+        if token in self.known_terms:
+            return True
+        if not is_cjk(token) or not self.is_display_term(token):
+            return False
+        if token in self._dictionary_nouns:
+            return True
+        return len(token) >= 3 and token not in self.word_freq
 
     def idf(self, token: str) -> float:
         """Smoothed inverse document frequency (≥ 1 for every token)."""

@@ -31,6 +31,8 @@ import re
 import time
 from typing import Any, Iterable, Sequence
 
+from .excerpt import clip
+
 LANGS = ("zh", "en")
 
 _TEXT: dict[str, tuple[str, str]] = {
@@ -210,6 +212,10 @@ def band_label(band: object, lang: str = "zh") -> str:
     return names[1] if lang == "en" else names[0]
 
 
+_FOCUS_NOTICE = re.compile(r"追问只按与「(?P<term>[^」]+)」相关的要点评分 / this follow-up is scored on the points "
+                           r"about “(?P=term)”\.")
+
+
 def _split_bilingual(text: str) -> tuple[str, str] | None:
     """(中文, English) of ``"中文 / English"`` when the split is unambiguous (see :func:`localize`), else None."""
     if text.count(" / ") != 1:
@@ -229,6 +235,11 @@ def localize(text: object, lang: str = "zh") -> str:
     the English) stays bilingual rather than risk showing half a sentence.
     """
     s = "" if text is None else str(text)
+    focus = _FOCUS_NOTICE.fullmatch(s.strip())
+    if focus:  # the scorer's follow-up notice names a (often Chinese) key term on both sides
+        term = focus["term"]
+        return (f"This follow-up is scored on the points about “{term}”." if lang == "en"
+                else f"追问只按与「{term}」相关的要点评分。")
     parts = _split_bilingual(s)
     if parts is None:
         return s
@@ -324,7 +335,7 @@ def escape_text(text: object, max_chars: int | None = None) -> str:
         return ""
     s = s.strip("\n")
     if max_chars is not None and len(s) > max_chars:
-        s = s[:max_chars] + "…"
+        s = clip(s, max_chars, brackets=False)  # never inside a formula: it would show as raw LaTeX
     s = "".join(_escape_plain(part) if i % 2 == 0 else html.escape(part, quote=False)
                 for i, part in enumerate(_split_math(s)))
     s = re.sub(r"(?m)^ ", "&nbsp;", s)
@@ -602,7 +613,9 @@ def hint_markdown(terms: Iterable[str], lang: str = "zh") -> str:
     terms = [str(x) for x in terms if str(x).strip()]
     if not terms:
         return f"💡 {t('no_hint', lang)}"
-    return f"💡 **{t('hint', lang)}**：{t('hint_terms', lang)}" + "、".join(f"**{escape_inline(x, 60)}**" for x in terms)
+    colon, comma = ("：", "、") if lang == "zh" else (": ", ", ")
+    return f"💡 **{t('hint', lang)}**{colon}{t('hint_terms', lang)}" + comma.join(
+        f"**{escape_inline(x, 60)}**" for x in terms)
 
 
 def note_markdown(related: Sequence[Any], collection: Any, lang: str = "zh") -> str:
@@ -610,7 +623,7 @@ def note_markdown(related: Sequence[Any], collection: Any, lang: str = "zh") -> 
     lang = _lang(lang)
     lines = [f"📝 {t('noted', lang)}"]
     if related:
-        lines += ["", f"**{t('related', lang)}**："]
+        lines += ["", f"**{t('related', lang)}**" + ("：" if lang == "zh" else ":")]
         for h in related:
             qid, line, _loc, _text = _passage_parts(h)
             lines.append(f"- {location(collection, qid, line)}")

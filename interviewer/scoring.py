@@ -73,6 +73,7 @@ from index.embedders import Embedder, load_embedder
 from index.search import PassageHit, SearchIndex
 from index.tokenize import ENGLISH_STOPWORDS
 
+from .excerpt import balanced_prefix
 from .keyterms import KeyPoint, KeyTerm, PreparedAnswer, TermModel, covered_points, match_terms
 from .nonanswer import MAX_ANSWER_CHARS, CleanedAnswer, NonAnswer, clean_answer, detect_non_answer
 
@@ -230,12 +231,17 @@ def _excerpt(sentence: str, limit: int = 60) -> str:
         return text
     cut = max(text.rfind(mark, 0, limit) for mark in "，,；;：:")
     if cut >= limit // 2:
-        return text[:cut] + "…"
-    head = text[:limit]
-    space = head.rfind(" ")
-    if space >= limit // 2 and re.match(r"[A-Za-z0-9]", text[limit:limit + 1] or " "):
-        head = head[:space]  # never cut an English word in half
-    return head.rstrip() + "…"
+        head = text[:cut]
+    else:
+        head = text[:limit]
+        space = head.rfind(" ")
+        if space >= limit // 2 and re.match(r"[A-Za-z0-9]", text[limit:limit + 1] or " "):
+            head = head[:space]  # never cut an English word in half
+    # never inside a formula (raw LaTeX) and, where it leaves enough, not inside a bracket
+    short = balanced_prefix(head)
+    if len(short) < limit // 3:
+        short = balanced_prefix(head, brackets=False)
+    return (short or head.split("$")[0]).rstrip() + "…"
 
 
 def _sigmoid(x: float) -> float:
@@ -434,7 +440,14 @@ class Scorer:
         """The ``n`` heaviest key terms worth showing as a hint: not words of the question
         itself (restating it is no hint) and not function words."""
         terms = self.terms.terms_for(question_id) if self.has_reference(question_id) else []
-        return [t.text for t in terms if not t.in_title and self.terms.is_display_term(t.text)][:max(0, n)]
+        shown = [t.text for t in terms if not t.in_title and self.terms.is_display_term(t.text)]
+        # terms that stand alone (稀疏, 特征图) first; other display terms only to make up the number
+        topical = [t for t in shown if self.terms.is_topic_term(t)]
+        return (topical + [t for t in shown if t not in topical])[:max(0, n)]
+
+    def followup_terms(self, result: ScoreResult) -> list[str]:
+        """Missed key terms of ``result`` that can carry a follow-up question of their own, heaviest first."""
+        return [t for t in result.missed if self.terms.is_topic_term(t)]
 
     def has_reference(self, question_id: str) -> bool:
         return question_id in self.collection.questions and self.collection.is_answered(question_id)

@@ -393,7 +393,14 @@ class InterviewSession:
                 text = self.collection.answer_plain(d.id)
                 return sum(1 for m in missed if m and m in text)
             best = max(subs, key=lambda d: (overlap(d), -d.line_start))
-            return FollowUp(best.id, f"追问 / Follow-up：{best.title}")
+            # "区别" or "作用" alone says nothing: name it under the question just answered
+            main = self.collection.questions[turn.question_id]
+            where = PATH_SEPARATOR.join(best.path[max(0, len(main.path) - 1):])
+            return FollowUp(best.id, f"追问 / Follow-up：{where}")
+        # a follow-up on one term needs a term that stands alone (稀疏, not 等于 or 维空间)
+        terms_of = getattr(self.scorer, "followup_terms", None)
+        if callable(terms_of):
+            missed = [str(t) for t in terms_of(turn.result)]
         if missed:
             point = missed[0]
             return FollowUp(turn.question_id,

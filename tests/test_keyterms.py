@@ -138,3 +138,12 @@ def test_split_points_cuts_sentences_and_long_clauses() -> None:
     assert points[0] == "第一句很短。"
     assert points[1].startswith("第二句说明")
     assert all(len(p) <= 60 for p in points)
+
+
+def test_topic_terms_stand_alone_as_hints_and_follow_ups(terms: TermModel) -> None:
+    """"Can you expand on 「等于」 / 「维空间」 / 「k+1」?" is no question: a follow-up or hint
+    needs a glossary term or a real noun; verbs, segmenter fragments and code tokens are not."""
+    for good in ("稀疏", "特征图", "dropout", "iou", "范数", "卷积核"):
+        assert terms.is_topic_term(good), good
+    for bad in ("等于", "维空间", "指定", "知道", "k+1", "t1", "double", "两者", "某种意义", "刚好"):
+        assert not terms.is_topic_term(bad), bad

@@ -205,6 +205,13 @@ def test_non_answer_message_and_notices_in_the_ui_language() -> None:
     assert "看起来你还不会这道题" in zh and "Looks like" not in zh and "Removed" not in zh
 
 
+def test_hint_punctuation_follows_the_language() -> None:
+    en = render.hint_markdown(["dropout", "正则化"], "en")
+    assert "**Hint**: " in en and "**dropout**, **正则化**" in en and "：" not in en and "、" not in en
+    zh = render.hint_markdown(["dropout", "正则化"], "zh")
+    assert "**提示**：" in zh and "**dropout**、**正则化**" in zh
+
+
 def test_followup_prompt_in_the_ui_language(bundled_collection) -> None:  # type: ignore[no-untyped-def]
     q = bundled_collection.units()[0]
     expand = "追问 / Follow-up：你能具体讲讲「过拟合」吗？/ Can you expand on “过拟合”?"

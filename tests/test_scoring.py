@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from corpus.model import Collection
 from index.embedders import CountingEmbedder
+from interviewer import render
 from interviewer.scoring import (
     FEATURES,
     NON_ANSWER_BAND,
@@ -162,7 +163,10 @@ def test_followup_on_one_key_term_is_scored_on_that_point(scorer: Scorer, scorin
     whole = scorer.score(q, answer)
     focused = scorer.score(q, answer, focus="稀疏")
     assert focused.score > whole.score + 5, (focused.score, whole.score)
-    assert any("稀疏" in n for n in focused.notices)
+    [notice] = [n for n in focused.notices if "稀疏" in n]
+    # the web app shows the notice in the UI's language
+    assert render.localize(notice, "en") == "This follow-up is scored on the points about “稀疏”."
+    assert render.localize(notice, "zh") == "追问只按与「稀疏」相关的要点评分。"
     unrelated = scorer.score(q, "维度越高计算量越大，训练越慢。", focus="稀疏")
     assert focused.score > unrelated.score + 15
     # a term the reference says nothing about: scored on the whole question, as before

@@ -413,6 +413,7 @@ def test_partial_answer_leads_to_a_followup_on_a_sub_question(bundled_collection
     subs = {d.id for d in c.descendants(main) if d.has_own_text}
     assert follow.question_id in subs
     assert c.questions[follow.question_id].title in follow.prompt
+    assert c.questions[main].title in follow.prompt  # "追问：区别" alone would say nothing
     assert "追问" in session.progress_label and session.position == 0
     answer = "L1 范数是各元素绝对值之和，是 L0 的凸近似，会产生稀疏解。"
     done = session.submit(answer)
@@ -475,6 +476,7 @@ def test_key_term_followup_is_scored_on_that_term(bundled_collection: Collection
     session.submit("维度越高，计算量越大。")
     follow = session.followup_candidate()
     assert follow is not None and follow.question_id == main and follow.focus
+    assert scorer.terms.is_topic_term(follow.focus)  # a term that stands alone, not 等于 or 维空间
     assert f"「{follow.focus}」" in follow.prompt
     turn = session.next()
     assert turn is not None and turn.kind == "followup" and turn.focus == follow.focus

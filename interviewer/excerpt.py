@@ -1,0 +1,56 @@
+"""Cut reference text short without breaking a formula or leaving a bracket open.
+
+Feedback shows pieces of reference answers ("可以补充：…", missed points). A
+plain ``text[:n] + "…"`` can stop inside ``$\\alpha=\\frac{1}{…}$``, which then
+shows as raw LaTeX (KaTeX only typesets closed formulas), or after an opening
+"（", which reads as broken. These helpers cut before such a piece instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+_DOLLARS = re.compile(r"(?<!\\)\$\$?")
+_PAIRS = {"（": "）", "(": ")", "[": "]", "【": "】", "「": "」", "“": "”"}
+_TRAILING = " \t，,；;：:、"
+
+
+def balanced_prefix(text: str, brackets: bool = True) -> str:
+    """``text`` up to before an unclosed formula (or, with ``brackets``, bracket) it ends inside.
+
+    >>> balanced_prefix("学习率衰减 $\\\\alpha=\\\\frac{1}{1+")
+    '学习率衰减'
+    >>> balanced_prefix("常见方法（举例：指数衰减")
+    '常见方法'
+    >>> balanced_prefix("L1 产生稀疏解 $w_i=0$")
+    'L1 产生稀疏解 $w_i=0$'
+    """
+    marks = list(_DOLLARS.finditer(text))
+    if len(marks) % 2 == 1:  # the last formula is not closed
+        text = text[:marks[-1].start()]
+    if not brackets:
+        return text.rstrip(_TRAILING)
+    stack: list[int] = []
+    closers = {close: open_ for open_, close in _PAIRS.items()}
+    for i, ch in enumerate(text):
+        if ch in _PAIRS:
+            stack.append(i)
+        elif ch in closers and stack and text[stack[-1]] == closers[ch]:
+            stack.pop()
+    if stack:
+        text = text[:stack[0]]
+    return text.rstrip(_TRAILING)
+
+
+def clip(text: str, limit: int, brackets: bool = True) -> str:
+    """``text`` if it has at most ``limit`` characters, else a balanced prefix and "…".
+
+    >>> clip("短句", 10)
+    '短句'
+    >>> clip("学习率 $\\\\alpha=0.1$ 逐步衰减到很小", 12)
+    '学习率…'
+    """
+    if len(text) <= limit:
+        return text
+    head = balanced_prefix(text[:limit], brackets)
+    return (head or text[:limit].split("$")[0].rstrip(_TRAILING)) + "…"
