@@ -79,6 +79,10 @@ Scheduling and mastery choices
   numbers), and the schedule treats it as a failed recall
   (:func:`schedule.review_seen`: due again in 10 minutes, ladder reset), so
   pasting the reference never marks a question as learned.
+* A follow-up on **one key point** of a question ("can you expand on 「稀疏」?",
+  ``Attempt.focus`` holds the term) is kept with its score, but it answers a
+  part, not the question: it counts neither toward mastery nor the schedule,
+  so a good point after a weak answer does not hide the weak answer.
 * "Needs work" (:meth:`~ProgressStore.needs_work`, the gap report's weakest
   list, the session summary's "to review") means mastery or score below
   :data:`NEEDS_WORK_BELOW` (65, where the scorer's 良好 band starts).
@@ -207,6 +211,8 @@ class Attempt:
     the score is kept but does not count toward mastery (module docstring).
     ``collection``: the key of the question collection (:func:`collection_key`);
     left empty, :meth:`ProgressStore.record` fills in its scope's key.
+    ``focus``: for a follow-up on one key point, that key term; such an attempt
+    counts neither toward mastery nor the schedule (module docstring).
     """
 
     id: int | None
@@ -224,6 +230,7 @@ class Attempt:
     uuid: str = field(default_factory=_new_uuid)
     reference_shown: bool = False
     collection: str = ""  # key of the collection answered in; '' = the store's scope (or unknown)
+    focus: str = ""  # the key term of a follow-up on one point ('' = the whole question)
 
     @property
     def is_scored(self) -> bool:
@@ -387,7 +394,7 @@ def _migrate_v2(conn: sqlite3.Connection) -> None:
     pairs = conn.execute("SELECT DISTINCT profile, question_id FROM attempts").fetchall()
     for profile, question_id in pairs:
         # v2 has no reference_shown column yet (added in v3): every old row counts
-        _rebuild_state(conn, profile, question_id, seen_column="0")
+        _rebuild_state(conn, profile, question_id, seen_column="0", focus_column="''")
 
 
 _V3_STATEMENTS: tuple[str, ...] = (
@@ -417,20 +424,34 @@ def _migrate_v4(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+_V5_STATEMENTS: tuple[str, ...] = (
+    "ALTER TABLE attempts ADD COLUMN focus TEXT NOT NULL DEFAULT ''",
+)
+
+
+def _migrate_v5(conn: sqlite3.Connection) -> None:
+    # Older follow-ups were all on whole (sub-)questions: '' keeps their meaning,
+    # so review_states stay as they are.
+    for statement in _V5_STATEMENTS:
+        conn.execute(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "attempts table", _migrate_v1),
     Migration(2, "attempt kind + uuid, review_states table and indexes", _migrate_v2),
     Migration(3, "attempts.reference_shown (answered after seeing the reference)", _migrate_v3),
     Migration(4, "attempts.collection (which question collection it was answered in)", _migrate_v4),
+    Migration(5, "attempts.focus (a follow-up on one key point: kept, not scheduled)", _migrate_v5),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 _ATTEMPT_COLUMNS = (
     "id, profile, question_id, section, question_title, answer, score, band, "
-    "components, kind, session_id, created_at, uuid, reference_shown, collection"
+    "components, kind, session_id, created_at, uuid, reference_shown, collection, focus"
 )
 # scored attempts that count toward mastery: not those given after seeing the reference
-_MASTERY_WHERE = "kind IN ('answer', 'followup') AND score IS NOT NULL AND reference_shown = 0"
+_MASTERY_WHERE = ("kind IN ('answer', 'followup') AND score IS NOT NULL AND reference_shown = 0"
+                  " AND focus = ''")
 _STATE_COLUMNS = "repetitions, interval_days, ease, due_at, last_score"
 
 
@@ -527,6 +548,7 @@ def _attempt_row(attempt: Attempt) -> dict[str, object]:
         "created_at": _finite(attempt.created_at, "created_at"),
         "reference_shown": int(attempt.reference_shown),
         "collection": _clean_text(attempt.collection, "collection"),
+        "focus": _clean_text(attempt.focus, "focus"),
     }
 
 
@@ -536,7 +558,7 @@ def _attempt_row(attempt: Attempt) -> dict[str, object]:
 
 def _attempt_from_row(row: sqlite3.Row | tuple) -> Attempt:
     (id_, profile, qid, section, title, answer, score, band, comps, kind, session,
-     created, uuid, seen, collection) = row
+     created, uuid, seen, collection, focus) = row
     try:
         components = {str(k): float(v) for k, v in json.loads(comps or "{}").items()}
     except (ValueError, TypeError, AttributeError):
@@ -546,7 +568,7 @@ def _attempt_from_row(row: sqlite3.Row | tuple) -> Attempt:
         question_title=title, answer=answer, score=score, band=band,
         components=components, kind=kind, session_id=session,
         created_at=created, uuid=uuid, reference_shown=bool(seen),
-        collection=collection,
+        collection=collection, focus=focus,
     )
 
 
@@ -560,8 +582,10 @@ def _state_from_row(row: tuple) -> ReviewState:
 
 
 def _apply(state: ReviewState | None, kind: str, score: float | None,
-           when: float, reference_shown: bool = False) -> ReviewState | None:
-    """The review state after one attempt (None: the attempt does not schedule)."""
+           when: float, reference_shown: bool = False, focus: str = "") -> ReviewState | None:
+    """The review state after one attempt (``state`` unchanged: the attempt does not schedule)."""
+    if focus:  # a follow-up on one point answers a part, not the question
+        return state
     if kind in SCORED_KINDS and score is not None:
         grade = schedule.review_seen if reference_shown else schedule.review
         return grade(state or schedule.initial_state(when), score, when)
@@ -589,21 +613,22 @@ def _save_state(conn: sqlite3.Connection, profile: str, question_id: str,
 
 
 def _rebuild_state(conn: sqlite3.Connection, profile: str, question_id: str,
-                   seen_column: str = "reference_shown") -> None:
+                   seen_column: str = "reference_shown", focus_column: str = "focus") -> None:
     """Recompute a question's review state from its whole history, in time order.
 
-    ``seen_column`` is the SQL for the reference-shown flag ("0" for schemas
-    older than v3, which lack the column).
+    ``seen_column`` / ``focus_column`` are the SQL for the reference-shown flag
+    and the follow-up focus ("0" / "''" for schemas older than v3 / v5, which
+    lack the columns).
     """
     rows = conn.execute(
-        f"SELECT id, kind, score, created_at, {seen_column} FROM attempts "
+        f"SELECT id, kind, score, created_at, {seen_column}, {focus_column} FROM attempts "
         "WHERE profile = ? AND question_id = ? ORDER BY created_at, id",
         (profile, question_id),
     ).fetchall()
     state: ReviewState | None = None
     reviewed_at, last_id = 0.0, None
-    for attempt_id, kind, score, created_at, seen in rows:
-        new = _apply(state, kind, score, created_at, bool(seen))
+    for attempt_id, kind, score, created_at, seen, focus in rows:
+        new = _apply(state, kind, score, created_at, bool(seen), focus or "")
         if new is not state:
             state, reviewed_at, last_id = new, created_at, attempt_id
     if state is None:
@@ -622,10 +647,10 @@ def _insert_attempt(conn: sqlite3.Connection, row: Mapping[str, object]) -> tupl
         """
         INSERT INTO attempts (uuid, profile, question_id, section, question_title, answer,
                               score, band, components, kind, session_id, created_at,
-                              reference_shown, collection)
+                              reference_shown, collection, focus)
         VALUES (:uuid, :profile, :question_id, :section, :question_title, :answer,
                 :score, :band, :components, :kind, :session_id, :created_at,
-                :reference_shown, :collection)
+                :reference_shown, :collection, :focus)
         ON CONFLICT (uuid) DO NOTHING
         RETURNING id
         """,
@@ -639,7 +664,7 @@ def _insert_attempt(conn: sqlite3.Connection, row: Mapping[str, object]) -> tupl
         return int(existing[0]), False
     attempt_id = int(got[0])
     kind, score, when = row["kind"], row["score"], float(row["created_at"])  # type: ignore[arg-type]
-    if (kind in SCORED_KINDS and score is not None) or kind == "skip":
+    if ((kind in SCORED_KINDS and score is not None) or kind == "skip") and not row["focus"]:
         profile, qid = row["profile"], row["question_id"]
         current = conn.execute(
             f"SELECT {_STATE_COLUMNS}, reviewed_at FROM review_states "
@@ -652,7 +677,7 @@ def _insert_attempt(conn: sqlite3.Connection, row: Mapping[str, object]) -> tupl
         else:
             state = None if current is None else _state_from_row(current[:5])
             new = _apply(state, kind, score, when,  # type: ignore[arg-type]
-                         bool(row["reference_shown"]))
+                         bool(row["reference_shown"]), str(row["focus"]))
             assert new is not None
             _save_state(conn, profile, qid, new, when, attempt_id)  # type: ignore[arg-type]
     return attempt_id, True
@@ -1217,7 +1242,8 @@ class ProgressStore:
         ``+``/``-`` followed by a non-space get a leading ``'`` so spreadsheets
         do not run them as formulas. ``reference_shown`` is 1 for an answer
         given after seeing the reference, else 0. ``collection`` is the key of
-        the collection answered in ('' before schema v4). A scoped store
+        the collection answered in ('' before schema v4); ``focus`` the key term
+        of a follow-up on one point ('' otherwise). A scoped store
         exports its collection's attempts only (see the module docstring).
         """
         rows = list(reversed(self.attempts(profile)))
@@ -1226,7 +1252,7 @@ class ProgressStore:
         writer.writerow(["id", "uuid", "created_at", "created_at_epoch", "profile",
                          "session_id", "kind", "section", "question_id", "question_title",
                          "score", "band", "components", "answer", "reference_shown",
-                         "collection"])
+                         "collection", "focus"])
         for a in rows:
             writer.writerow([
                 a.id, a.uuid, _iso(a.created_at), repr(a.created_at), _cell(a.profile),
@@ -1234,7 +1260,7 @@ class ProgressStore:
                 _cell(a.question_title), "" if a.score is None else f"{a.score:g}",
                 _cell(a.band or ""), json.dumps(a.components, ensure_ascii=False,
                                                 sort_keys=True),
-                _cell(a.answer), int(a.reference_shown), _cell(a.collection),
+                _cell(a.answer), int(a.reference_shown), _cell(a.collection), _cell(a.focus),
             ])
         return _write_atomic(Path(path), buffer.getvalue(), encoding="utf-8-sig")
 
@@ -1323,6 +1349,8 @@ class ProgressStore:
             band = f" ({_md(a.band)})" if a.band else ""
             seen = (", 看过参考答案 / after seeing the reference, not counted"
                     if a.reference_shown else "")
+            if a.focus:
+                seen += f", 追问「{_md(a.focus)}」/ follow-up on one point, not counted"
             out += [f"### {_iso(a.created_at)} — {_md(a.question_title or a.question_id)}",
                     "", f"_{a.kind}{score}{band}{seen}_ · {_md(a.section)}", ""]
             if a.answer.strip():
@@ -1356,6 +1384,7 @@ def _parse_journal(text: str) -> tuple[list[dict[str, object]], list[str]]:
                 created_at=entry["created_at"], uuid=entry["uuid"],
                 reference_shown=bool(entry.get("reference_shown", False)),
                 collection=entry.get("collection", ""),
+                focus=entry.get("focus", "") or "",
             )
             rows.append(_attempt_row(attempt))
         except (ValueError, KeyError, TypeError, AttributeError, ProgressStoreError):

@@ -463,6 +463,7 @@ class InterviewSession:
             id=None, profile=self.profile, question_id=q.id, section=q.section,
             question_title=q.title, answer=(turn.answer if answer is None else answer) or "", score=score, band=band,
             components=components, kind=kind, session_id=self.id, reference_shown=reference_shown,
+            focus=turn.focus or "",
         )
         try:
             self.store.record(attempt)

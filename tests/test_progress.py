@@ -92,11 +92,11 @@ def store(db: Path) -> ProgressStore:
 def test_open_creates_folders_and_configures_sqlite(db: Path) -> None:
     store = ProgressStore(db)
     assert db.is_file()
-    assert store.schema_version() == progress.SCHEMA_VERSION == 4
+    assert store.schema_version() == progress.SCHEMA_VERSION == 5
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     finally:
         conn.close()
@@ -279,7 +279,7 @@ def make_v1_file(path: Path) -> list[tuple]:
 def test_v1_file_is_migrated_in_place_without_losing_rows(db: Path) -> None:
     rows = make_v1_file(db)
     store = ProgressStore(db)
-    assert store.schema_version() == 4
+    assert store.schema_version() == 5
 
     alice_q1 = store.history("alice", "q1")
     assert [(a.answer, a.score, a.band, a.session_id, a.created_at) for a in alice_q1] == [
@@ -351,7 +351,7 @@ def test_v2_file_is_migrated_to_v3_keeping_rows_and_schedule(db: Path) -> None:
     conn.close()
 
     store = ProgressStore(db)
-    assert store.schema_version() == 4
+    assert store.schema_version() == 5
     got = list(reversed(store.attempts("alice")))
     assert [(a.uuid, a.profile, a.question_id, a.section, a.question_title, a.answer, a.score,
              a.band, a.kind, a.session_id, a.created_at) for a in got] == [
@@ -364,7 +364,7 @@ def test_v2_file_is_migrated_to_v3_keeping_rows_and_schedule(db: Path) -> None:
     # The new column works next to the old rows, and reopening does not migrate again.
     store.record(att("alice", "q1", 100, T0 + 2 * DAY_SECONDS, reference_shown=True))
     reopened = ProgressStore(db)
-    assert reopened.schema_version() == 4
+    assert reopened.schema_version() == 5
     assert [a.reference_shown for a in reopened.history("alice", "q1")] == [False, False, True]
     assert reopened.mastery("alice") == {"q1": 95.0}
 
@@ -407,7 +407,7 @@ def test_v3_file_is_migrated_to_v4_and_keeps_everything_for_the_bundled_collecti
     rows = make_v3_file(db)
     before = sqlite3.connect(db).execute("SELECT * FROM review_states ORDER BY question_id").fetchall()
     bundled = ProgressStore(db, scope=BUNDLED)
-    assert bundled.schema_version() == progress.SCHEMA_VERSION == 4
+    assert bundled.schema_version() == progress.SCHEMA_VERSION == 5
     # Nothing lost: every row and every schedule is still there, unchanged.
     everything = ProgressStore(db).attempts("alice")
     assert sorted((a.uuid, a.question_id, a.answer, a.score, a.collection) for a in everything) == sorted(
@@ -427,11 +427,73 @@ def test_v3_file_is_migrated_to_v4_and_keeps_everything_for_the_bundled_collecti
     mine.record(att("alice", "m2", 90, T0 + DAY_SECONDS, section="我的章节"))
     bundled.record(att("alice", "q2", 80, T0 + DAY_SECONDS + 1))
     reopened = ProgressStore(db)
-    assert reopened.schema_version() == 4
+    assert reopened.schema_version() == 5
     keys = {a.question_id: a.collection for a in reopened.attempts("alice") if a.created_at >= T0 + DAY_SECONDS}
     assert keys == {"m2": MINE.key, "q2": "bundled"}
     assert "m2" not in ProgressStore(db, scope=BUNDLED).mastery("alice")
     assert set(ProgressStore(db, scope=MINE).mastery("alice")) == {"m1", "m2"}
+
+
+# The v4 schema exactly as release 4 created it (v3 plus the v4 migration), frozen.
+V4_DDL = V3_DDL.replace("PRAGMA user_version = 3;", "") + """
+ALTER TABLE attempts ADD COLUMN collection TEXT NOT NULL DEFAULT '';
+PRAGMA user_version = 4;
+"""
+
+
+def test_v4_file_is_migrated_to_v5_keeping_rows_and_schedule(db: Path) -> None:
+    db.parent.mkdir(parents=True, exist_ok=True)
+    rows = [
+        ("u1", "alice", "q1", "机器学习基础", "L1 vs L2", "稀疏", 40.0, "需加强", "{}", "answer", "s1", T0, 0,
+         "bundled"),
+        ("u2", "alice", "q1", "机器学习基础", "L1 vs L2", "展开", 70.0, "良好", "{}", "followup", "s1", T0 + 5, 0,
+         "bundled"),
+    ]
+    conn = sqlite3.connect(db)
+    conn.executescript(V4_DDL)
+    conn.executemany(
+        "INSERT INTO attempts (uuid, profile, question_id, section, question_title, answer, score,"
+        " band, components, kind, session_id, created_at, reference_shown, collection)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    state = ("alice", "q1", 1, 1.0, 2.4, T0 + 5 + DAY_SECONDS, 70.0, T0 + 5, 2)
+    conn.execute("INSERT INTO review_states VALUES (?,?,?,?,?,?,?,?,?)", state)
+    conn.commit()
+    conn.close()
+
+    store = ProgressStore(db)
+    assert store.schema_version() == progress.SCHEMA_VERSION == 5
+    got = list(reversed(store.attempts("alice")))
+    assert [(a.uuid, a.kind, a.score, a.focus) for a in got] == [("u1", "answer", 40.0, ""),
+                                                                ("u2", "followup", 70.0, "")]
+    # old follow-ups were on whole questions: they keep counting, the schedule is untouched
+    assert store.mastery("alice") == {"q1": 55.0}
+    assert store.review_states("alice")["q1"] == progress.ReviewState(1, 1.0, 2.4, state[5], 70.0)
+
+
+def test_a_followup_on_one_point_is_kept_but_neither_scheduled_nor_counted(db: Path) -> None:
+    """A weak answer, then a good answer to "can you expand on 「稀疏」?": the question stays weak and due."""
+    store = ProgressStore(db)
+    store.record(att("alice", "q1", 21.6, T0))
+    after_answer = store.review_states("alice")["q1"]
+    store.record(att("alice", "q1", 84.1, T0 + 60, kind="followup", focus="稀疏"))
+    assert store.review_states("alice")["q1"] == after_answer
+    assert store.mastery("alice") == {"q1": 21.6}
+    assert [qid for qid, _ in store.needs_work("alice", 5)] == ["q1"]
+    by_focus = {a.focus: a.score for a in store.history("alice", "q1")}
+    assert by_focus == {"": 21.6, "稀疏": 84.1}  # kept, with its score
+    # ...and a weak point after a good answer does not reset the question either
+    store.record(att("bob", "q1", 90.0, T0))
+    good = store.review_states("bob")["q1"]
+    store.record(att("bob", "q1", 5.0, T0 + 60, kind="followup", focus="稀疏"))
+    assert store.review_states("bob")["q1"] == good and store.mastery("bob") == {"q1": 90.0}
+    # rebuilding the schedule from history (out-of-order replay) gives the same answer
+    store.record(att("alice", "q1", 30.0, T0 - 10))
+    assert store.mastery("alice")["q1"] == pytest.approx(0.5 * 21.6 + 0.5 * 30.0)
+    assert store.review_states("alice")["q1"].last_score == 21.6
+    # the CSV export says which attempts were follow-ups on one point
+    with open(store.export_csv("alice", db.parent / "alice.csv"), encoding="utf-8-sig", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert sorted(r["focus"] for r in table) == ["", "", "稀疏"]
 
 
 def _two_collections(db: Path) -> tuple[ProgressStore, ProgressStore]:
@@ -567,7 +629,7 @@ def test_open_or_recover_moves_corrupt_file_aside(db: Path) -> None:
     assert len(moved) == 1
     assert moved[0].read_bytes() == data  # kept intact, just renamed
     assert notice is not None and str(moved[0]) in notice and "damaged" in notice
-    assert store.schema_version() == 4 and store.profiles() == []
+    assert store.schema_version() == 5 and store.profiles() == []
     store.record(att("alice", "q1", 80, T0))
     assert len(ProgressStore(db).attempts("alice")) == 1
 

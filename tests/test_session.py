@@ -481,10 +481,15 @@ def test_key_term_followup_is_scored_on_that_term(bundled_collection: Collection
     turn = session.next()
     assert turn is not None and turn.kind == "followup" and turn.focus == follow.focus
     point = next(p for p in scorer._refs[main].points if follow.focus in p.terms)
+    schedule_after_answer = ProgressStore(db).review_states(PROFILE)[main]
     done = session.submit(point.text)
     assert done.result.kind == "scored" and any(follow.focus in n for n in done.result.notices)
     assert done.result.score == scorer.score(main, point.text, focus=follow.focus).score
-    assert [a.kind for a in ProgressStore(db).history(PROFILE, main)] == ["answer", "followup"]
+    saved = ProgressStore(db)
+    assert [(a.kind, a.focus) for a in saved.history(PROFILE, main)] == [("answer", ""), ("followup", follow.focus)]
+    # one good point does not make the weak answer count as learned
+    assert saved.review_states(PROFILE)[main] == schedule_after_answer
+    assert saved.mastery(PROFILE)[main] == saved.history(PROFILE, main)[0].score
 
 
 def test_a_chosen_sub_question_with_its_own_answer_is_asked_itself(bundled_collection: Collection) -> None:
