@@ -756,23 +756,28 @@ class InterviewApp:
 
         A reloaded page gets its running interview back (:class:`InterviewKeeper`); with none to restore, a
         returning visitor is told their answers are saved and the order is set to "due for review".
-        Returns the profile, the question order and the interview outputs.
+        A restored interview comes back in the language it was running in (the switch follows).
+        Returns the profile, the question order, the language and the interview outputs.
         """
         user = _user(state)
         if valid_profile(stored_profile):
             user.profile = stored_profile
         user.restorable = True
         mode: Any = gr.skip()
+        language: Any = gr.skip()
         if user.session is None:
             kept = self.keeper.find(user.profile)
             if kept is not None and kept is not user:
+                before = user.lang
                 self._restore(user, kept)
+                if user.lang != before:
+                    language = user.lang
             else:
                 attempts = self._saved_attempts(user.profile)
                 if attempts:
                     user.status = f"{ui('welcome_back', user.lang, n=attempts)}\n\n{self.idle_status(user.lang)}"
                     mode = "due"
-        return (user.profile, mode, *self.interview_view(user))
+        return (user.profile, mode, language, *self.interview_view(user))
 
     def _restore(self, user: UserState, kept: UserState) -> None:
         """Take over the running interview of an earlier page of this browser (its lock too, so the two pages'
@@ -781,6 +786,7 @@ class InterviewApp:
             if kept.session is None or kept.session.ended:
                 return
             user.lock = kept.lock
+            user.lang = kept.lang  # the restored chat is in that language: the switch follows
             user.session, user.chat = kept.session, list(kept.chat)
             user.result, user.noted = kept.result, kept.noted
             user.sources, user.sources_title = list(kept.sources), kept.sources_title
@@ -788,12 +794,13 @@ class InterviewApp:
             user.status = f"{ui('restored', user.lang)}\n\n{self._status(user)}"
 
     def _saved_attempts(self, profile: str) -> int:
-        """How many answers ``profile`` has saved (0 when the progress database cannot tell)."""
+        """How many answers (and notes) ``profile`` has saved, skips not counted (0 when the database cannot tell)."""
         store = self.store()
         if store is None:
             return 0
         try:
-            return int(getattr(store.stats(profile), "attempts", 0) or 0)
+            stats = store.stats(profile)
+            return max(0, int(getattr(stats, "attempts", 0) or 0) - int(getattr(stats, "skips", 0) or 0))
         except (ProgressStoreError, OSError, ValueError) as exc:  # a nicety: never fail the page load
             log.warning("cannot count saved answers: %s", exc)
             return 0
@@ -1097,7 +1104,7 @@ def build_app(engine: Engine) -> gr.Blocks:
         lang.change(set_language, [lang, tree_filter, browse_pick, state], language_out,
                     api_name="set_language", show_progress="hidden")
 
-        load_out = [stored_profile, mode] + interview_out
+        load_out = [stored_profile, mode, lang] + interview_out
 
         def on_load(stored: Any, st: Any) -> tuple:
             """Page load (after the user's running action, if any); never a traceback."""

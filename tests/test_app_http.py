@@ -470,26 +470,36 @@ def test_reload_restores_the_running_interview(engine: Engine, tmp_path: Path) -
     a = app.InterviewApp(engine_on(engine, tmp_path))
     first, out = _page(a, None)
     profile = out[0]
-    assert app.valid_profile(profile) and "欢迎回来" not in out[2 + STATUS]
+    assert app.valid_profile(profile) and "欢迎回来" not in out[3 + STATUS]
     a.start(["深度学习基础"], "order", 3, False, first)
     a.submit(GOOD_DROPOUT_ANSWER, "", first)
     a.next("", first)
     shown = list(first.chat)
 
     reloaded, out = _page(a, profile)  # same browser, new page
-    view = out[2:]
+    view = out[3:]
     assert reloaded.session is first.session and texts(view[CHAT]) == texts(shown)
     assert "已恢复" in view[STATUS] and "/3" in view[STATUS] and view[TOKEN] == app.view_token(first.session)
     assert reloaded.lock is first.lock  # the two pages' actions still run one at a time
     a.skip(view[TOKEN], reloaded)  # it carries on from the restored page
     assert len(reloaded.session.turns) == len(first.session.turns)
 
+    assert out[2] is None or not isinstance(out[2], str)  # same language: the switch is left alone
+
+    reloaded.lang = "en"  # the user switched to English, then reloads: the restored page is English too
+    english, out = _page(a, profile)
+    assert english.session is first.session and english.lang == "en" and out[2] == "en"
+    assert "restored" in out[3 + STATUS].lower() and "已恢复" not in out[3 + STATUS]
+
     stranger, out = _page(a, None)  # another browser: its own, empty page
-    assert stranger.session is None and out[2 + CHAT] == [] and "已恢复" not in out[2 + STATUS]
+    assert stranger.session is None and out[3 + CHAT] == [] and "已恢复" not in out[3 + STATUS]
 
     a.end(reloaded)  # a finished interview is not brought back; the answers are, and "due" is offered
     again, out = _page(a, profile)
-    assert again.session is None and out[1] == "due" and "欢迎回来" in out[2 + STATUS], out
+    assert again.session is None and out[1] == "due" and "欢迎回来" in out[3 + STATUS], out
+    kinds = [x.kind for x in engine_on(engine, tmp_path).store.attempts(profile)]
+    assert "skip" in kinds  # ...and the count of saved answers leaves skips out
+    assert f"你之前的 {kinds.count('answer') + kinds.count('followup')} 次作答" in out[3 + STATUS], out
 
 
 def test_corrupt_progress_database_is_moved_aside_and_answers_are_saved(engine: Engine, tmp_path: Path) -> None:

@@ -235,6 +235,15 @@ def test_double_click_skips_once_and_reload_keeps_the_interview(browser, server:
         assert "2/4" in status and page.inner_text("#chat").count("已跳过") == 1
         page.click("#btn-skip")  # the restored interview carries on
         _wait_text(page, "#status", r"题目 3/4")
+
+        page.locator("#lang").get_by_text("English").click()  # in English, then reloaded: still English
+        _wait_text(page, "#btn-skip", "Skip")
+        page.reload()
+        page.wait_for_selector("#btn-start")
+        status = _wait_text(page, "#status", "restored")
+        assert "3/4" in status and "已恢复" not in status
+        _wait_text(page, "#btn-skip", "Skip")  # the switch and the labels followed the restored interview
+        assert page.locator("#lang input[value='en']").is_checked()
         assert not errors, errors
     finally:
         context.close()
