@@ -659,9 +659,11 @@ class Scorer:
         hit_points, miss_points = covered_points(ref.points, match.covered_texts, weight_of=weight_of)
         miss_points.sort(key=lambda p: -p.weight)
         hit_points.sort(key=lambda p: -p.weight)
-        shown = self.terms.is_display_term
-        covered = [t.text for t in sorted(match.covered, key=lambda t: -t.weight) if shown(t.text)]
-        missed = [t.text for t in sorted(match.missed, key=lambda t: -t.weight) if shown(t.text)]
+        shown, topical = self.terms.is_display_term, self.terms.is_topic_term
+        # terms that stand alone (稀疏, 范数) first, then other display terms (等于), each by weight
+        order = lambda t: (not topical(t.text), -t.weight)  # noqa: E731
+        covered = [t.text for t in sorted(match.covered, key=order) if shown(t.text)]
+        missed = [t.text for t in sorted(match.missed, key=order) if shown(t.text)]
         missed_passages = self._missed_passages(ref, match.missed, miss_points) if kind == "scored" else []
         components = {
             "semantic": round(signals.semantic, 4),

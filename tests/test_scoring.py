@@ -144,6 +144,9 @@ def test_feedback_and_hints_never_list_function_words(scorer: Scorer, scoring_co
     for question_id in answered:
         result = scorer.score(question_id, "梯度下降的时候要注意学习率和正则化。")
         shown.update(result.covered, result.missed)
+        for listed in (result.covered, result.missed):  # terms that stand alone come first
+            flags = [scorer.terms.is_topic_term(t) for t in listed]
+            assert flags == sorted(flags, reverse=True), listed
         shown.update(scorer.hint_terms(question_id, 8))
     assert len(shown) > 200  # the check below looked at real feedback
     assert not shown & (FUNCTION_WORDS | EVERYDAY_WORDS), sorted(shown & (FUNCTION_WORDS | EVERYDAY_WORDS))
