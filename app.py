@@ -192,7 +192,7 @@ UI: dict[str, tuple[str, str]] = {
     "restored": ("页面重新加载了：你的面试已恢复，可以接着作答。之前的回答都已保存。",
                  "The page was reloaded: your interview is restored, carry on. Your earlier answers are saved."),
     "welcome_back": ("欢迎回来：你之前的 {n} 次作答都已保存。出题方式已选为“到期复习”，点击“开始面试”即可接着练需要复习的题目。",
-                     "Welcome back: your {n} earlier answers are saved. The question order is set to “Due for "
+                     "Welcome back: your earlier answers ({n}) are saved. The question order is set to “Due for "
                      "review” — click “Start interview” to pick up the questions that need review."),
 }
 
@@ -577,7 +577,7 @@ class InterviewApp:
             raise UserFacingError(ui("too_long", lang, n=len(text), max=MAX_ANSWER_CHARS))
         turn = s.current
         if turn is not None and turn.status == "pending" and self.collection.is_answered(turn.question_id):
-            if getattr(self.engine, "_scorer", None) is None:
+            if not self.engine.scorer_ready:
                 gr.Info(ui("scorer_loading", lang))
             try:  # load the scorer before anything is recorded, so a broken scorer loses nothing
                 _ = self.engine.scorer

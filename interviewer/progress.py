@@ -449,7 +449,8 @@ _ATTEMPT_COLUMNS = (
     "id, profile, question_id, section, question_title, answer, score, band, "
     "components, kind, session_id, created_at, uuid, reference_shown, collection, focus"
 )
-# scored attempts that count toward mastery: not those given after seeing the reference
+# scored attempts that count toward mastery: not those given after seeing the reference,
+# nor follow-ups on one key point
 _MASTERY_WHERE = ("kind IN ('answer', 'followup') AND score IS NOT NULL AND reference_shown = 0"
                   " AND focus = ''")
 _STATE_COLUMNS = "repetitions, interval_days, ease, due_at, last_score"
@@ -677,7 +678,7 @@ def _insert_attempt(conn: sqlite3.Connection, row: Mapping[str, object]) -> tupl
         else:
             state = None if current is None else _state_from_row(current[:5])
             new = _apply(state, kind, score, when,  # type: ignore[arg-type]
-                         bool(row["reference_shown"]), str(row["focus"]))
+                         bool(row["reference_shown"]))
             assert new is not None
             _save_state(conn, profile, qid, new, when, attempt_id)  # type: ignore[arg-type]
     return attempt_id, True
@@ -1191,8 +1192,9 @@ class ProgressStore:
     def stats(self, profile: str, now: float | None = None) -> ProgressStats:
         """Headline numbers for ``profile`` (``due_now`` counted at ``now``).
 
-        ``mean_score`` leaves out answers given after seeing the reference;
-        ``reference_seen`` counts them.
+        ``mean_score`` leaves out answers given after seeing the reference
+        (``reference_seen`` counts them) and follow-ups on one key point;
+        ``scored_attempts`` and ``questions_attempted`` include both.
         """
         profile = normalize_profile(profile)
         now = time.time() if now is None else float(now)

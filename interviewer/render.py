@@ -110,6 +110,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "last_score": ("上次得分", "Last score"),
     "kind_answer": ("作答", "answer"),
     "kind_followup": ("追问", "follow-up"),
+    "not_counted_focus": ("追问「{term}」，不计入掌握度", "on “{term}”, not counted"),
+    "not_counted_seen": ("看过参考答案，不计入掌握度", "after the reference, not counted"),
     "kind_skip": ("跳过", "skip"),
     "kind_note": ("笔记", "note"),
     "non_answer": ("这看起来不是一个回答。", "That does not look like an answer."),
@@ -857,6 +859,11 @@ def history_markdown(attempts: Sequence[Any], lang: str = "zh", limit: int = 20,
     for a in list(attempts)[:limit]:
         kind = _get(a, "kind", "")
         kind_label = t(f"kind_{kind}", lang) if f"kind_{kind}" in _TEXT else escape_inline(kind)
+        # attempts kept but left out of mastery say so (see interviewer.progress)
+        if _get(a, "focus", ""):
+            kind_label += f" ({escape_inline(t('not_counted_focus', lang).format(term=_get(a, 'focus')), 60)})"
+        elif _get(a, "reference_shown", False):
+            kind_label += f" ({t('not_counted_seen', lang)})"
         answer = escape_inline(_get(a, "answer", ""), answer_chars)
         lines.append(f"| {_ts(_get(a, 'created_at'))} | {escape_inline(_get(a, 'question_title', ''), 80)} "
                      f"| {kind_label} | {format_score(_get(a, 'score'))} | {answer} |")

@@ -114,11 +114,12 @@ class FollowUp(NamedTuple):
 class Summary:
     """End-of-session report.
 
-    ``weakest`` lists (display path, score) of at most three answers that need
-    work (score below :data:`~interviewer.progress.NEEDS_WORK_BELOW`), lowest
-    first; it is empty when none does. Answers given after seeing the
-    reference count in ``answered`` and are listed in ``reference_seen``, but
-    are left out of ``mean_score`` and ``weakest``.
+    ``weakest`` lists (display path, lowest score) of at most three questions
+    whose answers need work (score below
+    :data:`~interviewer.progress.NEEDS_WORK_BELOW`), lowest first; it is empty
+    when none does. Answers given after seeing the reference count in
+    ``answered`` and are listed in ``reference_seen``; they and follow-ups on one
+    key point are left out of ``mean_score`` and ``weakest``.
     """
 
     asked: int
@@ -428,13 +429,16 @@ class InterviewSession:
         """Finish the interview and summarise it."""
         self.ended = True
         scored = [t for t in self.turns if t.status == "answered" and getattr(t.result, "score", None) is not None]
-        own = [t for t in scored if not t.after_reference]
+        # as in the progress store: answers given after seeing the reference and follow-ups on one
+        # point (they answer a part of a question already counted) stay out of the mean and the list
+        own = [t for t in scored if not t.after_reference and not t.focus]
         mean = sum(t.result.score for t in own) / len(own) if own else None
-        weakest = sorted(
-            ((self.collection.questions[t.question_id].display_path, float(t.result.score)) for t in own
-             if t.result.score < NEEDS_WORK_BELOW),
-            key=lambda x: x[1],
-        )[:3]
+        lowest: dict[str, float] = {}
+        for t in own:
+            if t.result.score < NEEDS_WORK_BELOW:
+                lowest[t.question_id] = min(float(t.result.score), lowest.get(t.question_id, 100.0))
+        weakest = sorted(((self.collection.questions[qid].display_path, score) for qid, score in lowest.items()),
+                         key=lambda x: x[1])[:3]
         return Summary(
             asked=len([t for t in self.turns if t.status != "pending"]),
             answered=len(scored),

@@ -399,6 +399,16 @@ def test_weakest_due_and_history(bundled_collection) -> None:  # type: ignore[no
     assert row.count(" | ") == 4  # the pipe in the answer did not add a column
     assert "作答" in row and "| 50 |" in row
     assert "No history" in render.history_markdown([], "en")
+    # kept attempts that do not count toward mastery say so
+    point = Attempt(id=2, profile="p", question_id=q.id, section=q.section, question_title=q.title,
+                    answer="稀疏解", score=84.0, kind="followup", created_at=1.0, focus="稀疏")
+    seen = Attempt(id=3, profile="p", question_id=q.id, section=q.section, question_title=q.title,
+                   answer="抄的参考答案", score=99.0, kind="answer", created_at=2.0, reference_shown=True)
+    zh = render.history_markdown([seen, point, attempt], "zh").splitlines()
+    assert "追问「稀疏」，不计入掌握度" in zh[-2] and "看过参考答案，不计入掌握度" in zh[-3]
+    assert "不计入" not in zh[-1]
+    en = render.history_markdown([point], "en")
+    assert "on “稀疏”, not counted" in en
 
 
 def test_labels_exist_in_both_languages() -> None:

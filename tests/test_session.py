@@ -489,7 +489,11 @@ def test_key_term_followup_is_scored_on_that_term(bundled_collection: Collection
     assert [(a.kind, a.focus) for a in saved.history(PROFILE, main)] == [("answer", ""), ("followup", follow.focus)]
     # one good point does not make the weak answer count as learned
     assert saved.review_states(PROFILE)[main] == schedule_after_answer
-    assert saved.mastery(PROFILE)[main] == saved.history(PROFILE, main)[0].score
+    main_score = saved.history(PROFILE, main)[0].score
+    assert saved.mastery(PROFILE)[main] == main_score
+    summary = session.end()  # ...nor does the session summary count it, or list the question twice
+    assert summary.answered == 2 and summary.mean_score == main_score
+    assert summary.weakest == [(c.questions[main].display_path, main_score)]
 
 
 def test_a_chosen_sub_question_with_its_own_answer_is_asked_itself(bundled_collection: Collection) -> None:
