@@ -934,7 +934,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                     with gr.Column(scale=2, min_width=300):
                         score_md = gr.Markdown(render.score_panel_markdown(None, zh), elem_id="score-panel",
                                                latex_delimiters=LATEX)
-                        points_md = gr.Markdown("", elem_id="points-panel")
+                        points_md = gr.Markdown("", elem_id="points-panel", latex_delimiters=LATEX)
                         sources_md = gr.Markdown(render.passages_markdown([], collection, zh), elem_id="sources-panel",
                                                  latex_delimiters=LATEX)
                         reference_md = gr.Markdown("", elem_id="reference-panel", latex_delimiters=LATEX,

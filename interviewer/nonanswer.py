@@ -310,12 +310,16 @@ def detect_non_answer(
         return _make("filler")
     new = [t for t in tokens if t not in title_set and not any(t in s or s in t for s in title_set if len(s) > 1)]
     specific = [t for t in new if t not in _VAGUE]
-    if not specific:
+    if not specific and not _FORMULA.search(text):  # "残差就是 F(x)=H(x)-x" says something new
         on_title = len(tokens) - len(new)
         if on_title > 0 and on_title >= len(new):
             return _make("restatement")
         return _make("filler")
     return None
+
+
+# an equation or inequality between terms (F(x)=H(x)-x, p ≥ 0.5): content, however few words surround it
+_FORMULA = re.compile(r"[A-Za-z0-9)\]}|]\s*(?:=|≈|≠|<=|>=|≤|≥|<|>)\s*[A-Za-z0-9(\[{|\\+-]")
 
 
 def _make(kind: str) -> NonAnswer:

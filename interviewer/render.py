@@ -433,6 +433,15 @@ def _ts(epoch: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
 
 
+def _list_item(text: object) -> str:
+    """Collection text as a list item's start: a title "9. 残差" after "1. " would nest a list.
+
+    >>> _list_item("9. 残差")
+    '9\\. 残差'
+    """
+    return re.sub(r"^(\d+)\.", r"\1\\.", _md_cell(text))
+
+
 def _md_cell(text: object) -> str:
     """Collection text inside a table cell: pipes and newlines would break the row."""
     return " ".join(str(text).split()).replace("|", "\\|")
@@ -646,7 +655,7 @@ def summary_markdown(summary: Any, collection: Any = None, lang: str = "zh") -> 
     weakest = _get(summary, "weakest") or []
     if weakest:
         lines += ["", f"**{t('weakest_in_session', lang)}**", ""]
-        lines += [f"- {_md_cell(path)} — {format_score(score)}" for path, score in weakest]
+        lines += [f"- {_list_item(path)} — {format_score(score)}" for path, score in weakest]
     turns = [x for x in (_get(summary, "turns") or []) if _get(x, "status") != "pending"]
     if turns:
         lines += ["", f"**{t('turns', lang)}**", ""]
@@ -658,7 +667,7 @@ def summary_markdown(summary: Any, collection: Any = None, lang: str = "zh") -> 
             mark = format_score(score) if score is not None else t(f"status_{status}", lang) \
                 if f"status_{status}" in _TEXT else status
             tag = f"{t('followup', lang)} · " if _get(turn, "kind") == "followup" else ""
-            lines.append(f"{i}. {tag}{_md_cell(title)} — **{mark}**")
+            lines.append(f"{i}. {tag}{_list_item(title)} — **{mark}**")
     return "\n".join(lines)
 
 

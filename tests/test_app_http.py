@@ -15,6 +15,7 @@ import re
 import socket
 import subprocess
 import sys
+import json
 import threading
 import time
 from pathlib import Path
@@ -589,3 +590,17 @@ def test_python_app_py_starts_and_serves(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_panels_showing_reference_text_typeset_formulas(server: str) -> None:
+    """Reference sentences carry $…$ formulas: every panel that shows them hands them to KaTeX
+    (the missed-points panel once showed "$\\alpha=\\frac{1}{…}$" raw, its * turned into italics)."""
+    import urllib.request
+
+    config = json.loads(urllib.request.urlopen(server.rstrip("/") + "/config", timeout=30).read())
+    panels = {c["props"].get("elem_id"): c["props"] for c in config["components"]
+              if c.get("type") == "markdown" and c["props"].get("elem_id")}
+    for elem_id in ("points-panel", "sources-panel", "reference-panel", "score-panel", "search-results"):
+        # Gradio's default typesets only $$…$$; the collection writes inline formulas as $…$
+        lefts = {d["left"] for d in panels[elem_id].get("latex_delimiters") or []}
+        assert {"$", "$$"} <= lefts, (elem_id, lefts)

@@ -69,6 +69,7 @@ def test_non_answer_kinds(answer: str, kind: str) -> None:
 def test_restatement_of_a_comparison_question() -> None:
     title = "9. 欧式距离和余弦相似度的区别是什么？"
     assert kind_of("欧式距离和余弦相似度的区别，就是一个是欧式距离，一个是余弦相似度。", title) == "restatement"
+    assert kind_of("残差就是残差", "9. 残差指的是什么？") == "restatement"  # no formula: still a restatement
 
 
 @pytest.mark.parametrize(
@@ -81,6 +82,9 @@ def test_restatement_of_a_comparison_question() -> None:
         ("不知道具体公式，但 dropout 训练时会随机丢弃神经元，相当于集成很多子网络。", "Dropout 原理"),
         ("高维，稀疏，过拟合", "10. 维数灾难"),
         ("FPR，TPR，AUC", "12. 绘制ROC的标准和快速方法"),
+        # a formula is content, however few words surround it
+        ("残差就是 F(x)=H(x)-x", "9. 残差指的是什么？"),
+        ("残差是 y − x，也就是 F(x) = H(x) - x", "9. 残差指的是什么？"),
         ("<script>alert(1)</script> dropout 随机丢弃神经元", "Dropout 原理"),
         # the new hedge and politeness words, in answers that do say something
         ("我不太确定，但应该是训练时随机丢弃神经元，防止过拟合。", "Dropout 原理"),
