@@ -283,10 +283,13 @@ def scorer_message(message: object, lang: str = "zh") -> str:
             out.append(f"Semantic similarity {m['s']}, key-term coverage {m['c']}, on-topic {m['o']}." if en
                        else f"语义相似度 {m['s']}，关键词覆盖 {m['c']}，切题程度 {m['o']}。")
             continue
-        for pattern, zh_label, en_label in _LIST_PARTS.values():
+        for key, (pattern, zh_label, en_label) in _LIST_PARTS.items():
             m = pattern.fullmatch(part)
             if m:
-                out.append(f"{en_label}: {m['items']}." if en else f"{zh_label}：{m['items']}。")
+                items = m["items"]
+                if en:  # English separators between the items (terms; or reference excerpts, Chinese inside)
+                    items = items.replace("；", "; ") if key == "add" else items.replace("、", ", ")
+                out.append(f"{en_label}: {items}." if en else f"{zh_label}：{items}。")
                 break
         else:
             out.append(localize(part, lang))

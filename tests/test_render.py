@@ -160,7 +160,7 @@ def test_bands_follow_the_ui_language(band: str, zh: str, en: str) -> None:
 
 def test_scorer_message_is_shown_in_one_language() -> None:
     en = render.scorer_message(SCORER_MESSAGE, "en")
-    assert en.startswith("Score 58 (Pass). Covered: 神经元 (neuron)、过拟合 (overfitting). Missed: 集成、缩放.")
+    assert en.startswith("Score 58 (Pass). Covered: 神经元 (neuron), 过拟合 (overfitting). Missed: 集成, 缩放.")
     assert "Semantic similarity 81%, key-term coverage 50%, on-topic 90%." in en
     assert "English answer: terms matched across languages." in en and "You could add: 测试时不丢弃神经元." in en
     for chinese in ("得分", "及格", "答到的要点", "遗漏", "语义相似度", "回答主要是英文", "可以补充"):
