@@ -99,6 +99,9 @@ def test_cross_language_matching_via_glossary() -> None:
     assert how["梯度"] == "translation"  # "gradients" is the plural of a glossary name
     how = covered(key, "随机失活可以缓解过拟合")
     assert how["dropout"] == "translation" and how["overfitting"] == "translation"
+    # plain gradient descent, not only its stochastic variant
+    how = covered([term("梯度下降"), term("随机梯度下降")], "XGBoost is like gradient descent in function space")
+    assert how.get("梯度下降") == "translation" and "随机梯度下降" not in how
 
 
 def test_coverage_is_weighted() -> None:
