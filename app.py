@@ -65,7 +65,7 @@ import pandas as pd
 
 from interviewer import render
 from interviewer.config import AppConfig
-from interviewer.engine import Engine, load_engine
+from interviewer.engine import Engine, LazyScorer, load_engine
 from interviewer.exportdir import fresh_export_folder
 from interviewer.progress import ProgressStore, ProgressStoreError
 from interviewer.session import MAX_QUESTIONS, InterviewSession, SessionError, SessionOptions
@@ -325,32 +325,6 @@ def _user(state: Any) -> UserState:
     return state if isinstance(state, UserState) else UserState()
 
 
-class LazyScorer:
-    """Stands in for ``engine.scorer`` so starting an interview never waits for the scorer to load."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    def score(self, question_id: str, answer: str, focus: str | None = None) -> Any:
-        return self._engine.scorer.score(question_id, answer, focus=focus)
-
-    def hint_terms(self, question_id: str, n: int) -> list[str]:
-        """Key terms of the reference, heaviest first, without the question's own words or function words."""
-        return list(self._engine.scorer.hint_terms(question_id, n))
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        try:
-            scorer = self._engine.scorer
-        except Exception as exc:  # scorer missing or failed to load: behave as if it had no such method
-            raise AttributeError(name) from exc
-        return getattr(scorer, name)
-
-    def __deepcopy__(self, memo: dict) -> "LazyScorer":
-        return self
-
-
 class UserFacingError(Exception):
     """A problem to show the user as a warning (the message is already in their language)."""
 
@@ -544,17 +518,14 @@ class InterviewApp:
         if question_id not in self.collection.questions:
             raise UserFacingError(ui("unknown_question", user.lang))
         qid = str(question_id)
-        unit = self.collection.unit_of(qid)
-        # a sub-question with a reference of its own (the scorer scores any answered question) is practised
-        # itself; one without is practised as its whole question, and the user is told so
-        alone = unit != qid and self.collection.is_answered(qid)
-        options = SessionOptions(question_ids=(qid if alone else unit,), mode="order", count=1,
-                                 include_unanswered=True)
-        session = self._new_session(user, options)
+        # the session asks a sub-question with a reference of its own itself, one without as its whole question
+        session = self._new_session(user, SessionOptions(question_ids=(qid,), mode="order", count=1,
+                                                         include_unanswered=True))
         notices: list[str] = []
-        if not alone and unit != qid:
+        asked = session.queue[0]
+        if asked != qid:  # tell the user the whole question is asked
             questions = self.collection.questions
-            notices.append(ui("whole_question", user.lang, part=questions[qid].title, whole=questions[unit].title))
+            notices.append(ui("whole_question", user.lang, part=questions[qid].title, whole=questions[asked].title))
         return self._begin(user, session, notices)
 
     def submit(self, answer: Any, token: Any, state: Any) -> tuple:

@@ -94,3 +94,30 @@ def load_engine(config: AppConfig, progress: Progress | None = None, with_scorer
         _ = engine.scorer
     progress("ready", 1.0)
     return engine
+
+
+class LazyScorer:
+    """Stands in for ``engine.scorer`` so a session can start (and its options be checked) before
+    the scorer is prepared: the scorer is fetched on first use (web app and terminal)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def score(self, question_id: str, answer: str, focus: str | None = None) -> object:
+        return self._engine.scorer.score(question_id, answer, focus=focus)
+
+    def hint_terms(self, question_id: str, n: int) -> list[str]:
+        """Key terms of the reference, heaviest first, without the question's own words or function words."""
+        return list(self._engine.scorer.hint_terms(question_id, n))
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            scorer = self._engine.scorer
+        except Exception as exc:  # scorer missing or failed to load: behave as if it had no such method
+            raise AttributeError(name) from exc
+        return getattr(scorer, name)
+
+    def __deepcopy__(self, memo: dict) -> "LazyScorer":
+        return self  # Gradio deep-copies session state: share the one scorer

@@ -307,27 +307,43 @@ class TermModel:
         self.vocabulary = frozenset(vocabulary)
 
     @cached_property
-    def _function_words(self) -> frozenset[str]:
-        """Function and everyday words of jieba's dictionary (see ``_CLOSED_POS``, ``_EVERYDAY_*``)."""
+    def _dictionary_classes(self) -> tuple[frozenset[str], frozenset[str]]:
+        """(function and everyday words, topic nouns) of jieba's dictionary, read in one pass.
+
+        Function and everyday words: see ``_CLOSED_POS``, ``_OPEN_POS``, ``_EVERYDAY_*``.
+        Topic nouns: nouns (and noun-like verbs: 采样, 优化) seen at least
+        ``_TOPIC_MIN_FREQ`` times (rarer entries are mostly segmenter fragments: 维空间,
+        同点) and less than ``_TOPIC_MAX_FREQ`` (commoner ones are everyday words: 两者).
+        """
         import jieba
 
-        out: set[str] = set()
+        function_words: set[str] = set()
+        nouns: set[str] = set()
         with jieba.get_dict_file() as handle:
             for raw in handle:
                 parts = raw.decode("utf-8", "replace").split()
-                if len(parts) < 3 or parts[0] in _CONTENT_DESPITE_TAG:
+                if len(parts) < 3 or not parts[1].isdigit():
                     continue
-                word, freq, tag = parts[0], parts[1], parts[2]
-                if tag in _CLOSED_POS or (tag in _OPEN_POS and freq.isdigit() and int(freq) >= _OPEN_POS_MIN_FREQ):
-                    out.add(word)
-                elif freq.isdigit() and _is_everyday(tag, int(freq)):
-                    out.add(word)
-        return frozenset(out)
+                word, freq, tag = parts[0], int(parts[1]), parts[2]
+                if tag in _TOPIC_TAGS and _TOPIC_MIN_FREQ <= freq < _TOPIC_MAX_FREQ:
+                    nouns.add(word)
+                if word in _CONTENT_DESPITE_TAG:
+                    continue
+                if tag in _CLOSED_POS or (tag in _OPEN_POS and freq >= _OPEN_POS_MIN_FREQ) or _is_everyday(tag, freq):
+                    function_words.add(word)
+        return frozenset(function_words), frozenset(nouns)
+
+    @property
+    def _function_words(self) -> frozenset[str]:
+        return self._dictionary_classes[0]
+
+    @property
+    def _dictionary_nouns(self) -> frozenset[str]:
+        return self._dictionary_classes[1]
 
     def warm(self) -> None:
         """Load the dictionary word lists now (a fraction of a second) rather than on the first answer."""
-        _ = self._function_words
-        _ = self._dictionary_nouns
+        _ = self._dictionary_classes
 
     def is_display_term(self, token: str) -> bool:
         """Whether a key term is worth showing a user as covered / missed / a hint.
@@ -340,22 +356,6 @@ class TermModel:
         if not is_cjk(token) or token in self.known_terms:
             return True
         return token not in self._function_words
-
-    @cached_property
-    def _dictionary_nouns(self) -> frozenset[str]:
-        """Nouns (and noun-like verbs: 采样, 优化) of jieba's dictionary seen at least
-        ``_TOPIC_MIN_FREQ`` times (rarer entries are mostly segmenter fragments: 维空间,
-        同点) and less than ``_TOPIC_MAX_FREQ`` (commoner ones are everyday words: 两者)."""
-        import jieba
-
-        out: set[str] = set()
-        with jieba.get_dict_file() as handle:
-            for raw in handle:
-                parts = raw.decode("utf-8", "replace").split()
-                if len(parts) >= 3 and parts[2] in _TOPIC_TAGS and parts[1].isdigit() \
-                        and _TOPIC_MIN_FREQ <= int(parts[1]) < _TOPIC_MAX_FREQ:
-                    out.add(parts[0])
-        return frozenset(out)
 
     def is_topic_term(self, token: str) -> bool:
         """Whether a key term can stand alone as a hint or a follow-up ("can you expand on X?").

@@ -213,7 +213,7 @@ def select_questions(
             )
         chosen = (first + unseen + rest)[:count]
     if len(chosen) < options.count and len(chosen) == len(candidates):
-        notices.append(f"只有 {len(chosen)} 道题可选 / only {_count(len(chosen), 'question')} "
+        notices.append(f"只有 {len(chosen)} 道题可选 / only {plural(len(chosen), 'question')} "
                        f"{'is' if len(chosen) == 1 else 'are'} available.")
     return chosen, notices
 
@@ -477,7 +477,7 @@ class InterviewSession:
         return ""
 
 
-def _count(n: int, noun: str) -> str:
+def plural(n: int, noun: str) -> str:
     """``1 question``, ``2 questions``: an English count with the right plural."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 

@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 from typing import Callable, TextIO
 
+from .engine import LazyScorer
 from .progress import NEEDS_WORK_BELOW, NOTHING_NEEDS_WORK, ProgressStoreError
-from .session import InterviewSession, NoQuestionsError, SessionError, SessionOptions, Turn
+from .session import InterviewSession, NoQuestionsError, SessionError, SessionOptions, Turn, plural
 
 HELP = "（多行作答，空行提交 / finish with an empty line；:hint 提示  :skip 跳过  :ref 参考答案  :end 结束）"
 
@@ -106,16 +107,6 @@ def _read_answer(prompt: Callable[[str], str]) -> str | None:
         lines.append(line)
 
 
-class _EngineScorer:
-    """The engine's scorer, fetched on first use, so a session can be checked before it is prepared."""
-
-    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
-        self._engine = engine
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._engine.scorer, name)
-
-
 def no_questions_message(exc: NoQuestionsError, include_unanswered: bool) -> str:
     """Why there is nothing to ask, naming this command's own flags (not the web app's checkbox)."""
     where = "、".join(exc.sections) if exc.sections else "题库 / the collection"
@@ -143,7 +134,7 @@ def run_practice(engine, args: argparse.Namespace, prompt: Callable[[str], str] 
         include_unanswered=args.include_unanswered, seed=args.seed,
     )
     try:
-        session = InterviewSession(engine.collection, _EngineScorer(engine), engine.store, profile, options,
+        session = InterviewSession(engine.collection, LazyScorer(engine), engine.store, profile, options,
                                    index=engine.index)
     except NoQuestionsError as exc:
         print(f"error: {no_questions_message(exc, bool(args.include_unanswered))}", file=sys.stderr)
@@ -258,10 +249,6 @@ def check_export_path(export: Path | None) -> None:
         raise UserError(f"--export {export} 是一个文件夹 / is a folder: give a file name such as {export / 'report.md'}.")
 
 
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def show_progress(engine, args: argparse.Namespace, out: TextIO = sys.stdout) -> int:  # type: ignore[no-untyped-def]
     """The gap report of the collection in use, optionally exported to .md or .csv.
 
@@ -276,8 +263,8 @@ def show_progress(engine, args: argparse.Namespace, out: TextIO = sys.stdout) ->
     store = engine.store
     c = engine.collection
     stats = store.stats(profile)
-    print(f"Profile '{profile}': {_plural(stats.attempts, 'attempt')}, "
-          f"{_plural(stats.questions_attempted, 'question')}, {stats.due_now} due now", file=out)
+    print(f"Profile '{profile}': {plural(stats.attempts, 'attempt')}, "
+          f"{plural(stats.questions_attempted, 'question')}, {stats.due_now} due now", file=out)
     recorded: dict[str, str] = {}
     for a in store.attempts(profile):  # newest first: the latest title recorded for each question
         recorded.setdefault(a.question_id, " › ".join(x for x in (a.section, a.question_title or a.question_id) if x))
@@ -296,8 +283,8 @@ def show_progress(engine, args: argparse.Namespace, out: TextIO = sys.stdout) ->
         print("\n章节掌握度 / mastery by section:", file=out)
         for s in sections:
             bar = "█" * int(round((s.mastery or 0) / 10))
-            print(f"  {s.section:<20} {bar:<10} {s.mastery or 0:5.1f}  ({_plural(s.attempted_questions, 'question')}, "
-                  f"{_plural(s.attempts, 'attempt')})", file=out)
+            print(f"  {s.section:<20} {bar:<10} {s.mastery or 0:5.1f}  ({plural(s.attempted_questions, 'question')}, "
+                  f"{plural(s.attempts, 'attempt')})", file=out)
         weakest = store.needs_work(profile, 5)
         print("\n最薄弱 / weakest:", file=out)
         for qid, mastery in weakest:
