@@ -32,8 +32,9 @@ view token): a click about a question that is no longer current — the second
 click of a double click — changes nothing, so one double click never skips
 two questions. A browser page's running interview is also kept on the server
 by its secret profile id (:class:`InterviewKeeper`: bounded, expiring), so a
-reload picks it up again; a returning visitor with saved answers is told so
-and offered "due for review". The scorer's Chinese band names and bilingual
+reload picks it up again, with an answer typed but not sent yet (kept in the
+browser's local storage for the question it was typed for); a returning
+visitor with saved answers is told so and offered "due for review". The scorer's Chinese band names and bilingual
 messages are shown in the UI's language (:mod:`interviewer.render`).
 
 Named API endpoints (for ``gradio_client``; the view ``token`` of ``/submit_answer``, ``/skip`` and
@@ -85,6 +86,21 @@ KEEP_S = 6 * 3600.0  # … each for this long after its last action
 _PROFILE_RE = re.compile(r"^web-[0-9a-f]{32}$")
 # BrowserState encrypts with this key in the browser; a fixed key keeps a visitor's id across restarts.
 BROWSER_SECRET = os.environ.get("AI_INTERVIEW_BROWSER_SECRET", "ai-interview-coach-profile-v1")
+# An answer typed but not sent yet is kept in the browser's local storage with the view token of the question
+# it was typed for, so a reload (or a closed tab reopened) puts it back while that question is still current.
+# Both run in the browser only: no request per keystroke.
+DRAFT_KEY = "ai-interview-coach-draft-v1"
+SAVE_DRAFT_JS = f"""(text, token) => {{
+  try {{ localStorage.setItem("{DRAFT_KEY}", JSON.stringify({{token: token, text: text}})); }} catch (e) {{}}
+  return [];
+}}"""
+RESTORE_DRAFT_JS = f"""(text, token) => {{
+  try {{
+    const draft = JSON.parse(localStorage.getItem("{DRAFT_KEY}") || "null");
+    if (draft && token && draft.token === token && draft.text && !text) return draft.text;
+  }} catch (e) {{}}
+  return text;
+}}"""
 LATEX = [
     {"left": "$$", "right": "$$", "display": True},
     {"left": "$", "right": "$", "display": False},
@@ -1037,7 +1053,7 @@ def build_app(engine: Engine) -> gr.Blocks:
 
         browse_fn = guarded(simple_fallback(3))(app.browse)
         tree_filter.change(browse_fn, [tree_filter, state], [tree_md, browse_pick, state], api_name="browse",
-                           show_progress="hidden", trigger_mode="always_last")
+                           show_progress="hidden", trigger_mode="multiple")
         browse_pick.change(guarded(simple_fallback(2))(app.question_reference), [browse_pick, state],
                            [browse_ref, state], api_name="question_reference", show_progress="hidden")
 
@@ -1087,7 +1103,9 @@ def build_app(engine: Engine) -> gr.Blocks:
                 log.warning("page load: %s", friendly_message(exc, user.lang))
                 return (*(gr.skip() for _ in load_out[:-1]), user)
 
-        demo.load(on_load, [stored_profile, state], load_out, api_name=False)
+        demo.load(on_load, [stored_profile, state], load_out, api_name=False).then(
+            None, [answer, shown], [answer], js=RESTORE_DRAFT_JS, api_name=False)
+        answer.change(None, [answer, shown], None, js=SAVE_DRAFT_JS, api_name=False)
 
     return demo
 

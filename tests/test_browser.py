@@ -5,7 +5,8 @@ reference), checks that an answer with HTML is shown as text and never runs,
 searches and practises a result, opens the progress tab (the bar chart is
 drawn as SVG), switches the language, and checks that the profile id kept in
 browser storage survives a reload while a second browser gets its own; a
-double click on Skip skips one question and a reload keeps the running interview.
+double click on Skip skips one question and a reload keeps the running interview
+and the answer typed for its current question but not sent.
 Screenshots go to ``artifacts/`` (gitignored).
 
 Chromium is required: the test fails (never skips) with instructions when it
@@ -233,8 +234,22 @@ def test_double_click_skips_once_and_reload_keeps_the_interview(browser, server:
         page.wait_for_selector("#btn-start")
         status = _wait_text(page, "#status", "已恢复")
         assert "2/4" in status and page.inner_text("#chat").count("已跳过") == 1
+        draft = "L1 会产生稀疏解，还没写完"
+        page.click("#answer textarea")
+        page.keyboard.type(draft)  # typed as a user types (key by key), not sent: a reload must not lose it
+        page.wait_for_timeout(300)
+        page.reload()
+        page.wait_for_selector("#btn-start")
+        _wait_text(page, "#status", "已恢复")
+        page.wait_for_function("(d) => document.querySelector('#answer textarea').value === d", arg=draft,
+                               timeout=TIMEOUT)
         page.click("#btn-skip")  # the restored interview carries on
         _wait_text(page, "#status", r"题目 3/4")
+        page.reload()  # the draft belonged to the skipped question: it is not offered for the next one
+        page.wait_for_selector("#btn-start")
+        _wait_text(page, "#status", "已恢复")
+        page.wait_for_timeout(1000)
+        assert page.input_value("#answer textarea") == ""
 
         page.locator("#lang").get_by_text("English").click()  # in English, then reloaded: still English
         _wait_text(page, "#btn-skip", "Skip")
