@@ -165,6 +165,13 @@ _NON_ANSWER: dict[str, tuple[str, str]] = {
                     "You restated the question without answering it — explain the why, the what or the difference."),
 }
 
+# The same, to a follow-up on one key term (the result's ``focus``), where they differ.
+_FOCUS_NON_ANSWER: dict[str, tuple[str, str]] = {
+    "dont_know": ("看起来你还不清楚「{focus}」这一点：先看看参考答案里讲它的部分。",
+                  "Looks like you don't know “{focus}” yet: read what the reference says about it."),
+    "skip": ("你跳过了这个追问。", "You skipped this follow-up."),
+}
+
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 # Where the parts of the scorer's message (interviewer.scoring.Scorer._message) begin.
 _MESSAGE_PARTS = re.compile(
@@ -312,8 +319,9 @@ def result_message(result: Any, lang: str = "zh") -> str:
     message = _get(result, "message", "") or ""
     kind = _get(result, "non_answer")
     if _get(result, "kind") == "non_answer" and isinstance(kind, str) and kind in _NON_ANSWER:
-        zh, en = _NON_ANSWER[kind]
-        return en if lang == "en" else zh
+        focus = _get(result, "focus")
+        zh, en = _FOCUS_NON_ANSWER[kind] if focus and kind in _FOCUS_NON_ANSWER else _NON_ANSWER[kind]
+        return (en if lang == "en" else zh).format(focus=focus)
     return scorer_message(message, lang)
 
 

@@ -82,6 +82,12 @@ WEIGHTS_VERSION = 1
 FEATURES = ("coverage", "on_topic", "explained")
 BANDS = ((80.0, "优秀"), (65.0, "良好"), (45.0, "及格"), (0.0, "需加强"))
 NON_ANSWER_BAND = "无效回答"
+# a non-answer to a follow-up on one key term is about that term, not the whole question
+FOCUS_NON_ANSWER_MESSAGES = {
+    "dont_know": "看起来你还不清楚「{focus}」这一点 / Looks like you don't know “{focus}” yet — "
+                 "先看看参考答案里讲它的部分 (read what the reference says about it).",
+    "skip": "你跳过了这个追问 / You skipped this follow-up.",
+}
 # the index model (e5) only corroborates off-topic answers; its window is 512 tokens
 # and its cost grows with the input, so it reads the answer's beginning only
 SECONDARY_MAX_CHARS = 512
@@ -172,6 +178,7 @@ class ScoreResult:
     missed_passages: list[MissedPassage] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     non_answer: str | None = None  # the non-answer kind, e.g. "dont_know"
+    focus: str | None = None  # the key term a follow-up was scored on (None: the whole question)
 
 
 @dataclass
@@ -492,16 +499,16 @@ class Scorer:
         )
         if ref is None or not ref.units.size:
             return self._no_reference(question, cleaned, non_answer, notices)
+        focused = self._focused(ref, focus) if focus else ref
+        focus = focus if focused is not ref else None
+        ref = focused
         if non_answer is not None:
-            return self._non_answer(question, ref, non_answer, notices)
+            return self._non_answer(question, ref, non_answer, notices, focus)
         if focus:
-            focused = self._focused(ref, focus)
-            if focused is not ref:
-                ref = focused
-                notices.append(f"追问只按与「{focus}」相关的要点评分 / this follow-up is scored on the points "
-                               f"about “{focus}”.")
+            notices.append(f"追问只按与「{focus}」相关的要点评分 / this follow-up is scored on the points "
+                           f"about “{focus}”.")
         signals, match, vectors = self._signals(ref, cleaned.text)
-        return self._result(question, ref, signals, match, vectors, notices)
+        return replace(self._result(question, ref, signals, match, vectors, notices), focus=focus)
 
     def _focused(self, ref: _Reference, focus: str, min_terms: int = 3) -> _Reference:
         """``ref`` narrowed to the key points naming ``focus`` and their key terms.
@@ -755,12 +762,16 @@ class Scorer:
         return " ".join(parts)
 
     def _non_answer(self, question: Question, ref: _Reference, non_answer: NonAnswer,
-                    notices: list[str]) -> ScoreResult:
+                    notices: list[str], focus: str | None = None) -> ScoreResult:
+        """Score 0 and say what happened; to a one-term follow-up, "don't know" and "skip" name the term."""
         missed = [t.text for t in ref.terms if self.terms.is_display_term(t.text)][:8]
+        message = non_answer.message
+        if focus and non_answer.kind in FOCUS_NON_ANSWER_MESSAGES:
+            message = FOCUS_NON_ANSWER_MESSAGES[non_answer.kind].format(focus=focus)
         return ScoreResult(
             score=0.0, band=NON_ANSWER_BAND, components={}, covered=[], missed=missed, kind="non_answer",
-            message=non_answer.message, question_id=question.id, missed_points=[p.text for p in ref.points[:3]],
-            notices=notices, non_answer=non_answer.kind,
+            message=message, question_id=question.id, missed_points=[p.text for p in ref.points[:3]],
+            notices=notices, non_answer=non_answer.kind, focus=focus,
         )
 
     def _no_reference(self, question: Question, cleaned: CleanedAnswer, non_answer: NonAnswer | None,

@@ -174,6 +174,25 @@ def test_followup_on_one_key_term_is_scored_on_that_point(scorer: Scorer, scorin
     assert focused.score > unrelated.score + 15
     # a term the reference says nothing about: scored on the whole question, as before
     assert scorer.score(q, answer, focus="不存在的词").score == whole.score
+    assert focused.focus == "稀疏" and scorer.score(q, answer, focus="不存在的词").focus is None
+
+
+def test_non_answer_to_a_one_term_followup_names_the_term(scorer: Scorer, scoring_collection: Collection) -> None:
+    """"I don't know" to "can you expand on 「稀疏」?" is about that point, not the whole question."""
+    q = qid(scoring_collection, L012)
+    result = scorer.score(q, "不知道", focus="稀疏")
+    assert (result.kind, result.non_answer, result.score, result.focus) == ("non_answer", "dont_know", 0.0, "稀疏")
+    assert "「稀疏」" in result.message and "这道题" not in result.message
+    assert render.result_message(result, "zh") == "看起来你还不清楚「稀疏」这一点：先看看参考答案里讲它的部分。"
+    assert render.result_message(result, "en") == ("Looks like you don't know “稀疏” yet: read what the reference "
+                                                    "says about it.")
+    assert all("稀疏" in p for p in result.missed_points)  # the points about the term, not the first three
+    assert render.result_message(scorer.score(q, "跳过", focus="稀疏"), "zh") == "你跳过了这个追问。"
+    whole = scorer.score(q, "不知道")  # the whole question: unchanged
+    assert whole.focus is None and render.result_message(whole, "zh").startswith("看起来你还不会这道题")
+    # other kinds keep their message; a term the reference does not name is the whole question again
+    assert scorer.score(q, "asdfghjkl", focus="稀疏").message == scorer.score(q, "asdfghjkl").message
+    assert scorer.score(q, "不知道", focus="不存在的词").message == whole.message
 
 
 def test_sub_question_can_be_scored(scorer: Scorer, scoring_collection: Collection) -> None:
