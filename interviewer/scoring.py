@@ -726,8 +726,16 @@ class Scorer:
         return f"{source}:{hit.passage.line_start}"
 
     def _english(self, term: str) -> str:
+        """A Chinese key term with its English name for the feedback: "稀疏 (sparse)".
+
+        Only a row's first (canonical) Chinese name is glossed: its synonyms are matched as the
+        same concept but need not mean its English name (分数 is in the row of "confidence").
+        Latin terms are left alone: "lr" may be a learning rate as well as "LR", logistic regression.
+        """
+        if not _CJK.search(term):
+            return term
         for v in self.terms.glossary.concepts:
-            if term in v.chinese and v.english:
+            if v.chinese and v.english and v.chinese[0].lower() == term.lower():
                 return f"{term} ({v.english[0]})"
         return term
 

@@ -477,3 +477,13 @@ def test_fit_weights_is_monotone_and_calibrated() -> None:
 
 def test_bands() -> None:
     assert [band_for(s) for s in (95, 70, 50, 10)] == ["优秀", "良好", "及格", "需加强"]
+
+
+def test_feedback_glosses_only_canonical_chinese_names(scorer: Scorer, scoring_collection: Collection) -> None:
+    """English names beside key terms must mean the term: "lr" in the learning-rate question is not
+    "logistic regression", and 分数 (a synonym in the row of "confidence") gets no gloss."""
+    q = next(k for k, v in scoring_collection.questions.items() if v.title.endswith("学习率设置的 trick"))
+    result = scorer.score(q, "学习率 lr 要随 epoch 衰减，比如分数减缓、余弦退火，这样可以跳出鞍点。")
+    assert {"lr", "分数", "衰减"} <= set(result.covered), result.covered
+    assert "logistic regression" not in result.message and "confidence" not in result.message
+    assert "衰减 (decay)" in result.message and "余弦退火 (cosine annealing)" in result.message
