@@ -36,6 +36,7 @@ test: setup chromium
 
 eval: setup
 	$(PY) -m interviewer eval retrieval eval/retrieval.tsv
+	$(PY) -m interviewer eval retrieval eval/lookups.tsv
 	$(PY) -m interviewer eval scoring eval/scoring.tsv
 
 bench: setup

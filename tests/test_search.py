@@ -60,6 +60,31 @@ def test_paraphrase_finds_the_right_question_first(bundled_index, bundled_collec
         query, [h.question.title for h in hits])
 
 
+# A term written only in one question's answer (no heading names it): that question comes first, not a
+# heading the dense model alone finds close to a short acronym.
+BODY_LOOKUPS = [
+    ("IoU", "2. NMS 原理及代码实现"),
+    ("交并比", "2. NMS 原理及代码实现"),
+    ("iou 怎么算", "2. NMS 原理及代码实现"),
+    ("GEMM", "1. 为什么 MobileNet 会这么快？"),
+    ("遗忘门", "8. 为什么 LSTM 在梯度消失上表示更好？"),
+    ("mode collapse", "1. GAN 为何会训练不稳定，如何解决？"),
+]
+
+
+@pytest.mark.parametrize("query,expected", BODY_LOOKUPS, ids=[q for q, _ in BODY_LOOKUPS])
+def test_a_term_named_only_in_an_answer_finds_that_question_first(bundled_index, bundled_collection, query: str,
+                                                                  expected: str) -> None:  # type: ignore[no-untyped-def]
+    want = bundled_collection.find_by_heading(expected)
+    assert want is not None, expected
+    hits = _top(bundled_index, query)
+    assert hits[0].question.id == bundled_collection.unit_of(want.id), (query, [h.question.title for h in hits])
+    # headings sharing no keyword with the query come after every heading that shares one
+    evidence = [h.components["bm25_title"] + h.components["bm25_alias"] + h.components["bm25_body"]
+                + h.components.get("concept", 0.0) > 0 for h in hits]
+    assert evidence == sorted(evidence, reverse=True), (query, evidence)
+
+
 def test_english_query_reaches_a_chinese_only_heading_through_the_glossary(bundled_index) -> None:  # type: ignore[no-untyped-def]
     hits = _top(bundled_index, "information gain formula")
     # 信息增益的定义是什么，公式是什么 — a sub-question of 6. 决策树的原理
@@ -325,3 +350,22 @@ def test_tokenizer_keeps_domain_terms_whole(tokenizer: Tokenizer) -> None:
     # search mode also yields the pieces; precise mode only the words
     assert {"梯度", "消失", "梯度消失"} <= set(tokenizer.tokens("梯度消失"))
     assert tokenizer.tokens("梯度消失", search=False) == ["梯度消失"]
+
+
+def test_generated_lookup_set_is_reproducible_and_labels_hold(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    """eval/lookups.tsv is what eval/make_lookups.py makes from the bundled collection (no hand edits), and each
+    word really occurs in its question's answer text and in no heading."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_lookups", ROOT / "eval" / "make_lookups.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    rows = module.lookups()
+    saved = [tuple(line.split("\t")) for line in
+             (ROOT / "eval" / "lookups.tsv").read_text(encoding="utf-8").splitlines() if line]
+    assert rows == saved and len(rows) >= 200
+    headings = "\n".join(q.heading for q in bundled_collection.questions.values()).lower()
+    for word, heading in rows[::20]:
+        q = bundled_collection.find_by_heading(heading)
+        text = "\n".join(d.body for d in (q, *bundled_collection.descendants(q.id))).lower()
+        assert word in text and word not in headings, (word, heading)
