@@ -202,6 +202,9 @@ UI: dict[str, tuple[str, str]] = {
     "question_changed": ("题目已经换了，这个回答没有提交；它还在输入框里，请看一下新题目再提交。",
                          "The question changed before your answer was sent, so it was not submitted; it is still "
                          "in the box — check the new question and submit again."),
+    "unsent_kept": ("你在上一题里写了但没有提交的回答已保存为笔记（不评分），可在“进度”页的历史里找到。",
+                    "The answer you had typed but not sent for the previous question was saved as a note "
+                    "(not scored); it is in the history on the Progress tab."),
     "whole_question": ("「{part}」没有单独的参考答案，所以练习的是整道题「{whole}」。",
                        "“{part}” has no reference answer of its own, so the whole question “{whole}” is asked "
                        "instead."),
@@ -491,6 +494,23 @@ class InterviewApp:
             return True
         return time.monotonic() - user.advanced_at < DOUBLE_CLICK_S
 
+    def _keep_unsent(self, user: UserState, unsent: Any, token: Any) -> bool:
+        """Save an answer typed for the running interview's current question, but not sent, as a note.
+
+        Called before a new interview replaces the running one, so starting over never throws away what
+        the user wrote. Only text typed for the question the page still shows (``token``) counts.
+        Returns whether something was saved.
+        """
+        s = user.session
+        text = unsent if isinstance(unsent, str) else ""
+        if s is None or s.ended or not text.strip() or not isinstance(token, str) or token != view_token(s):
+            return False
+        turn = s.current
+        if turn is None or turn.status != "pending" or s.store is None:
+            return False
+        s.keep_unscored(text[:MAX_ANSWER_CHARS])
+        return True
+
     def _begin(self, user: UserState, session: InterviewSession, notices: list[str] | None = None) -> tuple:
         user.session = session
         user.chat = []
@@ -507,7 +527,10 @@ class InterviewApp:
         return self.interview_view(user, answer="")
 
     # ---------------------------------------------------------------- interview actions
-    def start(self, sections: Any, mode: Any, count: Any, include_unanswered: Any, state: Any) -> tuple:
+    def start(self, sections: Any, mode: Any, count: Any, include_unanswered: Any, unsent: Any = "",
+              token: Any = "", state: Any = None) -> tuple:
+        """A new interview; an answer typed but not sent in the running one (``unsent``, for the question
+        ``token`` names) is first saved as a note."""
         user = _user(state)
         lang = user.lang
         if isinstance(sections, str):
@@ -524,10 +547,13 @@ class InterviewApp:
         ids = tuple(self._sections_by_title.get(s, s) for s in sections)
         options = SessionOptions(sections=ids, mode=str(mode or "random"), count=n,
                                  include_unanswered=bool(include_unanswered))
-        return self._begin(user, self._new_session(user, options))
+        session = self._new_session(user, options)
+        kept = [ui("unsent_kept", lang)] if self._keep_unsent(user, unsent, token) else []
+        return self._begin(user, session, kept)
 
-    def practise(self, question_id: Any, state: Any) -> tuple:
-        """A one-question interview on ``question_id`` (from search or browse)."""
+    def practise(self, question_id: Any, unsent: Any = "", token: Any = "", state: Any = None) -> tuple:
+        """A one-question interview on ``question_id`` (from search or browse); an answer typed but not
+        sent in the running interview is first saved as a note."""
         user = _user(state)
         if not question_id:
             raise UserFacingError(ui("pick_first", user.lang))
@@ -537,7 +563,7 @@ class InterviewApp:
         # the session asks a sub-question with a reference of its own itself, one without as its whole question
         session = self._new_session(user, SessionOptions(question_ids=(qid,), mode="order", count=1,
                                                          include_unanswered=True))
-        notices: list[str] = []
+        notices = [ui("unsent_kept", user.lang)] if self._keep_unsent(user, unsent, token) else []
         asked = session.queue[0]
         if asked != qid:  # tell the user the whole question is asked
             questions = self.collection.questions
@@ -909,7 +935,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                         status = gr.Markdown(app.idle_status(zh), elem_id="status")
                         # which question the page shows; sent with submit / skip / next (see view_token)
                         shown = gr.Textbox("", visible=False, elem_id="view-token")
-                        answer = gr.Textbox(label=ui("answer", zh), placeholder=ui("answer_placeholder", zh),
+                        answer = gr.Textbox("", label=ui("answer", zh), placeholder=ui("answer_placeholder", zh),
                                             lines=5, max_lines=16, elem_id="answer")
                         with gr.Row():
                             submit_btn = gr.Button(ui("submit", zh), variant="primary", elem_id="btn-submit")
@@ -1004,8 +1030,9 @@ def build_app(engine: Engine) -> gr.Blocks:
             return fb
 
         g = guarded(interview_fallback, serial=True)  # per user, one interview action at a time
-        start_btn.click(g(app.start), [sections, mode, count, include_unanswered, state], interview_out,
-                        api_name="start_interview")
+        # start / practise also send what is typed but not sent, which is then kept as a note
+        start_btn.click(g(app.start), [sections, mode, count, include_unanswered, answer, shown, state],
+                        interview_out, api_name="start_interview")
         # submit / skip / next send the question shown (``token``; optional for API callers)
         submit_btn.click(g(app.submit), [answer, shown, state], interview_out, api_name="submit_answer")
         hint_btn.click(g(app.hint), [state], interview_out, api_name="hint")
@@ -1024,21 +1051,22 @@ def build_app(engine: Engine) -> gr.Blocks:
         search_btn.click(search_fn, [query, state], search_out, api_name="search")
         query.submit(search_fn, [query, state], search_out, api_name=False)
 
-        def practise_then_show(question_id: Any, st: Any) -> tuple:
+        def practise_then_show(question_id: Any, unsent: Any = "", token: Any = "", st: Any = None) -> tuple:
             """Start a one-question interview and switch to the interview tab (stay put on error)."""
             user = _user(st)
             try:
                 with user.lock.held(user.lang):
                     try:
-                        return (gr.Tabs(selected="interview"), *app.practise(question_id, user))
+                        return (gr.Tabs(selected="interview"), *app.practise(question_id, unsent, token, user))
                     except Exception as exc:
                         return (gr.skip(), *app.fail_view(user, friendly_message(exc, user.lang)))
             except UserFacingError as exc:  # the user's previous action is still running
                 return (gr.skip(), *app.fail_view(user, str(exc)))
 
-        search_practise.click(practise_then_show, [search_pick, state], [tabs] + interview_out,
+        search_practise.click(practise_then_show, [search_pick, answer, shown, state], [tabs] + interview_out,
                               api_name="practise_question")
-        browse_practise.click(practise_then_show, [browse_pick, state], [tabs] + interview_out, api_name=False)
+        browse_practise.click(practise_then_show, [browse_pick, answer, shown, state], [tabs] + interview_out,
+                              api_name=False)
 
         progress_out = [plot, stats_md, weakest_md, due_md, history_md, state]
         progress_fn = guarded(simple_fallback(len(progress_out)))(app.progress)

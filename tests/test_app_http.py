@@ -473,7 +473,7 @@ def test_reload_restores_the_running_interview(engine: Engine, tmp_path: Path) -
     first, out = _page(a, None)
     profile = out[0]
     assert app.valid_profile(profile) and "欢迎回来" not in out[3 + STATUS]
-    a.start(["深度学习基础"], "order", 3, False, first)
+    a.start(["深度学习基础"], "order", 3, False, "", "", first)
     a.submit(GOOD_DROPOUT_ANSWER, "", first)
     a.next("", first)
     shown = list(first.chat)
@@ -604,3 +604,33 @@ def test_panels_showing_reference_text_typeset_formulas(server: str) -> None:
         # Gradio's default typesets only $$…$$; the collection writes inline formulas as $…$
         lefts = {d["left"] for d in panels[elem_id].get("latex_delimiters") or []}
         assert {"$", "$$"} <= lefts, (elem_id, lefts)
+
+
+def test_starting_over_keeps_the_unsent_answer_as_a_note(engine: Engine, tmp_path: Path) -> None:
+    """Start or "practise this" while an answer is typed but not sent: the text is saved as a note of the
+    question it was typed for (not scored), and the user is told where to find it."""
+    a = app.InterviewApp(engine_on(engine, tmp_path))
+    user, out = _page(a, None)
+    view = a.start(["深度学习基础"], "order", 3, False, "", "", user)
+    first = user.session.current.question_id
+    draft = "我写了很长的一段回答，还没提交：dropout 训练时随机丢弃神经元"
+    view = a.start(["深度学习基础"], "order", 3, False, draft, view[TOKEN], user)
+    store = a.engine.store
+    [note] = [t for t in store.attempts(user.profile) if t.answer == draft]
+    assert (note.question_id, note.kind, note.score) == (first, "note", None)
+    assert "笔记" in view[STATUS] and view[ANSWER] == ""
+
+    # typed for a question the page no longer shows (a stale token) or only spaces: nothing is saved
+    old_token = view[TOKEN]
+    a.skip(old_token, user)
+    a.start(["深度学习基础"], "order", 3, False, "typed for the skipped question", old_token, user)
+    view = a.start(["深度学习基础"], "order", 3, False, "   ", app.view_token(user.session), user)
+    assert "笔记" not in view[STATUS]
+    assert not [t for t in store.attempts(user.profile) if t.answer in ("typed for the skipped question", "   ")]
+
+    # "practise this question" from search or browse keeps it too
+    qid = user.session.current.question_id
+    target = next(q.id for q in a.collection if a.collection.is_answered(q.id) and q.id != qid)
+    view = a.practise(target, "practise draft", app.view_token(user.session), user)
+    [note] = [t for t in store.attempts(user.profile) if t.answer == "practise draft"]
+    assert note.question_id == qid and note.kind == "note" and "笔记" in view[STATUS]
