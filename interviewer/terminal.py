@@ -1,9 +1,10 @@
 """Terminal front end: ``practice`` (an interview at the prompt) and ``progress`` (the gap report).
 
 Commands at the answer prompt: an empty line ends a multi-line answer;
-``:hint``, ``:skip``, ``:ref`` (reference answer), ``:end``. Ctrl-D ends the
-interview, Ctrl-C too — every submitted answer is already saved, and one
-interrupted while it was being scored is saved as a note (not scored).
+``:hint``, ``:skip``, ``:ref`` (reference answer), ``:end``; typed in the
+middle of an answer, ``:hint`` and ``:ref`` are shown and the answer goes on.
+Ctrl-D ends the interview, Ctrl-C too — every submitted answer is already
+saved, and one being typed or being scored is saved as a note (not scored).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .progress import NEEDS_WORK_BELOW, NOTHING_NEEDS_WORK, ProgressStoreError
 from .session import InterviewSession, NoQuestionsError, SessionError, SessionOptions, Turn, plural
 
 HELP = "（多行作答，空行提交 / finish with an empty line；:hint 提示  :skip 跳过  :ref 参考答案  :end 结束）"
+COMMANDS = (":hint", ":ref", ":skip", ":end")
 
 
 def _wrap(text: str, indent: str = "  ") -> str:
@@ -85,13 +87,17 @@ def format_feedback(session: InterviewSession, turn: Turn) -> str:
     return "\n".join(lines)
 
 
-def _read_answer(prompt: Callable[[str], str]) -> str | None:
+def _read_answer(prompt: Callable[[str], str], lines: list[str] | None = None,
+                 on_command: Callable[[str], None] | None = None) -> str | None:
     """Read lines until an empty line; None on EOF before anything was typed.
 
     A first line starting with ``:`` (or a full-width ``：``) is a command,
-    returned lower-cased.
+    returned lower-cased. A command typed after the answer has begun is not
+    part of the answer: it goes to ``on_command`` and reading goes on (a hint
+    in the middle of an answer). The lines are collected in ``lines``, so the
+    caller still has them if Ctrl-C interrupts.
     """
-    lines: list[str] = []
+    lines = [] if lines is None else lines
     while True:
         try:
             line = prompt("> " if not lines else "  ")
@@ -100,6 +106,9 @@ def _read_answer(prompt: Callable[[str], str]) -> str | None:
         command = line.strip().replace("：", ":", 1).lower()
         if command.startswith(":") and not lines:
             return command
+        if command in COMMANDS and on_command is not None:
+            on_command(command)
+            continue
         if not line.strip():
             if lines:
                 return "\n".join(lines)
@@ -166,19 +175,20 @@ def _interview(session: InterviewSession, prompt: Callable[[str], str], out: Tex
         if not session.has_reference:
             print("（这道题还没有参考答案，回答将保存为笔记 / no reference answer: your answer becomes a note）", file=out)
         while turn.status == "pending":
+            typed: list[str] = []
             try:
-                answer = _read_answer(prompt)
+                answer = _read_answer(prompt, typed, lambda command: _mid_answer(session, command, out))
             except KeyboardInterrupt:  # Ctrl-C ends the interview like Ctrl-D; answers are saved
                 print(file=out)
-                answer = None
+                if typed:  # what was being typed is kept too
+                    session.keep_unscored("\n".join(typed))
+                    print("你正在写的回答已保存为笔记（未评分）/ the answer you were typing was saved as a note "
+                          "(not scored).", file=out)
+                return
             if answer is None or answer == ":end":
                 return
-            if answer == ":hint":
-                hints = session.hint()
-                print("提示 / hint: " + ("、".join(hints) if hints else "（没有提示 / none）"), file=out)
-                continue
-            if answer == ":ref":
-                print(_wrap(session.reference()), file=out)
+            if answer in (":hint", ":ref"):
+                _mid_answer(session, answer, out)
                 continue
             if answer == ":skip":
                 session.skip()
@@ -189,6 +199,19 @@ def _interview(session: InterviewSession, prompt: Callable[[str], str], out: Tex
             if not _submit(session, turn, answer, out):
                 continue
             session.next()
+
+
+def _mid_answer(session: InterviewSession, command: str, out: TextIO) -> None:
+    """A command typed on its own line: a hint or the reference is shown; :skip and :end wait until the
+    answer being typed is sent (it is never dropped or sent by surprise)."""
+    if command == ":hint":
+        hints = session.hint()
+        print("提示 / hint: " + ("、".join(hints) if hints else "（没有提示 / none）"), file=out)
+    elif command == ":ref":
+        print(_wrap(session.reference()), file=out)
+    else:
+        print(f"（{command} 要在空的提示符后输入：先空一行提交你正在写的回答 / {command} works on an empty prompt: "
+              f"send the answer you are typing with an empty line first）", file=out)
 
 
 def _submit(session: InterviewSession, turn: Turn, answer: str, out: TextIO) -> bool:

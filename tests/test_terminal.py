@@ -147,6 +147,23 @@ def test_ctrl_c_ends_the_interview_with_a_summary(engine: Engine) -> None:
     assert [a.kind for a in saved(engine)] == ["answer", "skip"]
 
 
+def test_a_command_in_the_middle_of_an_answer_is_run_not_typed_into_it(engine: Engine) -> None:
+    """:hint after the first line shows the hint and the answer goes on; :skip / :end there say how to send
+    first instead of dropping or sending the answer by surprise."""
+    code, text = run(engine, Script(["L1 正则产生稀疏解", ":hint", "：end", "L2 让权重变小", "", ":end"]))
+    assert code == 0
+    assert "提示 / hint: " in text and ":end works on an empty prompt" in text
+    assert [a.answer for a in saved(engine)] == ["L1 正则产生稀疏解\nL2 让权重变小"]
+
+
+def test_ctrl_c_while_typing_keeps_the_lines_typed_as_a_note(tmp_path: Path, bundled_collection: Collection) -> None:
+    engine = light_engine(tmp_path, bundled_collection, InterruptedScorer())
+    code, text = run(engine, Script(["第一行", "第二行"], end=KeyboardInterrupt), count=2)
+    assert code == 0
+    assert "the answer you were typing was saved as a note" in text and "notes 1" in text
+    assert [(a.kind, a.answer, a.score) for a in saved(engine)] == [("note", "第一行\n第二行", None)]
+
+
 def test_a_mistyped_command_is_not_submitted(engine: Engine) -> None:
     code, text = run(engine, Script([":hnit", ":END"]))
     assert code == 0
