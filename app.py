@@ -202,6 +202,9 @@ UI: dict[str, tuple[str, str]] = {
     "question_changed": ("题目已经换了，这个回答没有提交；它还在输入框里，请看一下新题目再提交。",
                          "The question changed before your answer was sent, so it was not submitted; it is still "
                          "in the box — check the new question and submit again."),
+    "reference_none": ("这道题还没有参考答案；右侧是题库里的相关段落。",
+                       "This question has no reference answer yet; related passages of the collection are on the "
+                       "right."),
     "unsent_kept": ("你在上一题里写了但没有提交的回答已保存为笔记（不评分），可在“进度”页的历史里找到。",
                     "The answer you had typed but not sent for the previous question was saved as a note "
                     "(not scored); it is in the history on the Progress tab."),
@@ -648,8 +651,10 @@ class InterviewApp:
         if self._stale_click(user, token):
             return self.interview_view(user)
         pending = s.current is not None and s.current.status == "pending"
+        followup = s.current is not None and s.current.kind == "followup"
         nxt = s.skip()
-        user.chat.append({"role": "assistant", "content": f"⏭️ {render.t('skipped', user.lang)}"})
+        said = render.t("skipped_followup" if followup else "skipped", user.lang)
+        user.chat.append({"role": "assistant", "content": f"⏭️ {said}"})
         if nxt is None:
             self._finish(user)
         else:
@@ -668,7 +673,8 @@ class InterviewApp:
         turn = s.current
         assert turn is not None
         user.reference_qid = turn.question_id
-        user.chat.append({"role": "assistant", "content": f"📖 {ui('reference_shown', user.lang)}"})
+        shown = "reference_shown" if self.collection.is_answered(turn.question_id) else "reference_none"
+        user.chat.append({"role": "assistant", "content": f"📖 {ui(shown, user.lang)}"})
         user.status = self._status(user)  # replaces the warning of an earlier failed action
         return self.interview_view(user)
 

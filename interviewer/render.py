@@ -65,8 +65,13 @@ _TEXT: dict[str, tuple[str, str]] = {
     "hint_terms": ("可以从这些关键词入手：", "Think about these key terms: "),
     "no_hint": ("这道题没有可用的提示。", "No hint available for this question."),
     "skipped": ("已跳过，这道题会很快再出现。", "Skipped — this question will come back soon."),
+    "seen_not_counted": ("其中 {n} 次是看过参考答案后作答的：保留分数，但不计入平均分和掌握度。",
+                         "{n} of the scored attempts came after seeing the reference: their scores are kept but "
+                         "count toward neither the mean score nor mastery."),
+    "skipped_followup": ("已跳过这个追问。", "Skipped this follow-up."),
+    "next_hint_note": ("点击“下一题”继续。", "Click “Next” to continue."),
     "summary": ("面试总结", "Interview summary"),
-    "asked": ("作答题数", "Questions handled"),
+    "asked": ("出题数", "Questions asked"),
     "answered": ("得分题数", "Scored answers"),
     "skipped_n": ("跳过", "Skipped"),
     "notes": ("笔记", "Notes"),
@@ -646,10 +651,13 @@ def note_markdown(related: Sequence[Any], collection: Any, lang: str = "zh") -> 
     lines = [f"📝 {t('noted', lang)}"]
     if related:
         lines += ["", f"**{t('related', lang)}**" + ("：" if lang == "zh" else ":")]
-        for h in related:
+        seen: set[str] = set()
+        for h in related:  # one line per question: two passages of one question would read as a repeat
             qid, line, _loc, _text = _passage_parts(h)
-            lines.append(f"- {location(collection, qid, line)}")
-    lines += ["", f"_{t('next_hint', lang)}_"]
+            if qid not in seen:
+                seen.add(qid)
+                lines.append(f"- {location(collection, qid, line)}")
+    lines += ["", f"_{t('next_hint_note', lang)}_"]  # there is no reference answer to point to
     return "\n".join(lines)
 
 
@@ -831,6 +839,9 @@ def stats_markdown(stats: Any, lang: str = "zh", profile_label: str | None = Non
         f"| {format_score(_get(stats, 'mean_mastery'))} | {_get(stats, 'due_now', 0)} "
         f"| {_get(stats, 'sessions', 0)} |",
     ]
+    seen = _get(stats, "reference_seen", 0) or 0
+    if seen:  # else a scored attempt next to "mean —" reads as a contradiction
+        lines += ["", f"_{t('seen_not_counted', lang).format(n=seen)}_"]
     return "\n".join(lines)
 
 

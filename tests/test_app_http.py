@@ -634,3 +634,25 @@ def test_starting_over_keeps_the_unsent_answer_as_a_note(engine: Engine, tmp_pat
     view = a.practise(target, "practise draft", app.view_token(user.session), user)
     [note] = [t for t in store.attempts(user.profile) if t.answer == "practise draft"]
     assert note.question_id == qid and note.kind == "note" and "笔记" in view[STATUS]
+
+
+def test_skipping_a_followup_and_reference_of_a_question_without_one_say_what_happened(
+        engine: Engine, tmp_path: Path) -> None:
+    """A skipped follow-up is not "a question that will come back"; "show the reference" on a question
+    without one does not claim a reference is shown."""
+    a = app.InterviewApp(engine_on(engine, tmp_path))
+    user, _ = _page(a, None)
+    l012 = a.collection.find_by_heading("L0、L1、L2")
+    view = a.practise(l012.id, "", "", user)
+    a.submit("L1 正则会让很多权重变成 0。", view[TOKEN], user)
+    view = a.next(app.view_token(user.session), user)
+    assert user.session.current is not None and user.session.current.kind == "followup", texts(view[CHAT])[-1]
+    user.advanced_at = 0.0  # the user reads the follow-up first (a skip within 0.5 s is a double click)
+    view = a.skip(view[TOKEN], user)
+    assert any("已跳过这个追问" in t for t in texts(view[CHAT]))
+    assert not any("这道题会很快再出现" in t for t in texts(view[CHAT]))
+
+    bare = next(q for q in a.collection if not a.collection.is_answered(q.id) and q.parent_id is None)
+    view = a.practise(bare.id, "", "", user)
+    view = a.reference(user)
+    assert "这道题还没有参考答案" in texts(view[CHAT])[-1] and "参考答案已显示" not in texts(view[CHAT])[-1]

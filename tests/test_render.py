@@ -299,8 +299,11 @@ def test_hint_and_note(bundled_collection) -> None:  # type: ignore[no-untyped-d
     assert "**正则化**" in render.hint_markdown(["正则化", "<i>x</i>"]) and "<i>" not in render.hint_markdown(["<i>x</i>"])
     assert "No hint" in render.hint_markdown([], "en")
     q = _answered_leaf(bundled_collection)
-    md = render.note_markdown([_passage_hit(bundled_collection, q)], bundled_collection, "zh")
+    hit = _passage_hit(bundled_collection, q)
+    md = render.note_markdown([hit, hit], bundled_collection, "zh")
     assert "笔记" in md and f"{q.source}:{q.blocks[0].line_start}" in md
+    assert md.count(f"{q.source}:") == 1  # two passages of one question: listed once
+    assert "参考答案" not in md.replace("没有参考答案", "")  # there is no reference answer to point to
 
 
 def test_summary_markdown(bundled_collection) -> None:  # type: ignore[no-untyped-def]
@@ -378,7 +381,14 @@ def test_progress_views() -> None:
                           questions_scheduled=2, due_now=1, sessions=1, mean_score=55.0, mean_mastery=61.3,
                           first_at=0.0, last_at=1.0)
     md = render.stats_markdown(stats, "zh", profile_label="web-abc`x")
-    assert "| 3 (2 得分) | 2 | 55 | 61 | 1 | 1 |" in md and "`web-abc'x`" in md
+    assert "| 3 (2 得分) | 2 | 55 | 61 | 1 | 1 |" in md and "`web-abc'x`" in md and "看过参考答案" not in md
+    # one scored attempt, given after seeing the reference: "mean —" is explained, not a contradiction
+    seen = ProgressStats(profile="web-1", attempts=1, scored_attempts=1, skips=0, notes=0, questions_attempted=1,
+                         questions_scheduled=1, due_now=0, sessions=1, mean_score=None, mean_mastery=None,
+                         first_at=0.0, last_at=1.0, reference_seen=1)
+    md = render.stats_markdown(seen, "zh")
+    assert "| 1 (1 得分) | 1 | — |" in md and "其中 1 次是看过参考答案后作答的" in md
+    assert "1 of the scored attempts came after seeing the reference" in render.stats_markdown(seen, "en")
     empty = ProgressStats(profile="p", attempts=0, scored_attempts=0, skips=0, notes=0, questions_attempted=0,
                           questions_scheduled=0, due_now=0, sessions=0, mean_score=None, mean_mastery=None,
                           first_at=None, last_at=None)
