@@ -404,6 +404,10 @@ class SearchIndex:
         unit_score, best = self._unit_scores(fused)
         top = np.argsort(-unit_score, kind="stable")[:k]
         hits: list[SearchHit] = []
+        # a passage is shown once, under the hit of its own question when that is listed too: a grouping
+        # heading ("6. 关于归一化") would otherwise repeat its listed children's passages
+        listed = {self._units[int(j)] for j in top}
+        shown: set[int] = set()
         for rank, j in enumerate(top, start=1):
             unit = self._units[int(j)]
             i = int(best[j])
@@ -411,6 +415,10 @@ class SearchIndex:
             rows = [r for q in (unit, *[d.id for d in self.collection.descendants(unit)])
                     for r in self._by_question.get(q, []) if self.passages[r].kind == "body"]
             rows.sort(key=lambda r: (self.passages[r].question_id == focus, passage_score[r]), reverse=True)
+            rows = [r for r in rows if r not in shown
+                    and (self._unit[self.passages[r].question_id] == unit or self._unit[self.passages[r].question_id] not in listed)]
+            rows = rows[:passages_per_hit]
+            shown.update(rows)
             hits.append(
                 SearchHit(
                     question=self.collection.questions[unit],
@@ -418,7 +426,7 @@ class SearchIndex:
                     rank=rank,
                     passages=[
                         PassageHit(self.passages[r], float(passage_score[r]), float(dense[r]), float(bm25[r]))
-                        for r in rows[:passages_per_hit]
+                        for r in rows
                     ],
                     focus=self.collection.questions[focus],
                     components={name: float(v[i]) for name, v in parts.items()},

@@ -369,3 +369,19 @@ def test_generated_lookup_set_is_reproducible_and_labels_hold(bundled_collection
         q = bundled_collection.find_by_heading(heading)
         text = "\n".join(d.body for d in (q, *bundled_collection.descendants(q.id))).lower()
         assert word in text and word not in headings, (word, heading)
+
+
+def test_a_passage_is_shown_once_under_its_own_question(bundled_index, bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    """"6. 关于归一化" only groups 6.1–6.3: when they are listed too, their passages are shown under them,
+    not twice."""
+    hits = bundled_index.search("归一化", k=10)
+    rows = [(h.passage.question_id, h.passage.line_start) for hit in hits for h in hit.passages]
+    assert len(rows) == len(set(rows)), rows
+    group = bundled_collection.find_by_heading("6. 关于归一化")
+    listed = {hit.question.id for hit in hits}
+    children = [c for c in group.children if c in listed]
+    assert group.id in listed and children
+    for hit in hits:
+        if hit.question.id in children:
+            assert hit.passages and all(bundled_collection.unit_of(p.passage.question_id) == hit.question.id
+                                        for p in hit.passages)
