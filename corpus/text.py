@@ -50,6 +50,8 @@ _BARE_URL = re.compile(r"https?://[^\s)\]>，。]+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _HR = re.compile(r"^\s*([-*_=])(\s*\1){2,}\s*$")
 _TOC = re.compile(r"^\s*\[(toc|TOC)\]\s*$")
+# "> \t\tHinge Loss：$…$": tabs after a quote marker align text, they do not start a code block
+_QUOTED_TAB = re.compile(r"^((?:[ ]{0,3}>[ ]?)+)\t[\t ]*")
 _EMPHASIS = re.compile(r"(\*\*|__|~~|`)")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 
@@ -239,12 +241,19 @@ def _sanitize_prose(text: str, base_dir: Path | None) -> str:
     text = _MD_IMAGE.sub(md_image, text)
     text = _HTML_IMG.sub(html_image, text)
     lines = []
+    in_list = False
     for line in text.split("\n"):
         if _TOC.match(line):
             continue
         if not line.lstrip().startswith("|"):  # a table cell needs its <br>
             line = _BR.sub("\n", line)
-        lines.append(line)
+        if _LIST_ITEM.match(line):
+            in_list = True
+        elif line.strip() and not line[:1].isspace():
+            in_list = False
+        if not in_list and len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip(" ")) >= 4:
+            line = line.lstrip(" \t")  # an indented paragraph is prose here (as in ``plain``), not a code block
+        lines.append(_QUOTED_TAB.sub(r"\1", line))
     text = "\n".join(lines)
     return re.sub(re.escape(token) + r"(\d+)" + re.escape(token), lambda m: spans[int(m.group(1))], text)
 
