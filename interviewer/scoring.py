@@ -40,8 +40,9 @@ grade-4 answers ≥ 75 on dev); refit with::
 
 Rules before and after the formula: non-answers (:mod:`interviewer.nonanswer`)
 score 0 with a message and no made-up semantic score; an answer that clearly
-fits another question (USE and the index's e5 agree) is capped low and names that
-question in ``better_match``; a question without a reference gives
+fits another question (USE and the index's e5 agree, and it names more of that
+question's key terms than of its own) is capped low and names that question in
+``better_match``; a question without a reference gives
 ``kind="no_reference"`` and ``score=None``.
 
 Cost: :meth:`Scorer.prepare` embeds every reference passage once (cached by
@@ -200,6 +201,8 @@ class Signals:
     explained: float = 1.0  # 1 - share of bare keyword items (a bare list explains nothing)
     chance_coverage: float = 0.0  # mean key-term coverage of the answer on the other questions
     beyond_chance: float = 1.0  # 1 unless much of the lexical coverage is what any question would get, 0-1
+    own_lexical: float = float("nan")  # exact key-term coverage of this question (the chance baseline's way)
+    other_lexical: float = float("nan")  # … of ``other_question``
 
     def vector(self) -> np.ndarray:
         return np.array([getattr(self, f) for f in FEATURES], dtype=np.float64)
@@ -564,7 +567,7 @@ class Scorer:
         on_topic = _clip01((margin - w.margin_low) / (w.margin_high - w.margin_low))
         precision = self._precision(ref, prepared, share)
         specificity = min(1.0, precision / w.specificity_floor) if w.specificity_floor > 0 else 1.0
-        chance = self._chance_coverage(ref, prepared)
+        chance, per_question = self._chance_coverage(ref, prepared)
         # (nothing to discount when no key term is named literally)
         beyond = _clip01(w.chance_slope * (keyword - chance) / keyword) if w.chance_slope > 0 and keyword > 0 else 1.0
         # lexical matching cannot see every English paraphrase of a Chinese term: for the
@@ -577,13 +580,16 @@ class Scorer:
             on_topic=on_topic,
             precision=precision, language_share=share, margin=margin, margin_secondary=margin2,
             other_question=other_q, other_question_secondary=other_q2, semantic_secondary=own2,
+            own_lexical=self._lexical_on(per_question, ref.question_id),
+            other_lexical=self._lexical_on(per_question, other_q),
             explained=1.0 - bare_list_share(text, self.terms.tokenizer),
             chance_coverage=chance, beyond_chance=beyond,
         )
         return signals, match, (vector, vector2)
 
-    def _chance_coverage(self, ref: _Reference, prepared: PreparedAnswer) -> float:
-        """Mean weighted key-term coverage of the answer on every other answered question.
+    def _chance_coverage(self, ref: _Reference, prepared: PreparedAnswer) -> tuple[float, np.ndarray]:
+        """Mean weighted key-term coverage of the answer on every other answered question, and the
+        coverage of each question (rows of ``self._chance_rows``).
 
         A long, generic answer names some key terms of every question (网络, 训练, 参数);
         this is the share it would reach by chance. Exact and cross-language matches
@@ -596,7 +602,14 @@ class Scorer:
         )
         coverage = self._chance_matrix @ matched
         others = [i for qid, i in self._chance_rows.items() if qid not in ref.excluded]
-        return float(coverage[others].mean()) if others else 0.0
+        return (float(coverage[others].mean()) if others else 0.0), coverage
+
+    def _lexical_on(self, coverage: np.ndarray, question_id: str | None) -> float:
+        """Key-term coverage of the answer on ``question_id`` (or its interview question); nan if unknown."""
+        if question_id is None:
+            return float("nan")
+        row = self._chance_rows.get(question_id, self._chance_rows.get(self._unit_of.get(question_id, "")))
+        return float("nan") if row is None else float(coverage[row])
 
     def _own_and_other(self, sims: np.ndarray, ref: _Reference) -> tuple[float, float, str | None]:
         """Best cosine over the question's family, and over every other question."""
@@ -643,6 +656,8 @@ class Scorer:
         if signals.other_question is None or signals.margin > w.offtopic_margin:
             return None
         if self.secondary is not None and not (signals.margin_secondary <= w.offtopic_margin_secondary):
+            return None
+        if signals.other_lexical <= signals.own_lexical:  # its key terms do not point there (nan: no test)
             return None
         return self._unit_of.get(signals.other_question, signals.other_question)
 

@@ -487,3 +487,17 @@ def test_feedback_glosses_only_canonical_chinese_names(scorer: Scorer, scoring_c
     assert {"lr", "分数", "衰减"} <= set(result.covered), result.covered
     assert "logistic regression" not in result.message and "confidence" not in result.message
     assert "衰减 (decay)" in result.message and "余弦退火 (cosine annealing)" in result.message
+
+
+def test_off_topic_needs_the_key_terms_to_point_there_too(scorer: Scorer, scoring_collection: Collection) -> None:
+    """Both embeddings prefer 平方损失 for the inverted-dropout formula, but none of that question's key
+    terms is named: it is not called an answer to another question. A BN answer to the Dropout question,
+    which names BN's key terms, still is."""
+    q = qid(scoring_collection, DROPOUT)
+    formula = ("设保留概率为 $p$，训练时 $\\tilde{h} = h \\cdot m / p$，其中 $m \\sim \\text{Bernoulli}(p)$，"
+               "测试时不做缩放。")
+    result = scorer.score(q, formula)
+    assert result.kind == "scored" and result.better_match is None and "另一道题" not in result.message
+    bn = "对每个 mini-batch 在每个通道上计算均值和方差，把输入归一化到均值 0、方差 1，然后再用可学习的 γ 和 β 做缩放和平移。"
+    other = scorer.score(q, bn)
+    assert other.kind == "off_topic" and other.better_match is not None and other.score <= 5
