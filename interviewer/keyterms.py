@@ -255,6 +255,26 @@ def _concepts_named(term: str, glossary: Glossary) -> list[Concept]:
     return [c for c in glossary.concepts if term in c.variants]
 
 
+def _split_top_level_commas(text: str) -> list[str]:
+    """``text`` cut after each comma outside brackets, so no piece starts inside a parenthesis.
+
+    >>> _split_top_level_commas("条件数（小的好，大的差），所以要正则，对吧")
+    ['条件数（小的好，大的差），', '所以要正则，', '对吧']
+    """
+    pieces, start, depth = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "（(【[":
+            depth += 1
+        elif ch in "）)】]":
+            depth = max(0, depth - 1)
+        elif ch in "，," and depth == 0:
+            pieces.append(text[start:i + 1])
+            start = i + 1
+    if start < len(text):
+        pieces.append(text[start:])
+    return pieces
+
+
 def split_points(text: str, min_chars: int = 6, max_chars: int = 120) -> list[str]:
     """Sentences / clauses of a reference, long ones cut at commas."""
     out: list[str] = []
@@ -263,7 +283,7 @@ def split_points(text: str, min_chars: int = 6, max_chars: int = 120) -> list[st
         if len(s) < min_chars:
             continue
         if len(s) > max_chars:
-            pieces = pack(re.split(r"(?<=[，,])", s), max_chars)
+            pieces = pack(_split_top_level_commas(s), max_chars)
             out.extend(p.strip(" ，,") for p in pieces if len(p.strip()) >= min_chars)
         else:
             out.append(s)

@@ -150,3 +150,29 @@ def test_topic_terms_stand_alone_as_hints_and_follow_ups(terms: TermModel) -> No
         assert terms.is_topic_term(good), good
     for bad in ("等于", "维空间", "指定", "知道", "k+1", "t1", "double", "两者", "某种意义", "刚好"):
         assert not terms.is_topic_term(bad), bad
+
+
+def test_key_points_never_start_inside_a_parenthesis(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    """A long sentence is cut at commas outside brackets: "大的就是ill-conditioned的），对于…" was shown as a
+    point to add, starting in the middle of a parenthesis (10 such points in the bundled collection)."""
+    import re
+
+    from interviewer.keyterms import TermModel
+
+    model = TermModel(bundled_collection)
+
+    def starts_inside(text: str) -> bool:
+        depth = 0
+        for ch in re.sub(r"^\d+[）)]", "", text):  # "1）保证…" is list numbering
+            if ch in "（(":
+                depth += 1
+            elif ch in "）)":
+                if depth == 0:
+                    return True
+                depth -= 1
+        return False
+
+    points = [p.text for q in bundled_collection if bundled_collection.is_answered(q.id)
+              for p in model.points_for(q.id)]
+    assert len(points) > 500
+    assert [p for p in points if starts_inside(p)] == []
