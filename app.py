@@ -639,6 +639,8 @@ class InterviewApp:
     def hint(self, state: Any) -> tuple:
         user = _user(state)
         s = self._require_session(user)
+        if not self.engine.scorer_ready:  # hints come from the scorer's key terms: say why the first one waits
+            gr.Info(ui("scorer_loading", user.lang))
         terms = s.hint()
         user.chat.append({"role": "assistant", "content": render.hint_markdown(terms, user.lang)})
         user.status = self._status(user)  # replaces the warning of an earlier failed action

@@ -656,3 +656,22 @@ def test_skipping_a_followup_and_reference_of_a_question_without_one_say_what_ha
     view = a.practise(bare.id, "", "", user)
     view = a.reference(user)
     assert "这道题还没有参考答案" in texts(view[CHAT])[-1] and "参考答案已显示" not in texts(view[CHAT])[-1]
+
+
+def test_hint_and_submit_say_the_scorer_is_loading_while_it_is(engine: Engine, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first hint or answer after a start waits for the scorer: the user is told why."""
+    told: list[str] = []
+    monkeypatch.setattr(app.gr, "Info", lambda message, *a, **k: told.append(str(message)))
+    fresh = engine_on(engine, tmp_path)
+    a = app.InterviewApp(fresh)
+    user, _ = _page(a, None)
+    view = a.start(["深度学习基础"], "order", 2, False, "", "", user)
+    prepared = fresh._scorer
+    fresh._scorer = None  # as right after a start: the scorer is still being prepared
+    monkeypatch.setattr(type(fresh), "scorer", property(lambda self: prepared))
+    a.hint(user)
+    assert any("评分器正在准备" in m for m in told), told
+    told.clear()
+    a.submit(GOOD_DROPOUT_ANSWER, view[TOKEN], user)
+    assert any("评分器正在准备" in m for m in told), told
