@@ -202,12 +202,16 @@ UI: dict[str, tuple[str, str]] = {
     "question_changed": ("题目已经换了，这个回答没有提交；它还在输入框里，请看一下新题目再提交。",
                          "The question changed before your answer was sent, so it was not submitted; it is still "
                          "in the box — check the new question and submit again."),
-    "reference_none": ("这道题还没有参考答案；右侧是题库里的相关段落。",
-                       "This question has no reference answer yet; related passages of the collection are on the "
-                       "right."),
+    "reference_none_related": ("这道题还没有参考答案；右侧是题库里的相关段落。",
+                               "This question has no reference answer yet; related passages of the collection are "
+                               "on the right."),
+    "reference_none": ("这道题还没有参考答案。", "This question has no reference answer yet."),
     "unsent_kept": ("你在上一题里写了但没有提交的回答已保存为笔记（不评分），可在“进度”页的历史里找到。",
                     "The answer you had typed but not sent for the previous question was saved as a note "
                     "(not scored); it is in the history on the Progress tab."),
+    "unsent_in_box": ("输入框里的文字没有保存为回答，仍留在输入框中：要用的话先复制，或作为新题目的回答提交。",
+                      "The text in the answer box was not saved as an answer and is still in the box: copy it, "
+                      "or send it as the answer to the new question."),
     "whole_question": ("「{part}」没有单独的参考答案，所以练习的是整道题「{whole}」。",
                        "“{part}” has no reference answer of its own, so the whole question “{whole}” is asked "
                        "instead."),
@@ -497,24 +501,38 @@ class InterviewApp:
             return True
         return time.monotonic() - user.advanced_at < DOUBLE_CLICK_S
 
-    def _keep_unsent(self, user: UserState, unsent: Any, token: Any) -> bool:
-        """Save an answer typed for the running interview's current question, but not sent, as a note.
+    def _keep_unsent(self, user: UserState, unsent: Any, token: Any) -> str:
+        """What becomes of text in the answer box when a new interview replaces the running one.
 
-        Called before a new interview replaces the running one, so starting over never throws away what
-        the user wrote. Only text typed for the question the page still shows (``token``) counts.
-        Returns whether something was saved.
+        Text typed for the current, unanswered question of the running interview (the page still shows
+        it: ``token``) is saved as a note of that question: "saved". Other text that cannot be saved so
+        (the question was answered, the interview ended, no database) stays in the box: "kept".
+        "" when the box is empty. Starting over never throws away what the user wrote.
         """
-        s = user.session
         text = unsent if isinstance(unsent, str) else ""
-        if s is None or s.ended or not text.strip() or not isinstance(token, str) or token != view_token(s):
-            return False
-        turn = s.current
-        if turn is None or turn.status != "pending" or s.store is None:
-            return False
-        s.keep_unscored(text[:MAX_ANSWER_CHARS])
-        return True
+        if not text.strip():
+            return ""
+        s = user.session
+        turn = s.current if s is not None and not s.ended else None
+        if (turn is None or turn.status != "pending" or not isinstance(token, str) or token != view_token(s)
+                or s is None or s.store is None):
+            return "kept"
+        try:
+            s.keep_unscored(text[:MAX_ANSWER_CHARS])
+        except (ProgressStoreError, OSError) as exc:
+            log.warning("unsent answer not saved: %s", exc)
+            return "kept"
+        return "saved"
 
-    def _begin(self, user: UserState, session: InterviewSession, notices: list[str] | None = None) -> tuple:
+    def _replace_interview(self, user: UserState, session: InterviewSession, unsent: Any, token: Any,
+                           notices: list[str] | None = None) -> tuple:
+        """Start ``session`` in place of the running one, keeping what was typed (see :meth:`_keep_unsent`)."""
+        kept = self._keep_unsent(user, unsent, token)
+        said = {"saved": [ui("unsent_kept", user.lang)], "kept": [ui("unsent_in_box", user.lang)]}.get(kept, [])
+        return self._begin(user, session, said + list(notices or []), clear_answer=kept != "kept")
+
+    def _begin(self, user: UserState, session: InterviewSession, notices: list[str] | None = None,
+               clear_answer: bool = True) -> tuple:
         user.session = session
         user.chat = []
         user.advanced_at = 0.0
@@ -527,7 +545,7 @@ class InterviewApp:
             gr.Warning(ui("store_unusable", user.lang, msg=problem))
         for notice in [*session.notices, *(notices or [])]:
             gr.Info(render.localize(notice, user.lang))
-        return self.interview_view(user, answer="")
+        return self.interview_view(user, answer="" if clear_answer else None)
 
     # ---------------------------------------------------------------- interview actions
     def start(self, sections: Any, mode: Any, count: Any, include_unanswered: Any, unsent: Any = "",
@@ -550,9 +568,7 @@ class InterviewApp:
         ids = tuple(self._sections_by_title.get(s, s) for s in sections)
         options = SessionOptions(sections=ids, mode=str(mode or "random"), count=n,
                                  include_unanswered=bool(include_unanswered))
-        session = self._new_session(user, options)
-        kept = [ui("unsent_kept", lang)] if self._keep_unsent(user, unsent, token) else []
-        return self._begin(user, session, kept)
+        return self._replace_interview(user, self._new_session(user, options), unsent, token)
 
     def practise(self, question_id: Any, unsent: Any = "", token: Any = "", state: Any = None) -> tuple:
         """A one-question interview on ``question_id`` (from search or browse); an answer typed but not
@@ -566,12 +582,12 @@ class InterviewApp:
         # the session asks a sub-question with a reference of its own itself, one without as its whole question
         session = self._new_session(user, SessionOptions(question_ids=(qid,), mode="order", count=1,
                                                          include_unanswered=True))
-        notices = [ui("unsent_kept", user.lang)] if self._keep_unsent(user, unsent, token) else []
+        notices: list[str] = []
         asked = session.queue[0]
         if asked != qid:  # tell the user the whole question is asked
             questions = self.collection.questions
             notices.append(ui("whole_question", user.lang, part=questions[qid].title, whole=questions[asked].title))
-        return self._begin(user, session, notices)
+        return self._replace_interview(user, session, unsent, token, notices)
 
     def submit(self, answer: Any, token: Any, state: Any) -> tuple:
         """Score the answer to the current question (``token``: the question the page showed, '' from the API)."""
@@ -675,7 +691,8 @@ class InterviewApp:
         turn = s.current
         assert turn is not None
         user.reference_qid = turn.question_id
-        shown = "reference_shown" if self.collection.is_answered(turn.question_id) else "reference_none"
+        shown = ("reference_shown" if self.collection.is_answered(turn.question_id)
+                 else "reference_none_related" if user.sources else "reference_none")
         user.chat.append({"role": "assistant", "content": f"📖 {ui(shown, user.lang)}"})
         user.status = self._status(user)  # replaces the warning of an earlier failed action
         return self.interview_view(user)
@@ -1089,7 +1106,7 @@ def build_app(engine: Engine) -> gr.Blocks:
 
         browse_fn = guarded(simple_fallback(3))(app.browse)
         tree_filter.change(browse_fn, [tree_filter, state], [tree_md, browse_pick, state], api_name="browse",
-                           show_progress="hidden", trigger_mode="multiple")
+                           show_progress="hidden", trigger_mode="always_last")
         browse_pick.change(guarded(simple_fallback(2))(app.question_reference), [browse_pick, state],
                            [browse_ref, state], api_name="question_reference", show_progress="hidden")
 

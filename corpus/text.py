@@ -241,18 +241,11 @@ def _sanitize_prose(text: str, base_dir: Path | None) -> str:
     text = _MD_IMAGE.sub(md_image, text)
     text = _HTML_IMG.sub(html_image, text)
     lines = []
-    in_list = False
     for line in text.split("\n"):
         if _TOC.match(line):
             continue
         if not line.lstrip().startswith("|"):  # a table cell needs its <br>
             line = _BR.sub("\n", line)
-        if _LIST_ITEM.match(line):
-            in_list = True
-        elif line.strip() and not line[:1].isspace():
-            in_list = False
-        if not in_list and len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip(" ")) >= 4:
-            line = line.lstrip(" \t")  # an indented paragraph is prose here (as in ``plain``), not a code block
         lines.append(_QUOTED_TAB.sub(r"\1", line))
     text = "\n".join(lines)
     return re.sub(re.escape(token) + r"(\d+)" + re.escape(token), lambda m: spans[int(m.group(1))], text)

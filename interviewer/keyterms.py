@@ -260,6 +260,8 @@ def _split_top_level_commas(text: str) -> list[str]:
 
     >>> _split_top_level_commas("条件数（小的好，大的差），所以要正则，对吧")
     ['条件数（小的好，大的差），', '所以要正则，', '对吧']
+    >>> _split_top_level_commas("没有闭合（一，二，三")
+    ['没有闭合（一，', '二，', '三']
     """
     pieces, start, depth = [], 0, 0
     for i, ch in enumerate(text):
@@ -270,9 +272,10 @@ def _split_top_level_commas(text: str) -> list[str]:
         elif ch in "，," and depth == 0:
             pieces.append(text[start:i + 1])
             start = i + 1
-    if start < len(text):
-        pieces.append(text[start:])
-    return pieces
+    if start < len(text):  # after a bracket that never closes, every comma cuts again
+        tail = text[start:]
+        pieces.extend(re.split(r"(?<=[，,])", tail) if depth else [tail])
+    return [p for p in pieces if p]
 
 
 def split_points(text: str, min_chars: int = 6, max_chars: int = 120) -> list[str]:

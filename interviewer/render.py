@@ -71,7 +71,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "skipped_followup": ("已跳过这个追问。", "Skipped this follow-up."),
     "next_hint_note": ("点击“下一题”继续。", "Click “Next” to continue."),
     "summary": ("面试总结", "Interview summary"),
-    "asked": ("出题数", "Questions asked"),
+    "asked": ("已处理题数", "Questions handled"),
     "answered": ("得分题数", "Scored answers"),
     "skipped_n": ("跳过", "Skipped"),
     "notes": ("笔记", "Notes"),

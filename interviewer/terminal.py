@@ -181,9 +181,14 @@ def _interview(session: InterviewSession, prompt: Callable[[str], str], out: Tex
             except KeyboardInterrupt:  # Ctrl-C ends the interview like Ctrl-D; answers are saved
                 print(file=out)
                 if typed:  # what was being typed is kept too
-                    session.keep_unscored("\n".join(typed))
-                    print("你正在写的回答已保存为笔记（未评分）/ the answer you were typing was saved as a note "
-                          "(not scored).", file=out)
+                    text = "\n".join(typed)
+                    try:
+                        session.keep_unscored(text)
+                        print("你正在写的回答已保存为笔记（未评分）/ the answer you were typing was saved as a note "
+                              "(not scored).", file=out)
+                    except ProgressStoreError as exc:
+                        print(f"未能保存你正在写的回答 / the answer you were typing could NOT be saved: {exc}\n"
+                              f"你的回答 / your answer:\n{_wrap(text)}", file=out)
                 return
             if answer is None or answer == ":end":
                 return

@@ -620,13 +620,21 @@ def test_starting_over_keeps_the_unsent_answer_as_a_note(engine: Engine, tmp_pat
     assert (note.question_id, note.kind, note.score) == (first, "note", None)
     assert "笔记" in view[STATUS] and view[ANSWER] == ""
 
-    # typed for a question the page no longer shows (a stale token) or only spaces: nothing is saved
+    # typed for a question the page no longer shows (a stale token): not saved under another question, but
+    # left in the box with a word saying so; only spaces: nothing at all
     old_token = view[TOKEN]
+    user.advanced_at = 0.0
     a.skip(old_token, user)
-    a.start(["深度学习基础"], "order", 3, False, "typed for the skipped question", old_token, user)
+    view = a.start(["深度学习基础"], "order", 3, False, "typed for the skipped question", old_token, user)
+    assert view[ANSWER] == gr.skip() and "仍留在输入框中" in view[STATUS] and "笔记" not in view[STATUS]
     view = a.start(["深度学习基础"], "order", 3, False, "   ", app.view_token(user.session), user)
-    assert "笔记" not in view[STATUS]
+    assert "笔记" not in view[STATUS] and "输入框" not in view[STATUS] and view[ANSWER] == ""
     assert not [t for t in store.attempts(user.profile) if t.answer in ("typed for the skipped question", "   ")]
+
+    # no database: nothing can be saved, so the text stays in the box
+    user.session.store = None
+    view = a.start(["深度学习基础"], "order", 3, False, "while the disk is full", app.view_token(user.session), user)
+    assert view[ANSWER] == gr.skip() and "仍留在输入框中" in view[STATUS]
 
     # "practise this question" from search or browse keeps it too
     qid = user.session.current.question_id

@@ -419,3 +419,18 @@ def test_show_progress_after_only_a_skip_says_nothing_is_scored_yet_and_lists_it
     text = out.getvalue()
     assert "no scored answers yet" in text and "no answers yet" not in text
     assert "待复习 / due for review:" in text and q.display_path in text.split("待复习")[1]
+
+
+def test_ctrl_c_while_typing_with_a_failing_database_prints_the_lines_back(
+        tmp_path: Path, bundled_collection: Collection) -> None:
+    from interviewer.progress import ProgressStoreError
+
+    class BrokenStore(ProgressStore):
+        def record(self, attempt: Attempt) -> int:
+            raise ProgressStoreError("disk full")
+
+    engine = light_engine(tmp_path, bundled_collection, InterruptedScorer())
+    engine._store = BrokenStore(engine.config.progress_db)
+    code, text = run(engine, Script(["第一行", "第二行"], end=KeyboardInterrupt), count=1)
+    assert code == 0 and "Traceback" not in text
+    assert "the answer you were typing could NOT be saved: disk full" in text and "第一行" in text and "第二行" in text
