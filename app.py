@@ -206,9 +206,9 @@ UI: dict[str, tuple[str, str]] = {
                                "This question has no reference answer yet; related passages of the collection are "
                                "on the right."),
     "reference_none": ("这道题还没有参考答案。", "This question has no reference answer yet."),
-    "unsent_kept": ("你在上一题里写了但没有提交的回答已保存为笔记（不评分），可在“进度”页的历史里找到。",
-                    "The answer you had typed but not sent for the previous question was saved as a note "
-                    "(not scored); it is in the history on the Progress tab."),
+    "unsent_kept": ("你在上一题输入框里写的、没有提交的文字已保存为那道题的笔记（不评分），可在“进度”页的历史里找到。",
+                    "What you had typed but not sent for the previous question was saved as a note of that "
+                    "question (not scored); it is in the history on the Progress tab."),
     "unsent_in_box": ("输入框里的文字没有保存为回答，仍留在输入框中：要用的话先复制，或作为新题目的回答提交。",
                       "The text in the answer box was not saved as an answer and is still in the box: copy it, "
                       "or send it as the answer to the new question."),
@@ -288,6 +288,7 @@ class UserState:
     search_ids: list[str] = field(default_factory=list)
     advanced_at: float = 0.0  # time.monotonic() when skip / next last showed a new question
     restorable: bool = False  # a browser page (with a stored profile): its running interview survives a reload
+    left_in_box: str = ""  # text a new interview left in the answer box (written for an earlier question)
     lock: ActionLock = field(default_factory=ActionLock, repr=False, compare=False)
 
 
@@ -504,23 +505,25 @@ class InterviewApp:
     def _keep_unsent(self, user: UserState, unsent: Any, token: Any) -> str:
         """What becomes of text in the answer box when a new interview replaces the running one.
 
-        Text typed for the current, unanswered question of the running interview (the page still shows
-        it: ``token``) is saved as a note of that question: "saved". Other text that cannot be saved so
-        (the question was answered, the interview ended, no database) stays in the box: "kept".
-        "" when the box is empty. Starting over never throws away what the user wrote.
+        Text typed while the page shows the running interview's current question (``token``) is saved
+        as a note of that question — before or after it was answered: "saved". Text that cannot be
+        filed so (typed for a question no longer shown, text left in the box at the last start, no
+        database) stays in the box: "kept". "" when the box is empty. Starting over never throws away
+        what the user wrote, and never files it under a question it was not written for.
         """
         text = unsent if isinstance(unsent, str) else ""
         if not text.strip():
             return ""
         s = user.session
-        turn = s.current if s is not None and not s.ended else None
-        if (turn is None or turn.status != "pending" or not isinstance(token, str) or token != view_token(s)
-                or s is None or s.store is None):
+        if (s is None or s.ended or s.current is None or s.store is None or text == user.left_in_box
+                or not isinstance(token, str) or token != view_token(s)):
+            user.left_in_box = text
             return "kept"
         try:
-            s.keep_unscored(text[:MAX_ANSWER_CHARS])
+            s.keep_note(text[:MAX_ANSWER_CHARS])
         except (ProgressStoreError, OSError) as exc:
             log.warning("unsent answer not saved: %s", exc)
+            user.left_in_box = text
             return "kept"
         return "saved"
 
@@ -829,6 +832,7 @@ class InterviewApp:
             user.result, user.noted = kept.result, kept.noted
             user.sources, user.sources_title = list(kept.sources), kept.sources_title
             user.reference_qid = kept.reference_qid
+            user.left_in_box = kept.left_in_box
             user.status = f"{ui('restored', user.lang)}\n\n{self._status(user)}"
 
     def _saved_attempts(self, profile: str) -> int:
@@ -1056,8 +1060,10 @@ def build_app(engine: Engine) -> gr.Blocks:
 
         g = guarded(interview_fallback, serial=True)  # per user, one interview action at a time
         # start / practise also send what is typed but not sent, which is then kept as a note
+        # text left in the box by a new interview belongs to the new view: kept across a reload (see DRAFT_KEY)
         start_btn.click(g(app.start), [sections, mode, count, include_unanswered, answer, shown, state],
-                        interview_out, api_name="start_interview")
+                        interview_out, api_name="start_interview").then(
+            None, [answer, shown], None, js=SAVE_DRAFT_JS, api_name=False)
         # submit / skip / next send the question shown (``token``; optional for API callers)
         submit_btn.click(g(app.submit), [answer, shown, state], interview_out, api_name="submit_answer")
         hint_btn.click(g(app.hint), [state], interview_out, api_name="hint")
@@ -1088,10 +1094,10 @@ def build_app(engine: Engine) -> gr.Blocks:
             except UserFacingError as exc:  # the user's previous action is still running
                 return (gr.skip(), *app.fail_view(user, str(exc)))
 
-        search_practise.click(practise_then_show, [search_pick, answer, shown, state], [tabs] + interview_out,
-                              api_name="practise_question")
-        browse_practise.click(practise_then_show, [browse_pick, answer, shown, state], [tabs] + interview_out,
-                              api_name=False)
+        for practise_btn, pick, api in ((search_practise, search_pick, "practise_question"),
+                                        (browse_practise, browse_pick, False)):
+            practise_btn.click(practise_then_show, [pick, answer, shown, state], [tabs] + interview_out,
+                               api_name=api).then(None, [answer, shown], None, js=SAVE_DRAFT_JS, api_name=False)
 
         progress_out = [plot, stats_md, weakest_md, due_md, history_md, state]
         progress_fn = guarded(simple_fallback(len(progress_out)))(app.progress)

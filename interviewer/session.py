@@ -330,6 +330,18 @@ class InterviewSession:
         turn.answer, turn.result, turn.status = text, None, "noted"
         return turn
 
+    def keep_note(self, text: str) -> Turn:
+        """Save text typed for the current question after it was answered (or skipped) as a note.
+
+        History only: no score, no effect on mastery or the schedule; the turn keeps its status.
+        For a question still waiting for its answer use :meth:`keep_unscored`.
+        """
+        turn = self._require_open()
+        if turn.status == "pending":
+            return self.keep_unscored(text)
+        turn.saved_notice = self._record(turn, kind="note", score=None, band=None, components={}, answer=text)
+        return turn
+
     def skip(self) -> Turn | None:
         """Skip the current question (recorded, so it comes back soon); returns the next turn."""
         turn = self._require_open()

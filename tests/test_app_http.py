@@ -631,6 +631,18 @@ def test_starting_over_keeps_the_unsent_answer_as_a_note(engine: Engine, tmp_pat
     assert "笔记" not in view[STATUS] and "输入框" not in view[STATUS] and view[ANSWER] == ""
     assert not [t for t in store.attempts(user.profile) if t.answer in ("typed for the skipped question", "   ")]
 
+    # text left in the box is not filed under the next question when the user starts over again
+    view = a.start(["深度学习基础"], "order", 3, False, "typed for the skipped question", view[TOKEN], user)
+    assert view[ANSWER] == gr.skip() and "仍留在输入框中" in view[STATUS]
+    assert not [t for t in store.attempts(user.profile) if t.answer == "typed for the skipped question"]
+
+    # typed after the answer was scored: a note of that (answered) question
+    answered = user.session.current.question_id
+    view = a.submit(GOOD_DROPOUT_ANSWER, view[TOKEN], user)
+    view = a.start(["深度学习基础"], "order", 3, False, "补充：测试时不丢弃", view[TOKEN], user)
+    [note] = [t for t in store.attempts(user.profile) if t.answer == "补充：测试时不丢弃"]
+    assert (note.question_id, note.kind) == (answered, "note") and "笔记" in view[STATUS]
+
     # no database: nothing can be saved, so the text stays in the box
     user.session.store = None
     view = a.start(["深度学习基础"], "order", 3, False, "while the disk is full", app.view_token(user.session), user)

@@ -265,3 +265,38 @@ def test_double_click_skips_once_and_reload_keeps_the_interview(browser, server:
         assert not errors, errors
     finally:
         context.close()
+
+
+def test_text_left_in_the_box_by_a_new_interview_survives_a_reload(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    """Two tabs of one browser: tab B still shows question 1 after tab A skipped it. Text typed in B and
+    "start" cannot be filed under a question (B's view is stale): it stays in the box, and a reload keeps it."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    try:
+        a, b = context.new_page(), context.new_page()
+        errors: list[str] = []
+        for page in (a, b):
+            page.set_default_timeout(TIMEOUT)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+        a.goto(server)
+        a.wait_for_selector("#btn-start")
+        _start(a, count=3)
+        b.goto(server)  # same browser: the running interview is restored in the second tab
+        b.wait_for_selector("#btn-start")
+        _wait_text(b, "#status", "已恢复")
+        a.click("#btn-skip")
+        _wait_text(a, "#status", r"题目 2/3")
+        b.click("#answer textarea")
+        text = "在旧页面上写的文字"
+        b.keyboard.type(text)
+        b.click("#btn-start")
+        _wait_text(b, "#status", "仍留在输入框中")
+        assert b.input_value("#answer textarea") == text
+        b.wait_for_timeout(500)
+        b.reload()
+        b.wait_for_selector("#btn-start")
+        _wait_text(b, "#status", "已恢复")
+        b.wait_for_function("(d) => document.querySelector('#answer textarea').value === d", arg=text,
+                            timeout=TIMEOUT)
+        assert not errors, errors
+    finally:
+        context.close()
