@@ -628,7 +628,13 @@ def reference_markdown(collection: Any, question_id: str, lang: str = "zh") -> s
     body = collection.answer_markdown(question_id).strip() if hasattr(collection, "answer_markdown") else ""
     lines = [f"### {t('reference', lang)}：{q.title}" if lang == "zh" else f"### {t('reference', lang)}: {q.title}",
              "", f"<sub>{location(collection, question_id)}</sub>", ""]
-    lines.append(body if body else f"_{t('no_reference', lang)}_")
+    answered = collection.is_answered(question_id) if hasattr(collection, "is_answered") else bool(body)
+    if not answered:  # sub-question headings alone are no reference answer: say so above them
+        lines.append(f"_{t('no_reference', lang)}_")
+        if body:
+            lines += ["", body]
+    else:
+        lines.append(body)
     refs = getattr(q, "references", None) or []
     if refs:
         lines += ["", "---", ""] + [f"- {escape_inline(r, 300)}" for r in refs[:10]]

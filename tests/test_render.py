@@ -284,6 +284,11 @@ def test_reference_markdown_keeps_latex_and_code(bundled_collection) -> None:  #
     assert f"{with_math.source}:{with_math.line_start}" in md
     unanswered = next(q for q in bundled_collection.units() if not bundled_collection.is_answered(q.id))
     assert "no reference answer yet" in render.reference_markdown(bundled_collection, unanswered.id, "en")
+    # only sub-question headings, no answer text (Tensorflow): still said to have no reference
+    headings_only = next(q for q in bundled_collection.units() if not bundled_collection.is_answered(q.id)
+                         and bundled_collection.answer_markdown(q.id).strip())
+    md = render.reference_markdown(bundled_collection, headings_only.id, "zh")
+    assert "这道题还没有参考答案" in md and bundled_collection.answer_markdown(headings_only.id).strip() in md
 
 
 def test_question_markdown_marks_unanswered(bundled_collection) -> None:  # type: ignore[no-untyped-def]
