@@ -114,6 +114,19 @@ def _start(page, count: int = 2) -> None:  # type: ignore[no-untyped-def]
     _wait_text(page, "#chat", rf"题目 1/{count}")
 
 
+def _reload_restored(page, restored: str = "已恢复") -> str:  # type: ignore[no-untyped-def]
+    """Reload the page and wait until its running interview is restored; returns the status text."""
+    page.reload()
+    page.wait_for_selector("#btn-start")
+    return _wait_text(page, "#status", restored)
+
+
+def _wait_answer_box(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the answer box holds exactly ``text``."""
+    page.wait_for_function("(d) => document.querySelector('#answer textarea').value === d", arg=text,
+                           timeout=TIMEOUT)
+
+
 def _profile_id(page) -> str:  # type: ignore[no-untyped-def]
     _tab(page, "进度")
     text = _wait_text(page, "#stats", r"web-[0-9a-f]{32}")
@@ -230,35 +243,26 @@ def test_double_click_skips_once_and_reload_keeps_the_interview(browser, server:
         page.wait_for_timeout(1500)  # the second click has arrived and changed nothing
         assert "题目 2/4" in page.inner_text("#status") and page.inner_text("#chat").count("已跳过") == 1
 
-        page.reload()
-        page.wait_for_selector("#btn-start")
-        status = _wait_text(page, "#status", "已恢复")
+        status = _reload_restored(page)
         assert "2/4" in status and page.inner_text("#chat").count("已跳过") == 1
         draft = "L1 会产生稀疏解，还没写完"
         page.click("#answer textarea")
         page.keyboard.type(draft)  # typed as a user types (key by key), not sent: a reload must not lose it
         page.wait_for_timeout(300)
-        page.reload()
-        page.wait_for_selector("#btn-start")
-        _wait_text(page, "#status", "已恢复")
-        page.wait_for_function("(d) => document.querySelector('#answer textarea').value === d", arg=draft,
-                               timeout=TIMEOUT)
+        _reload_restored(page)
+        _wait_answer_box(page, draft)
         page.click("#btn-skip")  # the restored interview carries on
         _wait_text(page, "#status", r"题目 3/4")
         # a draft kept for another question (an old view token) is not offered for this one
         page.evaluate("([key, text]) => localStorage.setItem(key, JSON.stringify({token: 'old-token-0', text}))",
                       [app.DRAFT_KEY, "typed for another question"])
-        page.reload()
-        page.wait_for_selector("#btn-start")
-        _wait_text(page, "#status", "已恢复")
+        _reload_restored(page)
         page.wait_for_timeout(1000)
         assert page.input_value("#answer textarea") == ""
 
         page.locator("#lang").get_by_text("English").click()  # in English, then reloaded: still English
         _wait_text(page, "#btn-skip", "Skip")
-        page.reload()
-        page.wait_for_selector("#btn-start")
-        status = _wait_text(page, "#status", "restored")
+        status = _reload_restored(page, "restored")
         assert "3/4" in status and "已恢复" not in status
         _wait_text(page, "#btn-skip", "Skip")  # the switch and the labels followed the restored interview
         assert page.locator("#lang input[value='en']").is_checked()
@@ -292,11 +296,8 @@ def test_text_left_in_the_box_by_a_new_interview_survives_a_reload(browser, serv
         _wait_text(b, "#status", "仍留在输入框中")
         assert b.input_value("#answer textarea") == text
         b.wait_for_timeout(500)
-        b.reload()
-        b.wait_for_selector("#btn-start")
-        _wait_text(b, "#status", "已恢复")
-        b.wait_for_function("(d) => document.querySelector('#answer textarea').value === d", arg=text,
-                            timeout=TIMEOUT)
+        _reload_restored(b)
+        _wait_answer_box(b, text)
         assert not errors, errors
     finally:
         context.close()

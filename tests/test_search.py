@@ -50,14 +50,19 @@ PARAPHRASES = [
 ]
 
 
+def _first_is(index, collection, query: str, expected: str):  # type: ignore[no-untyped-def]
+    """The top hits of ``query``, after checking the first is the question headed ``expected``."""
+    want = collection.find_by_heading(expected)
+    assert want is not None, expected
+    hits = _top(index, query)
+    assert hits[0].question.id == collection.unit_of(want.id), (query, [h.question.title for h in hits])
+    return hits
+
+
 @pytest.mark.parametrize("query,expected", PARAPHRASES, ids=[q for q, _ in PARAPHRASES])
 def test_paraphrase_finds_the_right_question_first(bundled_index, bundled_collection, query: str,
                                                    expected: str) -> None:  # type: ignore[no-untyped-def]
-    want = bundled_collection.find_by_heading(expected)
-    assert want is not None, expected
-    hits = _top(bundled_index, query)
-    assert hits[0].question.id == bundled_collection.unit_of(want.id), (
-        query, [h.question.title for h in hits])
+    _first_is(bundled_index, bundled_collection, query, expected)
 
 
 # A term written only in one question's answer (no heading names it): that question comes first, not a
@@ -75,10 +80,7 @@ BODY_LOOKUPS = [
 @pytest.mark.parametrize("query,expected", BODY_LOOKUPS, ids=[q for q, _ in BODY_LOOKUPS])
 def test_a_term_named_only_in_an_answer_finds_that_question_first(bundled_index, bundled_collection, query: str,
                                                                   expected: str) -> None:  # type: ignore[no-untyped-def]
-    want = bundled_collection.find_by_heading(expected)
-    assert want is not None, expected
-    hits = _top(bundled_index, query)
-    assert hits[0].question.id == bundled_collection.unit_of(want.id), (query, [h.question.title for h in hits])
+    hits = _first_is(bundled_index, bundled_collection, query, expected)
     # headings sharing no keyword with the query come after every heading that shares one
     evidence = [h.components["bm25_title"] + h.components["bm25_alias"] + h.components["bm25_body"]
                 + h.components.get("concept", 0.0) > 0 for h in hits]
