@@ -86,18 +86,40 @@ KEEP_S = 6 * 3600.0  # … each for this long after its last action
 _PROFILE_RE = re.compile(r"^web-[0-9a-f]{32}$")
 # BrowserState encrypts with this key in the browser; a fixed key keeps a visitor's id across restarts.
 BROWSER_SECRET = os.environ.get("AI_INTERVIEW_BROWSER_SECRET", "ai-interview-coach-profile-v1")
-# An answer typed but not sent yet is kept in the browser's local storage with the view token of the question
+# An answer typed but not sent yet is kept in the browser's local storage under the view token of the question
 # it was typed for, so a reload (or a closed tab reopened) puts it back while that question is still current.
-# Both run in the browser only: no request per keystroke.
-DRAFT_KEY = "ai-interview-coach-draft-v1"
+# One entry per view token (the newest DRAFT_LIMIT kept), so two tabs showing different questions do not
+# overwrite each other's text. Both run in the browser only: no request per keystroke.
+DRAFT_KEY = "ai-interview-coach-drafts-v2"
+DRAFT_KEY_V1 = "ai-interview-coach-draft-v1"  # one {token, text} slot; still read, so no draft is lost on upgrade
+DRAFT_LIMIT = 20
+_READ_DRAFTS_JS = f"""const read = () => {{
+    let drafts = {{}};
+    try {{ const kept = JSON.parse(localStorage.getItem("{DRAFT_KEY}") || "null");
+          if (kept && typeof kept === "object" && kept.drafts && typeof kept.drafts === "object") drafts = kept.drafts;
+    }} catch (e) {{}}
+    try {{ const old = JSON.parse(localStorage.getItem("{DRAFT_KEY_V1}") || "null");
+          if (old && old.token && old.text && !(old.token in drafts)) drafts[old.token] = {{text: old.text, t: 0}};
+    }} catch (e) {{}}
+    return drafts;
+  }};"""
 SAVE_DRAFT_JS = f"""(text, token) => {{
-  try {{ localStorage.setItem("{DRAFT_KEY}", JSON.stringify({{token: token, text: text}})); }} catch (e) {{}}
+  {_READ_DRAFTS_JS}
+  try {{
+    if (!token) return [];
+    const drafts = read();
+    if (text) drafts[token] = {{text: text, t: Date.now()}}; else delete drafts[token];
+    const newest = Object.entries(drafts).sort((a, b) => (b[1].t || 0) - (a[1].t || 0)).slice(0, {DRAFT_LIMIT});
+    localStorage.setItem("{DRAFT_KEY}", JSON.stringify({{version: 2, drafts: Object.fromEntries(newest)}}));
+    localStorage.removeItem("{DRAFT_KEY_V1}");
+  }} catch (e) {{}}
   return [];
 }}"""
 RESTORE_DRAFT_JS = f"""(text, token) => {{
+  {_READ_DRAFTS_JS}
   try {{
-    const draft = JSON.parse(localStorage.getItem("{DRAFT_KEY}") || "null");
-    if (draft && token && draft.token === token && draft.text && !text) return draft.text;
+    const draft = token ? read()[token] : null;
+    if (draft && typeof draft.text === "string" && draft.text && !text) return draft.text;
   }} catch (e) {{}}
   return text;
 }}"""
