@@ -154,8 +154,9 @@ UI: dict[str, tuple[str, str]] = {
     "chat_placeholder": ("选择章节和出题方式，然后点击 **开始面试**。",
                          "Choose sections and an order, then click **Start interview**."),
     "answer": ("你的回答", "Your answer"),
-    "answer_placeholder": ("在这里输入你的回答（中文或英文），然后点击“提交”…",
-                           "Type your answer here (Chinese or English), then click “Submit”…"),
+    "answer_placeholder": ("在这里输入你的回答（中文或英文），然后点击“提交”或按 Shift+Enter（Enter 换行）…",
+                           "Type your answer here (Chinese or English), then click “Submit” or press Shift+Enter "
+                           "(Enter starts a new line)…"),
     "submit": ("提交", "Submit"),
     "hint": ("提示", "Hint"),
     "skip": ("跳过", "Skip"),
@@ -237,8 +238,12 @@ UI: dict[str, tuple[str, str]] = {
     "whole_question": ("「{part}」没有单独的参考答案，所以练习的是整道题「{whole}」。",
                        "“{part}” has no reference answer of its own, so the whole question “{whole}” is asked "
                        "instead."),
-    "restored": ("页面重新加载了：你的面试已恢复，可以接着作答。之前的回答都已保存。",
-                 "The page was reloaded: your interview is restored, carry on. Your earlier answers are saved."),
+    "restored": ("你正在进行的面试已恢复（重新加载或在本浏览器的另一个页面打开），可以接着作答。之前的回答都已保存。",
+                 "Your running interview is restored (page reloaded or opened in another tab of this browser): "
+                 "carry on. Your earlier answers are saved."),
+    "caught_up": ("这个面试在另一个页面里已经往下进行了：这里已更新到当前题目，刚才的操作没有执行。",
+                  "This interview moved on in another tab: this page now shows the current question, and what you "
+                  "just clicked was not done."),
     "welcome_back": ("欢迎回来：你之前的 {n} 次作答都已保存。出题方式已选为“到期复习”，点击“开始面试”即可接着练需要复习的题目。",
                      "Welcome back: your earlier answers ({n}) are saved. The question order is set to “Due for "
                      "review” — click “Start interview” to pick up the questions that need review."),
@@ -473,6 +478,13 @@ class InterviewApp:
             text += f"\n\nℹ️ {render.escape_inline(render.localize(notice, user.lang), 300)}"
         return text
 
+    def status_in_language(self, user: UserState) -> str:
+        """The status line redrawn in ``user.lang`` (after a language switch); a one-off notice it carried,
+        such as a warning about an earlier click, is dropped (it was also shown as a pop-up)."""
+        if user.session is None:
+            return self.idle_status(user.lang)
+        return self._status(user)
+
     def _ask_current(self, user: UserState) -> None:
         """Put the session's current question in the chat and reset the side panels for it."""
         s = user.session
@@ -523,6 +535,33 @@ class InterviewApp:
         if token != view_token(user.session):
             return True
         return time.monotonic() - user.advanced_at < DOUBLE_CLICK_S
+
+    def _catch_up(self, user: UserState) -> bool:
+        """Bring a page whose interview moved on in another tab of the same browser up to date.
+
+        Two tabs share one interview (:meth:`_restore`) but each keeps its own chat; the tab that acted last is
+        the one :class:`InterviewKeeper` holds. Copies its view into ``user``; False when there is nothing to
+        catch up with (no other tab, or a different interview).
+        """
+        kept = self.keeper.find(user.profile)
+        if kept is None or kept is user or kept.session is not user.session or user.session is None:
+            return False
+        user.chat = list(kept.chat)
+        user.result, user.noted = kept.result, kept.noted
+        user.sources, user.sources_title = list(kept.sources), kept.sources_title
+        user.reference_qid = kept.reference_qid
+        user.advanced_at = kept.advanced_at
+        return True
+
+    def _moved_on_elsewhere(self, user: UserState, token: Any) -> bool:
+        """True (and the page caught up, with a notice) when ``token`` names a question another tab moved past."""
+        if not isinstance(token, str) or not token or token == view_token(user.session):
+            return False
+        if not self._catch_up(user):
+            return False
+        gr.Warning(ui("caught_up", user.lang))
+        user.status = f"⚠️ {ui('caught_up', user.lang)}\n\n{self._status(user)}"
+        return True
 
     def _keep_unsent(self, user: UserState, unsent: Any, token: Any) -> str:
         """What becomes of text in the answer box when a new interview replaces the running one.
@@ -622,6 +661,10 @@ class InterviewApp:
         text = answer if isinstance(answer, str) else ("" if answer is None else str(answer))
         if isinstance(token, str) and token:
             if token != view_token(s):  # typed for a question that is gone: never record it under another
+                if self._catch_up(user):  # another tab moved on: show the current question, keep the text
+                    gr.Warning(ui("question_changed", lang))
+                    user.status = f"⚠️ {ui('question_changed', lang)}\n\n{self._status(user)}"
+                    return self.interview_view(user)
                 raise UserFacingError(ui("question_changed", lang))
             turn = s.current
             if turn is not None and turn.status != "pending" and turn.answer == text:
@@ -677,9 +720,12 @@ class InterviewApp:
             user.status = f"⚠️ {ui('not_saved_short', lang)}\n\n{user.status}"
         return self.interview_view(user, answer="")
 
-    def hint(self, state: Any) -> tuple:
+    def hint(self, token: Any, state: Any) -> tuple:
+        """Reveal a few key terms of the current question (``token``: the question the page showed, '' from the API)."""
         user = _user(state)
         s = self._require_session(user)
+        if self._moved_on_elsewhere(user, token):
+            return self.interview_view(user)
         if not self.engine.scorer_ready:  # hints come from the scorer's key terms: say why the first one waits
             gr.Info(ui("scorer_loading", user.lang))
         terms = s.hint()
@@ -692,12 +738,15 @@ class InterviewApp:
         user = _user(state)
         s = self._require_session(user)
         if self._stale_click(user, token):
+            self._moved_on_elsewhere(user, token)
             return self.interview_view(user)
         pending = s.current is not None and s.current.status == "pending"
         followup = s.current is not None and s.current.kind == "followup"
+        offered = not pending and s.followup_candidate() is not None  # answered: skip only declines the follow-up
         nxt = s.skip()
-        said = render.t("skipped_followup" if followup else "skipped", user.lang)
-        user.chat.append({"role": "assistant", "content": f"⏭️ {said}"})
+        if pending or offered:  # skip after an answer without a follow-up to come is just "next": nothing to say
+            key = "no_followup" if offered else "skipped_followup" if followup else "skipped"
+            user.chat.append({"role": "assistant", "content": f"⏭️ {render.t(key, user.lang)}"})
         if nxt is None:
             self._finish(user)
         else:
@@ -709,9 +758,12 @@ class InterviewApp:
             user.status = f"⚠️ {ui('skip_not_saved', user.lang)}\n\n{user.status}"
         return self.interview_view(user, answer="")
 
-    def reference(self, state: Any) -> tuple:
+    def reference(self, token: Any, state: Any) -> tuple:
+        """Show the reference answer of the current question (``token`` as for :meth:`hint`)."""
         user = _user(state)
         s = self._require_session(user)
+        if self._moved_on_elsewhere(user, token):
+            return self.interview_view(user)
         s.reference()
         turn = s.current
         assert turn is not None
@@ -727,6 +779,7 @@ class InterviewApp:
         user = _user(state)
         s = self._require_session(user)
         if self._stale_click(user, token):
+            self._moved_on_elsewhere(user, token)
             return self.interview_view(user)
         nxt = s.next()
         if nxt is None:
@@ -736,6 +789,10 @@ class InterviewApp:
             user.status = self._status(user)
             user.advanced_at = time.monotonic()
         return self.interview_view(user, answer="")
+
+    def redraw(self, state: Any) -> tuple:
+        """The interview as it stands (after the chat's own clear button emptied the chat on the page)."""
+        return self.interview_view(_user(state))
 
     def end(self, state: Any) -> tuple:
         user = _user(state)
@@ -779,8 +836,9 @@ class InterviewApp:
         # only questions that need work (mastery below the 良好 band), not merely the lowest ones
         weakest = render.weakest_markdown(store.needs_work(user.profile, 10), self.collection, lang,
                                           practised=numbers.mean_mastery is not None)
-        due_ids = store.due(user.profile, time.time())
-        due = render.due_markdown(due_ids, self.collection, store.review_states(user.profile) if due_ids else {}, lang)
+        now = time.time()
+        due = render.due_markdown(store.due(user.profile, now), self.collection, store.review_states(user.profile),
+                                  lang, now=now)
         history = render.history_markdown(store.attempts(user.profile, limit=20), lang)
         return frame, stats, weakest, due, history, user
 
@@ -1088,11 +1146,14 @@ def build_app(engine: Engine) -> gr.Blocks:
             None, [answer, shown], None, js=SAVE_DRAFT_JS, api_name=False)
         # submit / skip / next send the question shown (``token``; optional for API callers)
         submit_btn.click(g(app.submit), [answer, shown, state], interview_out, api_name="submit_answer")
-        hint_btn.click(g(app.hint), [state], interview_out, api_name="hint")
+        answer.submit(g(app.submit), [answer, shown, state], interview_out, api_name=False)  # Shift+Enter
+        hint_btn.click(g(app.hint), [shown, state], interview_out, api_name="hint")
         skip_btn.click(g(app.skip), [shown, state], interview_out, api_name="skip")
-        ref_btn.click(g(app.reference), [state], interview_out, api_name="show_reference")
+        ref_btn.click(g(app.reference), [shown, state], interview_out, api_name="show_reference")
         next_btn.click(g(app.next), [shown, state], interview_out, api_name="next_question")
         end_btn.click(g(app.end), [state], interview_out, api_name="end_interview")
+        # the chat's own trash button must not wipe the running interview off the page: redraw it
+        chat.clear(g(app.redraw), [state], interview_out, api_name=False)
 
         search_out = [results_md, search_pick, state]
 
@@ -1144,7 +1205,8 @@ def build_app(engine: Engine) -> gr.Blocks:
             if all(comp is not seen for seen in relabelled):
                 relabelled.append(comp)
 
-        language_out = relabelled + [status, score_md, points_md, sources_md, reference_md, tree_md, browse_ref, state]
+        language_out = relabelled + [status, score_md, points_md, sources_md, reference_md, tree_md, browse_ref,
+                                     stats_md, weakest_md, due_md, history_md, state]
 
         def set_language(choice: Any, tree_query: Any, picked: Any, st: Any) -> tuple:
             """Relabel the UI in the chosen language (after the user's running action, if any)."""
@@ -1163,11 +1225,19 @@ def build_app(engine: Engine) -> gr.Blocks:
                 i = next(i for i, c in enumerate(relabelled) if c is comp)
                 props[i][prop] = ui(key, user.lang)
             props[next(i for i, c in enumerate(relabelled) if c is mode)]["choices"] = mode_choices(user.lang)
+            user.status = app.status_in_language(user)
             view = app.interview_view(user)
+            progress: tuple = tuple(gr.skip() for _ in range(4))
+            try:  # the progress tab follows too (it is cheap: a few queries on this profile's rows)
+                frame, *progress_md = app.progress(user)[:5]
+                props[next(i for i, c in enumerate(relabelled) if c is plot)]["value"] = frame
+                progress = tuple(progress_md)
+            except Exception:  # noqa: BLE001 - a broken database must not stop the relabelling
+                log.exception("progress on language switch")
             return (*(gr.update(**p) for p in props), view[2], view[3], view[4], view[5], view[6],
                     render.tree_markdown(collection, str(tree_query or "")[:MAX_QUERY_CHARS], user.lang),
                     render.reference_markdown(collection, picked, user.lang) if picked in collection.questions
-                    else ui("browse_empty", user.lang), user)
+                    else ui("browse_empty", user.lang), *progress, user)
 
         lang.change(set_language, [lang, tree_filter, browse_pick, state], language_out,
                     api_name="set_language", show_progress="hidden")

@@ -1288,7 +1288,7 @@ class ProgressStore:
         counts: dict[str, int] = {}
         for a in history:  # newest first
             latest.setdefault(a.question_id, a)
-            if a.is_scored:
+            if a.is_scored and not a.reference_shown and not a.focus:  # the attempts mastery counts
                 counts[a.question_id] = counts.get(a.question_id, 0) + 1
 
         def title(qid: str) -> str:
@@ -1327,7 +1327,7 @@ class ProgressStore:
         if weakest:
             out += [f"_掌握度低于 {NEEDS_WORK_BELOW:g} 的题目 / mastery below "
                     f"{NEEDS_WORK_BELOW:g}._", ""]
-            out += ["| # | Question | Section | Mastery | Scored attempts |",
+            out += ["| # | Question | Section | Mastery | Counted attempts |",
                     "| ---: | --- | --- | ---: | ---: |"]
             out += [f"| {i} | {title(qid)} | {section(qid)} | {_num(m)} | "
                     f"{counts.get(qid, 0)} |" for i, (qid, m) in enumerate(weakest, 1)]

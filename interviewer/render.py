@@ -69,6 +69,7 @@ _TEXT: dict[str, tuple[str, str]] = {
                          "{n} of the scored attempts came after seeing the reference: their scores are kept but "
                          "count toward neither the mean score nor mastery."),
     "skipped_followup": ("已跳过这个追问。", "Skipped this follow-up."),
+    "no_followup": ("不追问了，直接进入下一题。", "No follow-up: on to the next question."),
     "next_hint_note": ("点击“下一题”继续。", "Click “Next” to continue."),
     "summary": ("面试总结", "Interview summary"),
     "asked": ("已处理题数", "Questions handled"),
@@ -106,6 +107,10 @@ _TEXT: dict[str, tuple[str, str]] = {
                            "Nothing needs work: every practised question is at “Good” or better."),
     "due": ("待复习的题目", "Due for review"),
     "no_due": ("现在没有需要复习的题目。", "Nothing is due for review."),
+    "next_due": ("下一道要复习的是「{title}」，{when}后到期。", "Next up: “{title}”, due in {when}."),
+    "minutes": ("{n} 分钟", "{n} min"),
+    "hours": ("{n} 小时", "{n} h"),
+    "days": ("{n} 天", "{n} days"),
     "history": ("最近记录", "Recent history"),
     "no_history": ("还没有记录。", "No history yet."),
     "mastery": ("掌握度", "Mastery"),
@@ -113,12 +118,12 @@ _TEXT: dict[str, tuple[str, str]] = {
     "time": ("时间", "Time"),
     "kind": ("类型", "Kind"),
     "last_score": ("上次得分", "Last score"),
-    "kind_answer": ("作答", "answer"),
-    "kind_followup": ("追问", "follow-up"),
+    "kind_answer": ("作答", "Answer"),
+    "kind_followup": ("追问", "Follow-up"),
     "not_counted_focus": ("追问「{term}」，不计入掌握度", "on “{term}”, not counted"),
     "not_counted_seen": ("看过参考答案，不计入掌握度", "after the reference, not counted"),
-    "kind_skip": ("跳过", "skip"),
-    "kind_note": ("笔记", "note"),
+    "kind_skip": ("跳过", "Skip"),
+    "kind_note": ("笔记", "Note"),
     "non_answer": ("这看起来不是一个回答。", "That does not look like an answer."),
     "off_topic": ("这个回答似乎跑题了。", "This answer seems to be off topic."),
     "profile": ("你的练习编号", "Your practice id"),
@@ -198,7 +203,8 @@ _FOLLOWUP_TITLE = re.compile(r"追问 / Follow-up：(?P<title>.*)")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>=:])")
 _WS_RUN = re.compile(r"[ \t]{2,}")
 # A formula on one line: $$…$$ or $…$ with no space just inside the dollars (so "$5 and $10" is not one).
-_MATH = re.compile(r"\$\$[^$\n]+?\$\$|\$(?![\s$])[^$\n]*?[^\s$\\]\$|\$[^\s$\\]\$")
+# (a space before the closing dollar still ends a formula for the renderer: "$5*5 $" in the collection)
+_MATH = re.compile(r"\$\$[^$\n]+?\$\$|\$(?![\s$])[^$\n]*?[^$\\]\$|\$[^\s$\\]\$")
 # Control characters other than tab and newline never display usefully.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
@@ -345,6 +351,8 @@ def escape_text(text: object, max_chars: int | None = None) -> str:
 
     >>> escape_text("*a* $p=0.5$")
     '\\\\*a\\\\* $p=0.5$'
+    >>> escape_text("$5*5 $")
+    '$5*5 $'
     """
     s = "" if text is None else str(text)
     s = s.replace("\r\n", "\n").replace("\r", "\n")
@@ -450,7 +458,7 @@ def _ts(epoch: float | None) -> str:
 
 
 def _list_item(text: object) -> str:
-    """Collection text as a list item's start: a title "9. 残差" after "1. " would nest a list.
+    r"""Collection text as a list item's start: a title "9. 残差" after "1. " would nest a list.
 
     >>> _list_item("9. 残差")
     '9\\. 残差'
@@ -867,13 +875,36 @@ def weakest_markdown(weakest: Sequence[tuple[str, float]], collection: Any, lang
     return "\n".join(lines)
 
 
+def wait_text(seconds: float, lang: str = "zh") -> str:
+    """A wait in words, rounded up: 1–59 minutes, then hours, then days.
+
+    >>> wait_text(600, "zh"), wait_text(7200, "en"), wait_text(3 * 86400, "en")
+    ('10 分钟', '2 h', '3 days')
+    """
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes < 60:
+        return t("minutes", lang).format(n=minutes)
+    if minutes < 48 * 60:
+        return t("hours", lang).format(n=math.ceil(minutes / 60))
+    return t("days", lang).format(n=math.ceil(minutes / 1440))
+
+
 def due_markdown(due: Sequence[str], collection: Any, states: dict[str, Any] | None = None,
-                 lang: str = "zh", limit: int = 20) -> str:
+                 lang: str = "zh", limit: int = 20, now: float | None = None) -> str:
+    """Questions due for review; when none is, which one comes next and when (``states``: every scheduled
+    question's review state, ``now``: epoch seconds, both needed for that line)."""
     lang = _lang(lang)
     lines = [f"### {t('due', lang)}", ""]
-    if not due:
-        return "\n".join(lines + [f"_{t('no_due', lang)}_"])
     states = states or {}
+    if not due:
+        lines.append(f"_{t('no_due', lang)}_")
+        upcoming = [(s.due_at, qid) for qid, s in states.items() if getattr(s, "due_at", None) is not None]
+        if upcoming and now is not None:
+            at, qid = min(upcoming)
+            q = _question(collection, qid)
+            title = escape_inline(q.title if q is not None else qid, 80)
+            lines.append(f"\n{t('next_due', lang).format(title=title, when=wait_text(at - now, lang))}")
+        return "\n".join(lines)
     lines += [f"| {t('question', lang)} | {t('section', lang)} | {t('last_score', lang)} |", "| --- | --- | ---: |"]
     for qid in due[:limit]:
         q = _question(collection, qid)

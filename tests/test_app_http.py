@@ -340,6 +340,31 @@ def test_language_switch(server: str) -> None:
     assert "empty" in out[STATUS]
 
 
+def test_language_switch_redraws_the_status_line_and_the_progress_tab(server: str) -> None:
+    """After a switch the status line and the progress tab (overview, weakest, due, history) follow."""
+    c = client(server)
+    assert "题目 1/2" in start(c, mode="order", count=2)[STATUS]
+    c.predict(answer="不知道", api_name="/submit_answer")
+    out = c.predict(choice="en", tree_query="", picked=None, api_name="/set_language")
+    flat = repr(out)
+    assert "Question 1/2" in flat and "题目 1/2" not in flat
+    for heading in ("Overview", "Weakest questions", "Due for review", "Recent history"):
+        assert heading in flat, heading
+    assert "最近记录" not in flat and "概览" not in flat
+    assert "最近记录" in repr(c.predict(choice="zh", tree_query="", picked=None, api_name="/set_language"))
+
+
+def test_skip_after_an_answer_does_not_claim_a_skip(server: str) -> None:
+    """Skip after answering only moves on (the answer stands): the chat must not say "skipped, comes back soon"."""
+    c = client(server)
+    start(c, mode="order", count=2)
+    c.predict(answer=GOOD_DROPOUT_ANSWER, api_name="/submit_answer")
+    chat = texts(c.predict(api_name="/skip")[CHAT])
+    assert not any("已跳过" in m for m in chat) and "题目 2/2" in chat[-1], chat[-2:]
+    summary = texts(c.predict(api_name="/end_interview")[CHAT])[-1]
+    assert "面试总结" in summary
+
+
 def test_hint_and_reference_clear_an_old_warning(server: str) -> None:
     """A successful hint or reference replaces the warning of an earlier failed action."""
     c = client(server)

@@ -321,3 +321,48 @@ def test_text_left_in_the_box_by_a_new_interview_survives_a_reload(browser, serv
         assert not errors, errors
     finally:
         context.close()
+
+
+def test_a_tab_left_behind_catches_up_and_shift_enter_submits(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    """Two tabs on one interview: tab A moves on; tab B (still showing question 1) asks for a hint. B must not get
+    a hint for a question it does not show: it catches up (shows question 2, says why). Text B typed for a question
+    A has since skipped is not submitted but kept in the box; Shift+Enter then submits it for the question shown.
+    The chat's own clear button does not wipe the interview off the page."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    try:
+        a, b = context.new_page(), context.new_page()
+        errors: list[str] = []
+        for page in (a, b):
+            page.set_default_timeout(TIMEOUT)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+        a.goto(server)
+        a.wait_for_selector("#btn-start")
+        _start(a, count=3)
+        b.goto(server)
+        b.wait_for_selector("#btn-start")
+        _wait_text(b, "#status", "已恢复")
+        a.click("#btn-skip")
+        _wait_text(a, "#status", r"题目 2/3")
+        b.click("#btn-hint")
+        _wait_text(b, "#status", "往下进行了")
+        assert "题目 2/3" in b.inner_text("#status") and "题目 2/3" in b.inner_text("#chat")
+        assert "提示" not in b.inner_text("#chat")  # no hint was given for a question B did not show
+
+        a.click("#btn-skip")
+        _wait_text(a, "#status", r"题目 3/3")
+        b.click("#answer textarea")
+        text = "卷积层的参数量是 K×K×C_in×C_out"
+        b.keyboard.type(text)
+        b.keyboard.press("Shift+Enter")  # sent for question 2, which A skipped: not submitted, kept in the box
+        _wait_text(b, "#status", "题目已经换了")
+        assert "题目 3/3" in b.inner_text("#status") and b.input_value("#answer textarea") == text
+        b.keyboard.press("Shift+Enter")  # now sent for the question shown
+        _wait_text(b, "#chat", r"/100|没有参考答案")
+        assert b.input_value("#answer textarea") == ""
+
+        b.locator("#chat").get_by_role("button", name=re.compile("clear|清", re.I)).first.click()  # its trash icon
+        _wait_text(b, "#chat", r"题目 3/3")  # redrawn from the server: the interview is still on the page
+        assert "/100" in b.inner_text("#chat") or "没有参考答案" in b.inner_text("#chat")
+        assert not errors, errors
+    finally:
+        context.close()

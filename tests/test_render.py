@@ -408,6 +408,12 @@ def test_weakest_due_and_history(bundled_collection) -> None:  # type: ignore[no
     due = render.due_markdown([q.id], bundled_collection, {q.id: SimpleNamespace(last_score=20.0)}, "zh")
     assert q.title.replace("|", "\\|") in due and "| 20 |" in due
     assert "Nothing is due" in render.due_markdown([], bundled_collection, None, "en")
+    # nothing due now: the next question to come back and when (a skip brings it back in 10 minutes)
+    later = render.due_markdown([], bundled_collection, {q.id: SimpleNamespace(due_at=1600.0, last_score=None)},
+                                "zh", now=1000.0)
+    assert "现在没有需要复习的题目" in later and f"「{render.escape_inline(q.title)}」" in later and "10 分钟后到期" in later
+    assert "due in 2 h" in render.due_markdown([], bundled_collection, {q.id: SimpleNamespace(due_at=7000.0)},
+                                               "en", now=0.0)
     attempt = Attempt(id=1, profile="p", question_id=q.id, section=q.section, question_title=q.title,
                       answer=XSS + " | pipe\nnewline", score=50.0, kind="answer", created_at=0.0)
     md = render.history_markdown([attempt], "zh")
