@@ -180,6 +180,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"{verb}: {r.passages} passages, {r.embedded} embedded, {r.reused} reused, {r.seconds:.2f}s")
     print(f"Collection: {c.title} — {len(c.sources)} file(s), {len(c.questions)} headings")
     print(f"Index folder: {r.folder}")
+    started = time.perf_counter()
+    engine.prepare_scorer(ProgressPrinter())  # so `practice` and the web app start scoring at once
+    print(f"Scorer ready: reference passages embedded for scoring ({time.perf_counter() - started:.1f}s)")
     return 0
 
 

@@ -47,12 +47,20 @@ class Engine:
     @property
     def scorer(self):  # type: ignore[no-untyped-def]
         """The answer scorer, prepared on first use (reference embeddings are cached)."""
+        return self.prepare_scorer()
+
+    def prepare_scorer(self, progress: Progress | None = None):  # type: ignore[no-untyped-def]
+        """The scorer, preparing it now if needed with ``progress(stage, fraction)`` reports.
+
+        The first time on a collection this embeds every reference passage for scoring (minutes on two
+        cores for the bundled collection); the vectors are cached, so later starts take seconds.
+        """
         with self._scorer_lock:  # preparing takes a while; the store must not wait for it
             if self._scorer is None:
                 from .scoring import Scorer
 
                 scorer = Scorer(self.index, cache=self.cache)
-                scorer.prepare()
+                scorer.prepare(progress)
                 self._scorer = scorer
             return self._scorer
 

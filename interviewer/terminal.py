@@ -5,14 +5,19 @@ Commands at the answer prompt: an empty line ends a multi-line answer;
 middle of an answer, ``:hint`` and ``:ref`` are shown and the answer goes on.
 Ctrl-D ends the interview, Ctrl-C too — every submitted answer is already
 saved, and one being typed or being scored is saved as a note (not scored).
+At a real terminal the prompt gets line editing (readline), and an empty line
+that arrives with more input already waiting (a paste) does not end the answer.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import select
 import sys
 import textwrap
 import time
+import unicodedata
 from pathlib import Path
 from typing import Callable, TextIO
 
@@ -22,6 +27,8 @@ from .session import InterviewSession, NoQuestionsError, SessionError, SessionOp
 
 HELP = "（多行作答，空行提交 / finish with an empty line；:hint 提示  :skip 跳过  :ref 参考答案  :end 结束）"
 COMMANDS = (":hint", ":ref", ":skip", ":end")
+# a line like this is a (mistyped) command; any other line starting with ":" (":) 过拟合…") is answer text
+_COMMAND_LIKE = re.compile(r":[a-z]{1,12}")
 
 
 def _wrap(text: str, indent: str = "  ") -> str:
@@ -87,15 +94,28 @@ def format_feedback(session: InterviewSession, turn: Turn) -> str:
     return "\n".join(lines)
 
 
+def as_command(line: str) -> str | None:
+    """The command a line names (lower-cased, full-width letters and colon accepted), or None for text.
+
+    >>> as_command("：ＨＩＮＴ "), as_command(":hnit"), as_command(":) 过拟合是…")
+    (':hint', ':hnit', None)
+    """
+    command = unicodedata.normalize("NFKC", line).strip().lower()
+    return command if _COMMAND_LIKE.fullmatch(command) else None
+
+
 def _read_answer(prompt: Callable[[str], str], lines: list[str] | None = None,
-                 on_command: Callable[[str], None] | None = None) -> str | None:
+                 on_command: Callable[[str], None] | None = None,
+                 more_pending: Callable[[], bool] = lambda: False) -> str | None:
     """Read lines until an empty line; None on EOF before anything was typed.
 
-    A first line starting with ``:`` (or a full-width ``：``) is a command,
-    returned lower-cased. A command typed after the answer has begun is not
-    part of the answer: it goes to ``on_command`` and reading goes on (a hint
-    in the middle of an answer). The lines are collected in ``lines``, so the
-    caller still has them if Ctrl-C interrupts.
+    A first line that is a command (:func:`as_command`) is returned as such. A
+    command typed after the answer has begun is not part of the answer: it goes
+    to ``on_command`` and reading goes on (a hint in the middle of an answer).
+    An empty line ends the answer unless ``more_pending()`` says more input is
+    already waiting: a pasted answer with blank lines between its paragraphs
+    stays one answer instead of spilling into the next question. The lines are
+    collected in ``lines``, so the caller still has them if Ctrl-C interrupts.
     """
     lines = [] if lines is None else lines
     while True:
@@ -103,17 +123,41 @@ def _read_answer(prompt: Callable[[str], str], lines: list[str] | None = None,
             line = prompt("> " if not lines else "  ")
         except EOFError:
             return "\n".join(lines) if lines else None
-        command = line.strip().replace("：", ":", 1).lower()
-        if command.startswith(":") and not lines:
+        command = as_command(line)
+        if command is not None and not lines:
             return command
         if command in COMMANDS and on_command is not None:
             on_command(command)
             continue
         if not line.strip():
+            if lines and more_pending():
+                lines.append("")
+                continue
             if lines:
-                return "\n".join(lines)
+                return "\n".join(lines).strip("\n")
             continue
         lines.append(line)
+
+
+def _tty_input_pending(wait_s: float = 0.05) -> bool:
+    """True when more typed or pasted input is already waiting on the terminal (a paste in progress)."""
+    try:
+        return bool(select.select([sys.stdin], [], [], wait_s)[0])
+    except (OSError, ValueError):  # not a real file (tests, closed stdin)
+        return False
+
+
+def _line_editing() -> object | None:
+    """Turn on line editing (arrow keys, history) for ``input()`` at a terminal; the readline module, or None.
+
+    Without it, arrow keys put escape codes into the answer, and the terminal's own line buffer cuts a
+    pasted line at 4,096 bytes without a word.
+    """
+    try:
+        import readline  # noqa: PLC0415 - optional: absent on some platforms
+    except ImportError:
+        return None
+    return readline
 
 
 def no_questions_message(exc: NoQuestionsError, include_unanswered: bool) -> str:
@@ -152,20 +196,33 @@ def run_practice(engine, args: argparse.Namespace, prompt: Callable[[str], str] 
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not getattr(engine, "scorer_ready", True):
-        print("准备评分… / preparing the scorer…", file=sys.stderr, flush=True)
+        print("准备评分（第一次会为评分嵌入所有参考段落，之后会快很多）/ preparing the scorer (the first time it embeds "
+              "every reference passage; later starts are quick)…", file=sys.stderr, flush=True)
+        from .cli import ProgressPrinter
+
+        engine.prepare_scorer(ProgressPrinter())
     _ = engine.scorer
     for notice in session.notices:
         print(notice, file=out)
     print(HELP, file=out)
+    at_terminal = prompt is input and sys.stdin.isatty()
+    readline = _line_editing() if at_terminal else None
     try:
-        _interview(session, prompt, out)
+        _interview(session, prompt, out, more_pending=_tty_input_pending if at_terminal else lambda: False,
+                   unfinished_line=(lambda: readline.get_line_buffer()) if readline is not None else lambda: "")
     except KeyboardInterrupt:  # Ctrl-C anywhere (hint, scoring, saving): keep what was typed, then summarise
         print(file=out)
     return _finish(session, out)
 
 
-def _interview(session: InterviewSession, prompt: Callable[[str], str], out: TextIO) -> None:
-    """Ask questions until the queue ends, ``:end``, Ctrl-D or Ctrl-C (raised to the caller)."""
+def _interview(session: InterviewSession, prompt: Callable[[str], str], out: TextIO,
+               more_pending: Callable[[], bool] = lambda: False,
+               unfinished_line: Callable[[], str] = lambda: "") -> None:
+    """Ask questions until the queue ends, ``:end``, Ctrl-D or Ctrl-C (raised to the caller).
+
+    ``more_pending`` tells whether input is already waiting (see :func:`_read_answer`);
+    ``unfinished_line`` returns the line being edited when Ctrl-C came (kept with the rest).
+    """
     while not session.ended:
         turn = session.current
         assert turn is not None
@@ -177,9 +234,13 @@ def _interview(session: InterviewSession, prompt: Callable[[str], str], out: Tex
         while turn.status == "pending":
             typed: list[str] = []
             try:
-                answer = _read_answer(prompt, typed, lambda command: _mid_answer(session, command, out))
+                answer = _read_answer(prompt, typed, lambda command: _mid_answer(session, command, out),
+                                      more_pending)
             except KeyboardInterrupt:  # Ctrl-C ends the interview like Ctrl-D; answers are saved
                 print(file=out)
+                partial = unfinished_line()
+                if partial.strip():  # the line being typed (no Enter yet) counts too
+                    typed.append(partial)
                 if typed:  # what was being typed is kept too
                     text = "\n".join(typed)
                     try:
@@ -198,7 +259,7 @@ def _interview(session: InterviewSession, prompt: Callable[[str], str], out: Tex
             if answer == ":skip":
                 session.skip()
                 break
-            if answer.startswith(":"):  # a mistyped command is not an answer
+            if as_command(answer) is not None:  # a mistyped command is not an answer
                 print(f"未知命令 / unknown command {answer!r}. {HELP}", file=out)
                 continue
             if not _submit(session, turn, answer, out):

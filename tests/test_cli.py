@@ -103,5 +103,6 @@ def test_build_of_a_small_collection_then_reuse(tmp_path: Path) -> None:
     first = run("build", "--corpus", str(corpus), data_dir=tmp_path / "d")
     assert first.returncode == 0, first.stderr
     assert "Built index" in first.stdout and "embedding" in first.stderr  # progress is visible
+    assert "Scorer ready" in first.stdout  # the scorer's reference vectors are made (and cached) by build too
     second = run("build", "--corpus", str(corpus), data_dir=tmp_path / "d")
     assert "Loaded up-to-date index" in second.stdout and "0 embedded" in second.stdout

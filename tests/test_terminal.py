@@ -171,6 +171,12 @@ def test_a_mistyped_command_is_not_submitted(engine: Engine) -> None:
     assert saved(engine) == []
 
 
+def test_an_answer_starting_with_a_colon_is_an_answer_and_full_width_commands_work(engine: Engine) -> None:
+    code, text = run(engine, Script(["：ＨＩＮＴ", ":) 训练集上好、测试集上差就是过拟合", "", ":end"]))
+    assert code == 0 and "unknown command" not in text and "提示 / hint:" in text
+    assert [a.answer for a in saved(engine)] == [":) 训练集上好、测试集上差就是过拟合"]
+
+
 def test_unanswered_question_answer_becomes_a_note(engine: Engine) -> None:
     note = "交叉熵损失、均方误差、hinge loss"
     code, text = run(engine, Script([note, "", ":end"]), section=["机器学习基础"], include_unanswered=True)

@@ -1,0 +1,105 @@
+"""``python -m interviewer practice`` in a real pseudo-terminal, typed into as a user types.
+
+What only a terminal shows: arrow keys edit the line (no escape codes in the answer), a pasted answer with
+blank lines between its paragraphs stays one answer, and Ctrl-C keeps the line being typed (no Enter yet).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from interviewer.config import AppConfig
+from interviewer.progress import ProgressStore
+
+pty = pytest.importorskip("pty")
+
+COLLECTION = """# 我的题库
+
+## 机器学习
+
+### 1. 什么是过拟合？
+
+模型在训练集上表现很好，在测试集上表现差。可以用正则化、dropout、数据增强和早停缓解。
+
+### 2. 什么是梯度下降？
+
+沿着损失函数梯度的反方向更新参数，步长由学习率决定。
+"""
+
+
+class Terminal:
+    """A child process on a pty: write keys, read the screen text until a pattern appears."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: becomes the program
+            os.execvpe(argv[0], argv, env)
+        self.screen = ""
+
+    def expect(self, pattern: str, timeout: float = 600) -> None:
+        deadline = time.monotonic() + timeout
+        while not re.search(pattern, self.screen):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {pattern!r} on screen:\n{self.screen[-2000:]}")
+            ready, _, _ = select.select([self.fd], [], [], 0.5)
+            if ready:
+                try:
+                    self.screen += os.read(self.fd, 65536).decode("utf-8", "replace")
+                except OSError:  # the child has exited
+                    break
+        assert re.search(pattern, self.screen), self.screen[-2000:]
+
+    def send(self, keys: str) -> None:
+        os.write(self.fd, keys.encode("utf-8"))
+
+    def wait(self, timeout: float = 120) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                select.select([self.fd], [], [], 0.2)
+                self.screen += os.read(self.fd, 65536).decode("utf-8", "replace")
+            except OSError:
+                pass
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                return os.waitstatus_to_exitcode(status)
+        os.kill(self.pid, 9)
+        raise AssertionError(f"still running:\n{self.screen[-2000:]}")
+
+
+def test_typing_and_pasting_at_a_real_terminal(tmp_path: Path) -> None:
+    corpus = tmp_path / "mine.md"
+    corpus.write_text(COLLECTION, encoding="utf-8")
+    data = tmp_path / "data"
+    env = {**os.environ, "TERM": "xterm", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
+    term = Terminal([sys.executable, "-m", "interviewer", "practice", "--corpus", str(corpus), "--data-dir",
+                     str(data), "--mode", "order", "-n", "2", "--profile", "tty"], env)
+    term.expect(r"什么是过拟合")
+    term.expect(r"> ")
+    term.send("训练好测试差")
+    term.send("\x1b[D\x1b[D\x1b[D")  # ← three times: the cursor moves, nothing is typed
+    term.send("，但")
+    time.sleep(0.3)
+    term.send("\r")
+    time.sleep(0.3)
+    term.send("\r第二段：正则化和 dropout 可以缓解。\r")  # a paste: blank line, then more text at once
+    time.sleep(1.0)
+    term.send("\r")  # the user's own empty line sends the answer
+    term.expect(r"什么是梯度下降")
+    term.expect(r"> ")
+    term.send("沿梯度反方向")  # no Enter yet
+    time.sleep(0.3)
+    term.send("\x03")  # Ctrl-C
+    assert term.wait() == 0
+    attempts = list(reversed(ProgressStore(AppConfig(data_dir=data).progress_db).attempts("tty")))
+    assert [(a.kind, a.answer) for a in attempts] == [
+        ("answer", "训练好，但测试差\n\n第二段：正则化和 dropout 可以缓解。"),
+        ("note", "沿梯度反方向"),
+    ], term.screen[-3000:]
