@@ -11,11 +11,21 @@ the parser.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterator
 
 PATH_SEPARATOR = " › "
 _NUMBERED = re.compile(r"^\s*[（(]?\d+(?:\.\d+)*[)）]?[.、:：\s]")
+
+
+def fold_text(text: str) -> str:
+    """Text compared loosely: NFKC (full-width → half-width) and case-folded.
+
+    >>> fold_text("卷积神经网络(CNN)") == fold_text("卷积神经网络（ｃｎｎ）")
+    True
+    """
+    return unicodedata.normalize("NFKC", text).casefold()
 
 
 @dataclass(frozen=True)
@@ -212,13 +222,18 @@ class Collection:
 
         ``text`` is matched against the heading as written in the Markdown
         (without the leading ``#``s); this is how evaluation files name
-        questions.
+        questions. With no exact match, case and full-width forms are ignored
+        ("what is gradient descent?" finds "What is gradient descent?").
         """
         needle = text.strip()
         if not needle:
             return None
         for q in self.questions.values():
             if needle in q.heading:
+                return q
+        folded = fold_text(needle)  # then ignoring case and full-width / half-width forms
+        for q in self.questions.values():
+            if folded in fold_text(q.heading):
                 return q
         return None
 

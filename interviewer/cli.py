@@ -286,11 +286,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for c, s in zip(cases, scores):
             print(f"{s:6.1f}  grade {c.grade}  {c.question[:20]}  {c.answer[:60]!r}")
     means = "  ".join(f"grade {g}: {m:.1f}" for g, m in sorted(result.mean_by_grade.items()))
-    print(f"scoring on {args.file} ({result.n} answers): Spearman {result.spearman:.3f}  "
-          f"pairwise {result.pairwise:.3f}\n  mean score by grade — {means}")
+    print(f"scoring on {args.file} ({result.n} answers): Spearman {_metric(result.spearman)}  "
+          f"pairwise {_metric(result.pairwise)}\n  mean score by grade — {means}")
+    if result.spearman is None or result.pairwise is None:
+        print("  (n/a: Spearman needs at least two different grades and scores; pairwise needs two answers to one "
+              "question with different grades)")
     if args.json:
         print(json.dumps(result.as_json(), ensure_ascii=False))
     return 0
+
+
+def _metric(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def cmd_practice(args: argparse.Namespace) -> int:
@@ -320,6 +327,15 @@ COMMANDS = {
 }
 
 
+def _fail(args: argparse.Namespace, message: str) -> int:
+    """Report a user-facing error on stderr; with ``--json`` also as the last line of stdout
+    (``{"error": …}``), so a script reading that line learns what went wrong. Exit code 2."""
+    print(f"error: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print(json.dumps({"error": message}, ensure_ascii=False))
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -329,13 +345,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except CorruptDatabaseError as exc:
-        print(f"error: {corrupt_database_message(exc)}", file=sys.stderr)
-        return 2
+        return _fail(args, corrupt_database_message(exc))
     except (UserError, CorpusError, EmbedderError, EvalFileError, ProgressStoreError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(args, str(exc))
     except KeyboardInterrupt:
-        print("\nInterrupted — your answers so far are saved.", file=sys.stderr)
+        saved = " — your answers so far are saved" if args.command == "practice" else ""
+        print(f"\nInterrupted{saved}.", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

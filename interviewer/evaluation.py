@@ -156,8 +156,13 @@ def evaluate_retrieval(
 # ---------------------------------------------------------------- scoring
 
 
-def spearman(x: Sequence[float], y: Sequence[float]) -> float:
-    """Spearman rank correlation with average ranks for ties."""
+def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
+    """Spearman rank correlation with average ranks for ties; None where it is undefined (fewer than two
+    values, or one side constant).
+
+    >>> round(spearman([1, 2, 3], [10, 30, 20]), 6), spearman([1, 1], [0, 4])
+    (0.5, None)
+    """
     def ranks(values: Sequence[float]) -> list[float]:
         order = sorted(range(len(values)), key=lambda i: values[i])
         out = [0.0] * len(values)
@@ -172,19 +177,22 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
         return out
 
     if len(x) < 2:
-        return 0.0
+        return None
     rx, ry = ranks(x), ranks(y)
     mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
     cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
     vx = sum((a - mx) ** 2 for a in rx) ** 0.5
     vy = sum((b - my) ** 2 for b in ry) ** 0.5
-    return cov / (vx * vy) if vx and vy else 0.0
+    return cov / (vx * vy) if vx and vy else None
 
 
 @dataclass
 class ScoringResult:
-    spearman: float
-    pairwise: float
+    """Metrics of ``eval scoring``; ``spearman`` / ``pairwise`` are None where undefined (a constant column,
+    no pair of rows with the same question and different grades), never a misleading 0."""
+
+    spearman: float | None
+    pairwise: float | None
     n: int
     mean_by_grade: dict[int, float]
     scores: list[float]
@@ -198,6 +206,8 @@ class ScoringResult:
 
 
 def evaluate_scoring(cases: Sequence[ScoringCase], scores: Sequence[float]) -> ScoringResult:
+    """Spearman over all rows; pairwise accuracy over pairs with the same question and different grades
+    (tied scores count half); mean score per grade."""
     grades = [c.grade for c in cases]
     correct = total = 0.0
     for i in range(len(cases)):
@@ -214,7 +224,7 @@ def evaluate_scoring(cases: Sequence[ScoringCase], scores: Sequence[float]) -> S
         by_grade.setdefault(g, []).append(s)
     return ScoringResult(
         spearman=spearman(list(scores), [float(g) for g in grades]),
-        pairwise=correct / total if total else 0.0,
+        pairwise=correct / total if total else None,
         n=len(cases),
         mean_by_grade={g: sum(v) / len(v) for g, v in sorted(by_grade.items())},
         scores=[round(float(s), 2) for s in scores],

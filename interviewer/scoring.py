@@ -900,7 +900,8 @@ def evaluate_file(scorer: Scorer, path: Path) -> tuple[dict[str, object], list[f
     scores = [r.score if r.score is not None else 0.0 for r in results]
     result = evaluate_scoring(cases, scores)
     metrics = {
-        "spearman": round(result.spearman, 4), "pairwise": round(result.pairwise, 4), "n": result.n,
+        "spearman": None if result.spearman is None else round(result.spearman, 4),
+        "pairwise": None if result.pairwise is None else round(result.pairwise, 4), "n": result.n,
         "mean_by_grade": {str(g): round(m, 2) for g, m in result.mean_by_grade.items()},
         "max_non_answer": max((s for s, r in zip(scores, results) if r.kind == "non_answer"), default=0.0),
         "non_answers": sum(1 for r in results if r.kind == "non_answer"),

@@ -31,7 +31,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from corpus.model import PATH_SEPARATOR, Collection, Question
+from corpus.model import PATH_SEPARATOR, Collection, Question, fold_text
 
 from .progress import (
     NEEDS_WORK_BELOW,
@@ -133,13 +133,14 @@ class Summary:
 
 
 def resolve_sections(collection: Collection, wanted: tuple[str, ...] | list[str]) -> list[str]:
-    """Section ids for ids or titles (case-insensitive); unknown names raise SessionError."""
+    """Section ids for ids or titles (ignoring case and full-width forms: "卷积神经网络(CNN)" finds
+    "卷积神经网络（CNN）"); unknown names raise SessionError."""
     ids: list[str] = []
     for name in wanted:
-        key = name.strip().lower()
-        match = [s for s in collection.sections if s.id == name or s.title.lower() == key]
+        key = fold_text(name.strip())
+        match = [s for s in collection.sections if s.id == name or fold_text(s.title) == key]
         if not match:
-            match = [s for s in collection.sections if key and key in s.title.lower()]
+            match = [s for s in collection.sections if key and key in fold_text(s.title)]
         if not match:
             names = "、".join(s.title for s in collection.sections if s.question_ids)
             raise SessionError(f"没有这个章节 / no section named '{name}'. 可选 / available: {names}")

@@ -75,6 +75,12 @@ def test_user_errors_are_friendly(args: list[str], message: str, tmp_path: Path)
     assert "ready" not in out.stderr  # refused before loading the model and index
 
 
+def test_with_json_an_error_is_the_last_line_of_stdout_too(tmp_path: Path) -> None:
+    out = run("search", "  ", "--json", data_dir=tmp_path)
+    assert out.returncode == 2 and "Empty query" in out.stderr
+    assert "Empty query" in json.loads(out.stdout.strip().splitlines()[-1])["error"]
+
+
 def test_a_damaged_progress_database_says_what_happened_where_and_what_to_do(tmp_path: Path) -> None:
     corpus = tmp_path / "c.md"
     corpus.write_text("## 基础\n\n### 什么是过拟合\n\n训练集好、测试集差。\n", encoding="utf-8")

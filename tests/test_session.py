@@ -665,3 +665,10 @@ def test_a_killed_interview_loses_no_submitted_answer(bundled_collection: Collec
     assert [a.score for a in saved] == [float(s[3]) for s in submitted]
     assert all(a.kind == "answer" and a.session_id == session_id for a in saved)
     assert [a.question_id for a in saved] == answered_units(bundled_collection)[:2]
+
+
+def test_section_names_match_ignoring_case_and_full_width_forms(bundled_collection: Collection) -> None:
+    from interviewer.session import resolve_sections
+
+    full = resolve_sections(bundled_collection, ["卷积神经网络（CNN）"])
+    assert full and resolve_sections(bundled_collection, ["卷积神经网络(cnn)"]) == full

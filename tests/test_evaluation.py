@@ -1,0 +1,71 @@
+"""The evaluation harness: the scoring metrics and file format that ``eval scoring`` promises."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from corpus.model import Collection
+from interviewer.evaluation import EvalFileError, ScoringCase, evaluate_scoring, read_scoring_file
+
+
+def _case(question: str, grade: int) -> ScoringCase:
+    return ScoringCase(line=0, question=question, grade=grade, answer="", question_id=question)
+
+
+def test_pairwise_counts_only_pairs_of_one_question_with_different_grades_and_ties_count_half() -> None:
+    cases = [_case("q1", 0), _case("q1", 2), _case("q1", 4), _case("q2", 1), _case("q2", 3), _case("q2", 3)]
+    scores = [10.0, 50.0, 40.0, 30.0, 30.0, 80.0]
+    result = evaluate_scoring(cases, scores)
+    # q1: (0,2) right, (0,4) right, (2,4) wrong; q2: (1,3a) tie = 0.5, (1,3b) right; (3a,3b) same grade: not a pair
+    assert result.pairwise == pytest.approx(3.5 / 5)
+    assert result.n == 6 and result.mean_by_grade == {0: 10.0, 1: 30.0, 2: 50.0, 3: 55.0, 4: 40.0}
+    assert result.spearman is not None and 0 < result.spearman < 1
+    assert result.as_json()["scores"] == scores and set(result.as_json()) == {
+        "spearman", "pairwise", "n", "mean_by_grade", "scores"}
+
+
+def test_metrics_that_cannot_be_computed_are_none_not_zero() -> None:
+    one = evaluate_scoring([_case("q1", 3)], [50.0])
+    assert one.spearman is None and one.pairwise is None
+    same_grade = evaluate_scoring([_case("q1", 2), _case("q1", 2)], [10.0, 90.0])
+    assert same_grade.spearman is None and same_grade.pairwise is None
+    two_questions = evaluate_scoring([_case("q1", 0), _case("q2", 4)], [5.0, 95.0])
+    assert two_questions.spearman == pytest.approx(1.0) and two_questions.pairwise is None
+    assert json.loads(json.dumps(two_questions.as_json()))["pairwise"] is None
+
+
+def test_reading_a_scoring_file(tmp_path: Path, bundled_collection: Collection) -> None:
+    tsv = tmp_path / "s.tsv"
+    tsv.write_text("\ufeffDropout 原理\t4\t训练时随机丢弃神经元\r\n"
+                   "dropout 原理\t0\t\r\n"  # case ignored when nothing matches exactly; an empty answer is allowed
+                   "Dropout 原理\t0\n", encoding="utf-8")  # the trailing tab of an empty answer stripped
+    cases = read_scoring_file(tsv, bundled_collection)
+    assert [(c.grade, c.answer) for c in cases] == [(4, "训练时随机丢弃神经元"), (0, ""), (0, "")]
+    assert len({c.question_id for c in cases}) == 1
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("Dropout 原理\t5\tx\nno such question at all\t1\tx\n", encoding="utf-8")
+    with pytest.raises(EvalFileError) as err:
+        read_scoring_file(bad, bundled_collection)
+    assert f"{bad}:1" in str(err.value) and f"{bad}:2" in str(err.value)
+
+
+def test_eval_scoring_json_is_the_last_line_of_stdout(bundled_index, session_data_dir: Path,  # type: ignore[no-untyped-def]
+                                                      tmp_path: Path) -> None:
+    tsv = tmp_path / "s.tsv"
+    tsv.write_text("Dropout 原理\t4\tDropout 在训练时随机让一部分神经元失活，相当于训练很多更瘦的子网络再集成，"
+                   "减弱神经元之间的共同适应，提高泛化能力；预测时不做 dropout。\n"
+                   "Dropout 原理\t0\t不知道\n"
+                   "Dropout 原理\t1\t随便说说\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "interviewer", "eval", "scoring", str(tsv), "--json",
+                          "--data-dir", str(session_data_dir)], capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr
+    metrics = json.loads(out.stdout.strip().splitlines()[-1])
+    assert set(metrics) == {"spearman", "pairwise", "n", "mean_by_grade", "scores"} and metrics["n"] == 3
+    assert len(metrics["scores"]) == 3 and metrics["scores"][1] == 0  # "不知道" is a non-answer
+    assert metrics["scores"][0] > 50 > metrics["scores"][2]
+    assert set(metrics["mean_by_grade"]) == {"0", "1", "4"}
