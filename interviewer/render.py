@@ -117,6 +117,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "section": ("章节", "Section"),
     "time": ("时间", "Time"),
     "kind": ("类型", "Kind"),
+    "value": ("数值", "Value"),
+    "weak_match": ("没有题目的标题和你的查询词对得上，下面是正文里提到其中一些词、语义上最接近的题目，可能不太相关。",
+                   "No question's heading matches your words: below are the closest questions whose text mentions "
+                   "some of them — they may not be what you are looking for."),
     "last_score": ("上次得分", "Last score"),
     "kind_answer": ("作答", "Answer"),
     "kind_followup": ("追问", "Follow-up"),
@@ -128,6 +132,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "off_topic": ("这个回答似乎跑题了。", "This answer seems to be off topic."),
     "profile": ("你的练习编号", "Your practice id"),
 }
+
+# The components a candidate can act on, in this order; the scorer's other signals (precision, share in Chinese,
+# …) are kept with each attempt for analysis but not shown: alone they read as contradictions ("precision 50 %"
+# beside a score of 2). A scorer that gives none of these has all its components shown.
+SHOWN_COMPONENTS: tuple[str, ...] = ("semantic", "coverage", "on_topic", "explained")
 
 _COMPONENT_NAMES: dict[str, tuple[str, str]] = {
     "semantic": ("语义相似度", "semantic similarity"),
@@ -562,8 +571,10 @@ def score_panel_markdown(result: Any, lang: str = "zh", noted: bool = False) -> 
     rows = [(str(k), v) for k, v in components.items()
             if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)] \
         if isinstance(components, dict) else []
+    shown = [(k, v) for k, v in rows if k in SHOWN_COMPONENTS]
+    rows = sorted(shown, key=lambda kv: SHOWN_COMPONENTS.index(kv[0])) or rows
     if rows:
-        lines += ["", f"| {t('components', lang)} | |", "| --- | ---: |"]
+        lines += ["", f"| {t('components', lang)} | {t('value', lang)} |", "| --- | ---: |"]
         lines += [f"| {escape_inline(component_label(k, lang))} | {_component_value(float(v))} |" for k, v in rows]
     return "\n".join(lines)
 
@@ -716,6 +727,8 @@ def search_results_markdown(hits: Sequence[Any], query: str, collection: Any, la
     if not hits:
         return f"{head}\n\n_{t('no_results', lang)}_"
     out = [head]
+    if _weak_match(hits[0]):
+        out += ["", f"ℹ️ _{t('weak_match', lang)}_"]
     for hit in hits:
         q = _get(hit, "question")
         focus = _get(hit, "focus")
@@ -735,6 +748,14 @@ def search_results_markdown(hits: Sequence[Any], query: str, collection: Any, la
         if not answered:
             out += ["", f"_{t('no_reference', lang)}_"]
     return "\n".join(out)
+
+
+def _weak_match(hit: Any) -> bool:
+    """True when the best hit's heading shares no word or concept with the query (only its text mentions some):
+    the ranking is then mostly the embedding's guess, and the user should know."""
+    parts = _get(hit, "components") or {}
+    keys = ("bm25_title", "bm25_alias", "concept")
+    return isinstance(parts, dict) and all(k in parts for k in keys[:2]) and all(parts.get(k, 0.0) <= 0 for k in keys)
 
 
 def _path_of(collection: Any, passage: Any) -> str:

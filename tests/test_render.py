@@ -227,6 +227,13 @@ def test_score_panel_components_and_placeholder() -> None:
     assert "72 / 100" in md
     assert "| 语义相似度 | 81% |" in md and "| 关键词覆盖 | 50% |" in md
     assert "note" not in md  # non-numeric components are left out
+    # of the scorer's signals only those a candidate can act on are shown, in a fixed order
+    signals = {"language_share": 1.0, "precision": 0.5, "specificity": 1.0, "explained": 1.0, "on_topic": 0.2,
+               "coverage": 0.1, "semantic": 0.3, "beyond_chance": 1.0, "keyword_coverage": 0.1}
+    shown = render.score_panel_markdown(FakeResult(components=signals), "zh")
+    assert "中文占比" not in shown and "精确度" not in shown and "专注度" not in shown and "| 数值 |" in shown
+    assert [line.split("|")[1].strip() for line in shown.splitlines() if line.startswith("| ") and "%" in line] == [
+        "语义相似度", "关键词覆盖", "切题程度", "解释充分度"]
     en = render.score_panel_markdown(FakeResult(components={"custom_part": 12.5}), "en")
     assert "Score: 72 / 100" in en and "| custom part | 12.5 |" in en
     assert "after you submit" in render.score_panel_markdown(None, "en")

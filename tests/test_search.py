@@ -387,3 +387,15 @@ def test_a_passage_is_shown_once_under_its_own_question(bundled_index, bundled_c
         if hit.question.id in children:
             assert hit.passages and all(bundled_collection.unit_of(p.passage.question_id) == hit.question.id
                                         for p in hit.passages)
+
+
+def test_results_say_when_no_heading_matches_the_query(bundled_index, bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    """A query about something the collection has no question on gets its closest hits with a warning; a query
+    that names a question does not."""
+    from interviewer import render
+
+    weak = render.search_results_markdown(bundled_index.search("how does attention work in transformers", k=3),
+                                          "q", bundled_collection, "en")
+    assert "No question's heading matches your words" in weak
+    strong = render.search_results_markdown(bundled_index.search("dropout 原理", k=3), "q", bundled_collection, "zh")
+    assert "对得上" not in strong
