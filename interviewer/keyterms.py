@@ -75,7 +75,11 @@ _DOMAIN = frozenset(normalise(t) for t in DOMAIN_TERMS)
 # time words do only when rare (everyday 不断 / 一直 / 往往 are frequent, while the
 # mis-tagged terms 异常 / 更新 / 最优 / 无偏 are not). Numerals / measure words are kept:
 # the dictionary tags 层次 / 众数 / 二维 that way.
-_CLOSED_POS = frozenset("r c p u y e o".split())
+# (i: idioms, z: status words — 顾名思义 aside, jieba tags 就是指, 大放异彩, 弯弯的 so: prose, never a term)
+_CLOSED_POS = frozenset("r c p u y e o i z".split())
+# Discourse words the dictionary files under a content tag (顾名思义 as a name, 想象 and 括号 as nouns): never
+# shown as a term (display only; the score still weighs them like any other word)
+_DISCOURSE_WORDS = frozenset("顾名思义 简言之 也就是说 事实上 一般而言 接下来 以下几点 想象 含义 括号".split())
 _OPEN_POS = frozenset("d ad t".split())
 _OPEN_POS_MIN_FREQ = 4000
 _CONTENT_DESPITE_TAG = frozenset({"几何"})  # tagged as a pronoun (几何 "how much"), a maths word here
@@ -378,7 +382,7 @@ class TermModel:
         """
         if not is_cjk(token) or token in self.known_terms:
             return True
-        return token not in self._function_words
+        return token not in self._function_words and token not in _DISCOURSE_WORDS
 
     def is_topic_term(self, token: str) -> bool:
         """Whether a key term can stand alone as a hint or a follow-up ("can you expand on X?").
