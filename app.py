@@ -815,7 +815,8 @@ class InterviewApp:
         hits = self.engine.index.search(text, k=SEARCH_RESULTS)
         user.search_ids = [h.question.id for h in hits]
         md = render.search_results_markdown(hits, text, self.collection, lang)
-        choices = [(f"{h.rank}. {h.question.title}", h.question.id) for h in hits]
+        # "#2 · 2. L0、L1、L2", not "2. 2. L0…": many headings start with their own number
+        choices = [(f"#{h.rank} · {h.question.title}", h.question.id) for h in hits]
         pick = gr.update(choices=choices, value=choices[0][1] if choices else None)
         return md, pick, user
 
@@ -1002,6 +1003,7 @@ CSS = """
 #score-panel h3 { font-size: 1.6em; margin-bottom: .2em; }
 #sources-panel, #reference-panel, #search-results, #tree { overflow-wrap: anywhere; }
 #status { min-height: 1.5em; }
+#chat th { word-break: keep-all; overflow-wrap: normal; }  /* the summary's headers: never "Skip ped" */
 """
 
 

@@ -256,6 +256,8 @@ def test_search_browse_and_reference(server: str, engine: Engine) -> None:
     assert results.count("####") >= 3 and "ai_questions.md:" in results
     assert pick["choices"] and pick["value"] == pick["choices"][0][1]
     assert any("过拟合" in label for label, _ in pick["choices"])
+    # ranked "#1 · 2. L0…", never "1. 2. L0…" (headings carry their own numbers)
+    assert [label.split(" · ")[0] for label, _ in pick["choices"]] == [f"#{i}" for i in range(1, len(pick["choices"]) + 1)]
     tree, browse_pick = c.predict(query="LSTM", api_name="/browse")
     assert "LSTM" in tree and all(qid in engine.collection.questions for _, qid in browse_pick["choices"])
     assert len(browse_pick["choices"]) < len(engine.collection.questions)
