@@ -15,6 +15,7 @@ import json
 import shlex
 import sys
 import time
+import unicodedata
 from pathlib import Path
 from typing import Sequence
 
@@ -51,6 +52,20 @@ class ProgressPrinter:
             if stage in ("embedding", "keywords", "chunking", "saving", "scorer") or stage != self.last_stage:
                 print(f"[{fraction * 100:5.1f}%] {stage}", file=sys.stderr, flush=True)
         self.last_stage, self.last_tenth = stage, tenth
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide (CJK) characters take two.
+
+    >>> display_width("CNN"), display_width("卷积（CNN）")
+    (3, 11)
+    """
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (see :func:`display_width`)."""
+    return text + " " * max(0, width - display_width(text))
 
 
 def question_count(text: str) -> int:
@@ -243,12 +258,15 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
         return 0
-    print(f"{c.title}: {data['sections']} sections with questions, {total['questions']} questions "
-          f"({total['answered']} answered, {total['unanswered']} unanswered), {len(c.questions)} headings in all")
-    width = max((len(r["section"]) for r in rows), default=10)
+    from .session import plural
+
+    print(f"{c.title}: {plural(data['sections'], 'section')} with questions, {plural(total['questions'], 'question')} "
+          f"({total['answered']} answered, {total['unanswered']} unanswered), "
+          f"{plural(len(c.questions), 'question heading')} in all (sub-questions included)")
+    width = max((display_width(r["section"]) for r in rows), default=10)
     for r in rows:
         noun = "question " if r["questions"] == 1 else "questions"
-        print(f"  {r['section']:<{width}}  {r['questions']:>3} {noun}  {r['answered']:>3} answered  "
+        print(f"  {pad(r['section'], width)}  {r['questions']:>3} {noun}  {r['answered']:>3} answered  "
               f"{r['unanswered']:>3} unanswered")
     for w in c.warnings:
         print(f"warning: {w}", file=sys.stderr)

@@ -27,6 +27,15 @@ def test_stats_of_the_bundled_collection(tmp_path: Path) -> None:
     assert data["unanswered"] > 0 and data["answered"] > data["unanswered"]
     human = run("stats", data_dir=tmp_path)
     assert "机器学习基础" in human.stdout and "unanswered" in human.stdout
+    assert "202 question headings in all" in human.stdout
+    # the per-section columns line up on screen although section names mix wide (CJK) and narrow characters
+    from interviewer.cli import display_width
+
+    rows = [line for line in human.stdout.splitlines() if line.startswith("  ") and "answered" in line]
+    assert len(rows) > 5 and len({display_width(r.split(" question")[0].rstrip("s ")) for r in rows}) == 1
+    one = tmp_path / "one.md"
+    one.write_text("## 基础\n\n### 什么是过拟合\n\n训练集好、测试集差。\n", encoding="utf-8")
+    assert "1 section with questions, 1 question (" in run("stats", "--corpus", str(one), data_dir=tmp_path).stdout
 
 
 def test_search_and_eval_on_the_bundled_index(bundled_index, session_data_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
