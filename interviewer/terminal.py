@@ -365,6 +365,10 @@ def show_progress(engine, args: argparse.Namespace, out: TextIO = sys.stdout) ->
     sections = store.section_mastery(profile)
     if not sections and not stats.attempts:
         print("还没有作答记录，先运行 `python -m interviewer practice` / no answers yet — try `practice`.", file=out)
+        similar = [p for p in store.profiles() if p != profile and p.casefold() == profile.casefold()]
+        if similar:  # profile names are case-sensitive: point at the one the user probably meant
+            print(f"（有记录的档案 / profiles with answers: {', '.join(repr(p) for p in similar)} — "
+                  f"档案名区分大小写 / profile names are case-sensitive）", file=out)
     elif not sections:  # only skips, notes or answers given after seeing the reference
         print("还没有计入掌握度的回答（跳过、笔记和看过参考答案后的回答不计入）/ no scored answers yet — skips, notes "
               "and answers given after seeing the reference do not count toward mastery.", file=out)

@@ -275,6 +275,11 @@ def test_show_progress_without_answers(engine: Engine) -> None:
     assert "Profile 'nobody': 0 attempts" in text
     assert "no answers yet" in text
     assert "mastery by section" not in text
+    assert "case-sensitive" not in text
+    run(engine, Script(["不知道", "", ":end"]), profile="Nobody")  # answers kept under another spelling
+    out = io.StringIO()
+    show_progress(engine, argparse.Namespace(profile="nobody", export=None), out=out)
+    assert "no answers yet" in out.getvalue() and "'Nobody'" in out.getvalue() and "case-sensitive" in out.getvalue()
 
 
 def test_show_progress_lists_due_questions(engine: Engine) -> None:
