@@ -217,6 +217,7 @@ def test_profile_kept_in_browser_storage_and_isolated(browser, server: str) -> N
 
         page_a.reload()  # a returning visitor keeps the same profile and its progress
         page_a.wait_for_selector("#btn-start")
+        _wait_text(page_a, "#status", "已恢复|欢迎回来")  # the page has loaded its profile (a click before races it)
         assert _profile_id(page_a) == profile_a
         assert "局部连接" in _wait_text(page_a, "#history", "局部连接")
 
