@@ -319,6 +319,14 @@ class UserState:
     lock: ActionLock = field(default_factory=ActionLock, repr=False, compare=False)
 
 
+def _copy_view(source: UserState, target: UserState) -> None:
+    """What a page shows of an interview (chat, last result, passages, reference), copied to another page."""
+    target.chat = list(source.chat)
+    target.result, target.noted = source.result, source.noted
+    target.sources, target.sources_title = list(source.sources), source.sources_title
+    target.reference_qid = source.reference_qid
+
+
 def view_token(session: InterviewSession | None) -> str:
     """Names the question a page shows: its interview, how many questions were asked, whether it ended.
 
@@ -438,12 +446,16 @@ class InterviewApp:
     def _question_and_parts(self, question_id: str) -> list[str]:
         return [question_id] + [d.id for d in self.collection.descendants(question_id)]
 
-    def interview_view(self, user: UserState, answer: Any = None) -> tuple:
+    def interview_view(self, user: UserState, answer: Any = None, remember: bool = True) -> tuple:
         """Outputs of every interview action: chat, answer box, status, four side panels, view token, state.
 
-        Also remembers a browser page's running interview for a reload (:class:`InterviewKeeper`).
+        Also remembers a browser page's running interview for a reload and for its other tabs
+        (:class:`InterviewKeeper`) — only after an action that was carried out (``remember``): a redraw,
+        a language switch or a failed action on a page left behind must not make its old chat the one
+        other tabs catch up with.
         """
-        self.keeper.keep(user)
+        if remember:
+            self.keeper.keep(user)
         lang = user.lang
         score = render.score_panel_markdown(user.result, lang, noted=user.noted)
         points = render.points_markdown(user.result, lang)
@@ -457,7 +469,7 @@ class InterviewApp:
         """Warn, keep the typed answer, leave the interview as it is."""
         gr.Warning(message)
         user.status = "⚠️ " + message
-        return self.interview_view(user, answer=None)
+        return self.interview_view(user, answer=None, remember=False)
 
     @staticmethod
     def _position(s: InterviewSession) -> str:
@@ -546,10 +558,7 @@ class InterviewApp:
         kept = self.keeper.find(user.profile)
         if kept is None or kept is user or kept.session is not user.session or user.session is None:
             return False
-        user.chat = list(kept.chat)
-        user.result, user.noted = kept.result, kept.noted
-        user.sources, user.sources_title = list(kept.sources), kept.sources_title
-        user.reference_qid = kept.reference_qid
+        _copy_view(kept, user)
         user.advanced_at = kept.advanced_at
         return True
 
@@ -792,7 +801,7 @@ class InterviewApp:
 
     def redraw(self, state: Any) -> tuple:
         """The interview as it stands (after the chat's own clear button emptied the chat on the page)."""
-        return self.interview_view(_user(state))
+        return self.interview_view(_user(state), remember=False)
 
     def end(self, state: Any) -> tuple:
         user = _user(state)
@@ -909,10 +918,8 @@ class InterviewApp:
                 return
             user.lock = kept.lock
             user.lang = kept.lang  # the restored chat is in that language: the switch follows
-            user.session, user.chat = kept.session, list(kept.chat)
-            user.result, user.noted = kept.result, kept.noted
-            user.sources, user.sources_title = list(kept.sources), kept.sources_title
-            user.reference_qid = kept.reference_qid
+            user.session = kept.session
+            _copy_view(kept, user)
             user.left_in_box = kept.left_in_box
             user.status = f"{ui('restored', user.lang)}\n\n{self._status(user)}"
 
@@ -1207,8 +1214,7 @@ def build_app(engine: Engine) -> gr.Blocks:
             if all(comp is not seen for seen in relabelled):
                 relabelled.append(comp)
 
-        language_out = relabelled + [status, score_md, points_md, sources_md, reference_md, tree_md, browse_ref,
-                                     stats_md, weakest_md, due_md, history_md, state]
+        language_out = relabelled + [status, score_md, points_md, sources_md, reference_md, tree_md, browse_ref, state]
 
         def set_language(choice: Any, tree_query: Any, picked: Any, st: Any) -> tuple:
             """Relabel the UI in the chosen language (after the user's running action, if any)."""
@@ -1228,21 +1234,17 @@ def build_app(engine: Engine) -> gr.Blocks:
                 props[i][prop] = ui(key, user.lang)
             props[next(i for i, c in enumerate(relabelled) if c is mode)]["choices"] = mode_choices(user.lang)
             user.status = app.status_in_language(user)
-            view = app.interview_view(user)
-            progress: tuple = tuple(gr.skip() for _ in range(4))
-            try:  # the progress tab follows too (it is cheap: a few queries on this profile's rows)
-                frame, *progress_md = app.progress(user)[:5]
-                props[next(i for i, c in enumerate(relabelled) if c is plot)]["value"] = frame
-                progress = tuple(progress_md)
-            except Exception:  # noqa: BLE001 - a broken database must not stop the relabelling
-                log.exception("progress on language switch")
+            view = app.interview_view(user, remember=False)
             return (*(gr.update(**p) for p in props), view[2], view[3], view[4], view[5], view[6],
                     render.tree_markdown(collection, str(tree_query or "")[:MAX_QUERY_CHARS], user.lang),
                     render.reference_markdown(collection, picked, user.lang) if picked in collection.questions
-                    else ui("browse_empty", user.lang), *progress, user)
+                    else ui("browse_empty", user.lang), user)
 
+        # the progress tab is redrawn in the new language after the relabelling (its own step, so the
+        # set_language API keeps its outputs)
         lang.change(set_language, [lang, tree_filter, browse_pick, state], language_out,
-                    api_name="set_language", show_progress="hidden")
+                    api_name="set_language", show_progress="hidden").then(
+            progress_fn, [state], progress_out, api_name=False, show_progress="hidden")
 
         load_out = [stored_profile, mode, lang] + interview_out
 

@@ -17,7 +17,7 @@ import sys
 import time
 import unicodedata
 from pathlib import Path
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from corpus.parser import CorpusError
 from index.embedders import EmbedderError
@@ -116,8 +116,20 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="heading level of sections (default: inferred)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors also end stdout with ``{"error": …}`` when ``--json`` was given
+    (argparse itself prints them to stderr only)."""
+
+    json_requested = False  # set by main() from the command line
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        if _Parser.json_requested:
+            print(json.dumps({"error": f"{self.prog}: {message}"}, ensure_ascii=False), flush=True)
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m interviewer",
         description="AI 模拟面试 — mock interviews on the AI 问题合集 question collection.",
     )
@@ -356,6 +368,7 @@ def _fail(args: argparse.Namespace, message: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    _Parser.json_requested = "--json" in (sys.argv[1:] if argv is None else list(argv))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -82,7 +82,8 @@ _CLOSED_POS = frozenset("r c p u y e o i z".split())
 _DISCOURSE_WORDS = frozenset("顾名思义 简言之 也就是说 事实上 一般而言 接下来 以下几点 想象 含义 括号".split())
 _OPEN_POS = frozenset("d ad t".split())
 _OPEN_POS_MIN_FREQ = 4000
-_CONTENT_DESPITE_TAG = frozenset({"几何"})  # tagged as a pronoun (几何 "how much"), a maths word here
+# tagged as a pronoun (几何 "how much"), an idiom (无穷大) or a status word (正比): maths words here
+_CONTENT_DESPITE_TAG = frozenset({"几何", "无穷大", "正比"})
 # Everyday words, hidden from feedback and hints (not from scoring): "missed: 知道, 两个,
 # 获得" teaches nothing. Very frequent words of any class (产生, 目标, 结构), frequent
 # verbs / adjectives / idioms (考虑, 解决, 简单) and frequent numeral phrases (两种, 一次;

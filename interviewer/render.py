@@ -212,8 +212,9 @@ _FOLLOWUP_TITLE = re.compile(r"追问 / Follow-up：(?P<title>.*)")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>=:])")
 _WS_RUN = re.compile(r"[ \t]{2,}")
 # A formula on one line: $$…$$ or $…$ with no space just inside the dollars (so "$5 and $10" is not one).
-# (a space before the closing dollar still ends a formula for the renderer: "$5*5 $" in the collection)
-_MATH = re.compile(r"\$\$[^$\n]+?\$\$|\$(?![\s$])[^$\n]*?[^$\\]\$|\$[^\s$\\]\$")
+# (the third form: one word then a space before the closing dollar, "$5*5 $" in the collection, which the
+# renderer still takes for a formula; "$5 and $10" stays text)
+_MATH = re.compile(r"\$\$[^$\n]+?\$\$|\$(?![\s$])[^$\n]*?[^\s$\\]\$|\$[^\s$\\]\$|\$[^\s$\\][^\s$]* \$")
 # Control characters other than tab and newline never display usefully.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
@@ -360,8 +361,8 @@ def escape_text(text: object, max_chars: int | None = None) -> str:
 
     >>> escape_text("*a* $p=0.5$")
     '\\\\*a\\\\* $p=0.5$'
-    >>> escape_text("$5*5 $")
-    '$5*5 $'
+    >>> escape_text("$5*5 $"), "\\\\*more" in escape_text("$5 or *more* and $10")
+    ('$5*5 $', True)
     """
     s = "" if text is None else str(text)
     s = s.replace("\r\n", "\n").replace("\r", "\n")

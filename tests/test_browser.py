@@ -220,6 +220,12 @@ def test_profile_kept_in_browser_storage_and_isolated(browser, server: str) -> N
         _wait_text(page_a, "#status", "已恢复|欢迎回来")  # the page has loaded its profile (a click before races it)
         assert _profile_id(page_a) == profile_a
         assert "局部连接" in _wait_text(page_a, "#history", "局部连接")
+        page_a.locator("#lang").get_by_text("English").click()  # the open Progress tab follows the switch
+        _wait_text(page_a, "#history", "Recent history")
+        _wait_text(page_a, "#stats", "Overview")
+        assert "最近记录" not in page_a.inner_text("#history")
+        page_a.locator("#lang").get_by_text("中文").click()
+        _wait_text(page_a, "#history", "最近记录")
 
         context_b, page_b, _ = _open(browser, server)  # another browser: its own profile, no shared progress
         profile_b = _profile_id(page_b)

@@ -88,6 +88,8 @@ def test_with_json_an_error_is_the_last_line_of_stdout_too(tmp_path: Path) -> No
     out = run("search", "  ", "--json", data_dir=tmp_path)
     assert out.returncode == 2 and "Empty query" in out.stderr
     assert "Empty query" in json.loads(out.stdout.strip().splitlines()[-1])["error"]
+    usage = run("search", "x", "--k", "abc", "--json", data_dir=tmp_path)  # an argparse error too
+    assert usage.returncode == 2 and "--k" in json.loads(usage.stdout.strip().splitlines()[-1])["error"]
 
 
 def test_a_damaged_progress_database_says_what_happened_where_and_what_to_do(tmp_path: Path) -> None:

@@ -136,7 +136,7 @@ EVERYDAY_WORDS = {"知道", "两个", "考虑", "获得", "解决", "作为", "�
                   # idioms, status words and discourse words jieba files under content tags
                   "顾名思义", "就是指", "弯弯的", "想象", "括号", "含义"}
 # ...and central terms that jieba's dictionary tags as numerals or adverbs: they must stay visible
-CONTENT_WORDS = {"层次", "偏好", "对齐", "众数", "最优", "异常", "更新", "周期", "二维", "几何"}
+CONTENT_WORDS = {"层次", "偏好", "对齐", "众数", "最优", "异常", "更新", "周期", "二维", "几何", "无穷大"}
 
 
 def test_feedback_and_hints_never_list_function_words(scorer: Scorer, scoring_collection: Collection) -> None:
