@@ -115,6 +115,13 @@ SAVE_DRAFT_JS = f"""(text, token) => {{
   }} catch (e) {{}}
   return [];
 }}"""
+# On a narrow screen (a phone) the interview settings fill the first screen: after a start, scroll the question
+# into view. Wide screens have the chat beside the settings and are left alone.
+SHOW_CHAT_JS = """() => {
+  const chat = document.querySelector("#chat");
+  if (chat && window.innerWidth < 800) chat.scrollIntoView({block: "start"});
+  return [];
+}"""
 RESTORE_DRAFT_JS = f"""(text, token) => {{
   {_READ_DRAFTS_JS}
   try {{
@@ -1152,7 +1159,8 @@ def build_app(engine: Engine) -> gr.Blocks:
         # text left in the box by a new interview belongs to the new view: kept across a reload (see DRAFT_KEY)
         start_btn.click(g(app.start), [sections, mode, count, include_unanswered, answer, shown, state],
                         interview_out, api_name="start_interview").then(
-            None, [answer, shown], None, js=SAVE_DRAFT_JS, api_name=False)
+            None, [answer, shown], None, js=SAVE_DRAFT_JS, api_name=False).then(
+            None, None, None, js=SHOW_CHAT_JS, api_name=False)
         # submit / skip / next send the question shown (``token``; optional for API callers)
         submit_btn.click(g(app.submit), [answer, shown, state], interview_out, api_name="submit_answer")
         answer.submit(g(app.submit), [answer, shown, state], interview_out, api_name=False)  # Shift+Enter
@@ -1189,7 +1197,8 @@ def build_app(engine: Engine) -> gr.Blocks:
         for practise_btn, pick, api in ((search_practise, search_pick, "practise_question"),
                                         (browse_practise, browse_pick, False)):
             practise_btn.click(practise_then_show, [pick, answer, shown, state], [tabs] + interview_out,
-                               api_name=api).then(None, [answer, shown], None, js=SAVE_DRAFT_JS, api_name=False)
+                               api_name=api).then(None, [answer, shown], None, js=SAVE_DRAFT_JS, api_name=False).then(
+                None, None, None, js=SHOW_CHAT_JS, api_name=False)
 
         progress_out = [plot, stats_md, weakest_md, due_md, history_md, state]
         progress_fn = guarded(simple_fallback(len(progress_out)))(app.progress)

@@ -373,3 +373,22 @@ def test_a_tab_left_behind_catches_up_and_shift_enter_submits(browser, server: s
         assert not errors, errors
     finally:
         context.close()
+
+
+def test_on_a_phone_the_question_scrolls_into_view_after_start(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    """At 390 px the settings fill the first screen; after "start" the question is on screen, and nothing
+    scrolls sideways."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        page.goto(server)
+        page.wait_for_selector("#btn-start")
+        chat_top = page.evaluate("document.querySelector('#chat').getBoundingClientRect().top")
+        assert chat_top > 844, chat_top  # below the fold before the start (else this test proves nothing)
+        _start(page, count=1)
+        page.wait_for_function("() => { const r = document.querySelector('#chat').getBoundingClientRect();"
+                               " return r.top >= -1 && r.top < 844 / 2; }", timeout=TIMEOUT)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    finally:
+        context.close()
