@@ -237,6 +237,11 @@ class Attempt:
         """True for an answer or follow-up that carries a score."""
         return self.kind in SCORED_KINDS and self.score is not None
 
+    @property
+    def counts_toward_mastery(self) -> bool:
+        """Scored, not given after seeing the reference, not a follow-up on one point (``_MASTERY_WHERE``)."""
+        return self.is_scored and not self.reference_shown and not self.focus
+
 
 @dataclass(frozen=True)
 class SectionMastery:
@@ -1288,7 +1293,7 @@ class ProgressStore:
         counts: dict[str, int] = {}
         for a in history:  # newest first
             latest.setdefault(a.question_id, a)
-            if a.is_scored and not a.reference_shown and not a.focus:  # the attempts mastery counts
+            if a.counts_toward_mastery:
                 counts[a.question_id] = counts.get(a.question_id, 0) + 1
 
         def title(qid: str) -> str:

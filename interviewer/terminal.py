@@ -17,9 +17,10 @@ import select
 import sys
 import textwrap
 import time
-import unicodedata
 from pathlib import Path
 from typing import Callable, TextIO
+
+from corpus.model import fold_text
 
 from .engine import LazyScorer
 from .progress import NEEDS_WORK_BELOW, NOTHING_NEEDS_WORK, ProgressStoreError
@@ -100,7 +101,7 @@ def as_command(line: str) -> str | None:
     >>> as_command("：ＨＩＮＴ "), as_command(":hnit"), as_command(":) 过拟合是…")
     (':hint', ':hnit', None)
     """
-    command = unicodedata.normalize("NFKC", line).strip().lower()
+    command = fold_text(line).strip()
     return command if _COMMAND_LIKE.fullmatch(command) else None
 
 

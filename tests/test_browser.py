@@ -127,6 +127,23 @@ def _wait_answer_box(page, text: str) -> None:  # type: ignore[no-untyped-def]
                            timeout=TIMEOUT)
 
 
+def _two_tabs_on_one_interview(context, server: str):  # type: ignore[no-untyped-def]
+    """Tab A starts a 3-question interview; tab B, opened in the same browser, gets it restored.
+    Returns both pages and the list their page errors go to."""
+    a, b = context.new_page(), context.new_page()
+    errors: list[str] = []
+    for page in (a, b):
+        page.set_default_timeout(TIMEOUT)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    a.goto(server)
+    a.wait_for_selector("#btn-start")
+    _start(a, count=3)
+    b.goto(server)  # same browser: the running interview is restored in the second tab
+    b.wait_for_selector("#btn-start")
+    _wait_text(b, "#status", "已恢复")
+    return a, b, errors
+
+
 def _profile_id(page) -> str:  # type: ignore[no-untyped-def]
     _tab(page, "进度")
     text = _wait_text(page, "#stats", r"web-[0-9a-f]{32}")
@@ -298,17 +315,7 @@ def test_text_left_in_the_box_by_a_new_interview_survives_a_reload(browser, serv
     (B's view is stale): it stays in the box, and a reload keeps it."""
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
     try:
-        a, b = context.new_page(), context.new_page()
-        errors: list[str] = []
-        for page in (a, b):
-            page.set_default_timeout(TIMEOUT)
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-        a.goto(server)
-        a.wait_for_selector("#btn-start")
-        _start(a, count=3)
-        b.goto(server)  # same browser: the running interview is restored in the second tab
-        b.wait_for_selector("#btn-start")
-        _wait_text(b, "#status", "已恢复")
+        a, b, errors = _two_tabs_on_one_interview(context, server)
         a.click("#btn-skip")
         _wait_text(a, "#status", r"题目 2/3")
         a.click("#answer textarea")
@@ -337,17 +344,7 @@ def test_a_tab_left_behind_catches_up_and_shift_enter_submits(browser, server: s
     The chat's own clear button does not wipe the interview off the page."""
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
     try:
-        a, b = context.new_page(), context.new_page()
-        errors: list[str] = []
-        for page in (a, b):
-            page.set_default_timeout(TIMEOUT)
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-        a.goto(server)
-        a.wait_for_selector("#btn-start")
-        _start(a, count=3)
-        b.goto(server)
-        b.wait_for_selector("#btn-start")
-        _wait_text(b, "#status", "已恢复")
+        a, b, errors = _two_tabs_on_one_interview(context, server)
         a.click("#btn-skip")
         _wait_text(a, "#status", r"题目 2/3")
         b.click("#btn-hint")
