@@ -1236,13 +1236,14 @@ def build_app(engine: Engine) -> gr.Blocks:
                 return tuple(gr.skip() for _ in language_out)
 
         def relabel_all(choice: Any, tree_query: Any, picked: Any, user: UserState) -> tuple:
-            user.lang = "en" if choice == "en" else "zh"
+            before, user.lang = user.lang, "en" if choice == "en" else "zh"
             props: list[dict[str, Any]] = [{} for _ in relabelled]
             for comp, prop, key in relabel:
                 i = next(i for i, c in enumerate(relabelled) if c is comp)
                 props[i][prop] = ui(key, user.lang)
             props[next(i for i, c in enumerate(relabelled) if c is mode)]["choices"] = mode_choices(user.lang)
-            user.status = app.status_in_language(user)
+            if user.lang != before:  # a real switch; a restored page's switch following it keeps its notice
+                user.status = app.status_in_language(user)
             view = app.interview_view(user, remember=False)
             return (*(gr.update(**p) for p in props), view[2], view[3], view[4], view[5], view[6],
                     render.tree_markdown(collection, str(tree_query or "")[:MAX_QUERY_CHARS], user.lang),
