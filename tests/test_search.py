@@ -87,6 +87,27 @@ def test_a_term_named_only_in_an_answer_finds_that_question_first(bundled_index,
     assert evidence == sorted(evidence, reverse=True), (query, evidence)
 
 
+def test_a_heading_whose_answer_uses_every_query_word_gains_on_a_partial_match(bundled_index, bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    """``keyword_share``: the rarity-weighted share of the query's own words a heading's passages use."""
+    trick = bundled_collection.find_by_heading("13. 学习率设置的 trick")
+    cosine = bundled_collection.find_by_heading("9. 欧式距离和余弦相似度的区别是什么？")
+    assert trick is not None and cosine is not None
+    position = {q: h for h, q in enumerate(bundled_index._qids)}
+    share = bundled_index.keyword_share("余弦退火")
+    assert share is not None
+    # the 学习率 answer writes 余弦退火; the 余弦相似度 heading names only 余弦
+    assert share[position[trick.id]] == pytest.approx(1.0)
+    assert 0.0 < share[position[cosine.id]] < 0.5
+    # a word no passage uses tells headings apart no better: it is left out
+    again = bundled_index.keyword_share("余弦退火 zzqxv")
+    assert again is not None and np.allclose(again, share)
+    assert bundled_index.keyword_share("zzqxv") is None
+    # ranking: "leaky relu" is named in the answer on dying ReLUs, not in the FLOPs question's ReLU part
+    # (which ranked first before this signal)
+    hits = _first_is(bundled_index, bundled_collection, "leaky relu", "10.3 如何解决ReLU神经元“死亡”的问题？")
+    assert hits[0].components["query_keywords"] > 0
+
+
 def test_english_query_reaches_a_chinese_only_heading_through_the_glossary(bundled_index) -> None:  # type: ignore[no-untyped-def]
     hits = _top(bundled_index, "information gain formula")
     # 信息增益的定义是什么，公式是什么 — a sub-question of 6. 决策树的原理
