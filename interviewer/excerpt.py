@@ -54,3 +54,28 @@ def clip(text: str, limit: int, brackets: bool = True) -> str:
         return text
     head = balanced_prefix(text[:limit], brackets)
     return (head or text[:limit].split("$")[0].rstrip(_TRAILING)) + "…"
+
+
+# A sentence that leans on what came before it ("那么下图…", "所以可以解释…", "这里的参数 k…") or on a
+# figure the user may not see (images in the collection are often unreachable).
+_LEANS_ON_CONTEXT = re.compile(
+    r"^(那么|所以|因此|因而|于是|这里|这种|这样|这个|这些|这就|这也|这是|此时|其中|而且|而|但是|但|然而|同样|同理|反之|"
+    r"另一|另外|此外|最后|然后|接着|即|也就是说|补充|如下|上面|下面|上式|下式|该)"
+    r"|下图|上图|如图|见图|图中|图示|如下图|下表|上表"
+)
+
+
+def reads_alone(sentence: str) -> bool:
+    """True when a reference sentence makes sense out of context, as a "point to add" must.
+
+    >>> reads_alone("L1 正则会让许多权重变为 0，得到稀疏解。")
+    True
+    >>> reads_alone("那么下图是这个网络的梯度")
+    False
+    >>> reads_alone("它的导数如下图所示")
+    False
+    >>> reads_alone("为什么 L1 会产生稀疏的特征呢？")
+    False
+    """
+    text = sentence.strip()
+    return bool(text) and not _LEANS_ON_CONTEXT.search(text) and not text.rstrip("。 ").endswith(("？", "?"))

@@ -74,7 +74,7 @@ from index.embedders import Embedder, load_embedder
 from index.search import PassageHit, SearchIndex
 from index.tokenize import ENGLISH_STOPWORDS
 
-from .excerpt import balanced_prefix
+from .excerpt import balanced_prefix, reads_alone
 from .keyterms import KeyPoint, KeyTerm, PreparedAnswer, TermModel, covered_points, match_terms
 from .nonanswer import MAX_ANSWER_CHARS, CleanedAnswer, NonAnswer, clean_answer, detect_non_answer
 
@@ -679,8 +679,9 @@ class Scorer:
         score = round(max(0.0, min(100.0, score)), 1)
         weight_of = {t.text: t.weight for t in ref.terms}
         hit_points, miss_points = covered_points(ref.points, match.covered_texts, weight_of=weight_of)
-        miss_points.sort(key=lambda p: -p.weight)
-        hit_points.sort(key=lambda p: -p.weight)
+        # heaviest first, but a sentence that needs its context ("那么下图…") only after those that read alone
+        miss_points.sort(key=lambda p: (not reads_alone(p.text), -p.weight))
+        hit_points.sort(key=lambda p: (not reads_alone(p.text), -p.weight))
         shown, topical = self.terms.is_display_term, self.terms.is_topic_term
         # terms that stand alone (稀疏, 范数) first, then other display terms (等于), each by weight
         order = lambda t: (not topical(t.text), -t.weight)  # noqa: E731
@@ -793,7 +794,7 @@ class Scorer:
             message = FOCUS_NON_ANSWER_MESSAGES[non_answer.kind].format(focus=focus)
         return ScoreResult(
             score=0.0, band=NON_ANSWER_BAND, components={}, covered=[], missed=missed, kind="non_answer",
-            message=message, question_id=question.id, missed_points=[p.text for p in ref.points[:3]],
+            message=message, question_id=question.id, missed_points=[p.text for p in sorted(ref.points, key=lambda p: not reads_alone(p.text))[:3]],
             notices=notices, non_answer=non_answer.kind, focus=focus,
         )
 

@@ -340,6 +340,20 @@ def test_hint_excerpts_end_cleanly() -> None:
     assert cut.endswith("…") and english.startswith(cut[:-1]) and english[len(cut) - 1] == " "
 
 
+def test_points_to_add_read_alone_where_the_reference_has_such_points(scorer: Scorer,
+                                                                      scoring_collection: Collection) -> None:
+    """"可以补充" shows the heaviest missed sentences that make sense out of context: not "而当我们分析…" or
+    "下图是…", which lean on a sentence or a figure the user does not see."""
+    from interviewer.excerpt import reads_alone
+
+    q = qid(scoring_collection, "9. 欧式距离和余弦相似度的区别是什么？")
+    heaviest = sorted(scorer.terms.points_for(q), key=lambda p: -p.weight)[:2]
+    assert any(not reads_alone(p.text) for p in heaviest)  # by weight alone, the feedback would lean on context
+    for answer in ("欧式距离衡量的是两点之间的直线距离。", "不知道"):
+        r = scorer.score(q, answer)
+        assert r.missed_points[:2] and all(reads_alone(p) for p in r.missed_points[:2]), (answer, r.missed_points)
+
+
 def test_short_precise_answer_can_score_well(scorer: Scorer, scoring_collection: Collection) -> None:
     q = qid(scoring_collection, DIM)
     short = "维度越高样本越稀疏，所需样本数指数增长，容易过拟合；高维空间体积集中在边缘，超球体积占比趋于 0。"
