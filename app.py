@@ -251,6 +251,9 @@ UI: dict[str, tuple[str, str]] = {
     "caught_up": ("这个面试在另一个页面里已经往下进行了：这里已更新到当前题目，刚才的操作没有执行。",
                   "This interview moved on in another tab: this page now shows the current question, and what you "
                   "just clicked was not done."),
+    "replaced_elsewhere": ("你在本浏览器的另一个页面开始了新的面试：这里已切换到那个面试，刚才的操作没有执行（之前的回答都已保存）。",
+                           "A new interview was started in another tab of this browser: this page now shows it, "
+                           "and what you just clicked was not done (your earlier answers are saved)."),
     "welcome_back": ("欢迎回来：你之前的 {n} 次作答都已保存。出题方式已选为“到期复习”，点击“开始面试”即可接着练需要复习的题目。",
                      "Welcome back: your earlier answers ({n}) are saved. The question order is set to “Due for "
                      "review” — click “Start interview” to pick up the questions that need review."),
@@ -579,6 +582,24 @@ class InterviewApp:
         user.status = f"⚠️ {ui('caught_up', user.lang)}\n\n{self._status(user)}"
         return True
 
+    def _replaced_elsewhere(self, user: UserState) -> bool:
+        """True (and the page switched to it, with a notice) when another tab of this browser started a new
+        interview since this page's: acting on the old one would make it the interview a reload brings back,
+        in place of the new one. The old interview's answers are saved; nothing else of it is needed.
+        """
+        kept = self.keeper.find(user.profile)
+        if (kept is None or kept is user or kept.session is None or user.session is None
+                or kept.session is user.session):
+            return False
+        with contextlib.nullcontext() if kept.lock is user.lock else kept.lock.held(user.lang):
+            user.session = kept.session
+            _copy_view(kept, user)
+            user.advanced_at = kept.advanced_at
+        user.lock = kept.lock  # from now on the two pages' actions run one at a time
+        gr.Warning(ui("replaced_elsewhere", user.lang))
+        user.status = f"⚠️ {ui('replaced_elsewhere', user.lang)}\n\n{self._status(user)}"
+        return True
+
     def _keep_unsent(self, user: UserState, unsent: Any, token: Any) -> str:
         """What becomes of text in the answer box when a new interview replaces the running one.
 
@@ -674,6 +695,8 @@ class InterviewApp:
         user = _user(state)
         lang = user.lang
         s = self._require_session(user)
+        if self._replaced_elsewhere(user):
+            return self.interview_view(user)
         text = answer if isinstance(answer, str) else ("" if answer is None else str(answer))
         if isinstance(token, str) and token:
             if token != view_token(s):  # typed for a question that is gone: never record it under another
@@ -740,6 +763,8 @@ class InterviewApp:
         """Reveal a few key terms of the current question (``token``: the question the page showed, '' from the API)."""
         user = _user(state)
         s = self._require_session(user)
+        if self._replaced_elsewhere(user):
+            return self.interview_view(user)
         if self._moved_on_elsewhere(user, token):
             return self.interview_view(user)
         if not self.engine.scorer_ready:  # hints come from the scorer's key terms: say why the first one waits
@@ -753,6 +778,8 @@ class InterviewApp:
         """Skip the current question; a stale click (see :meth:`_stale_click`) changes nothing."""
         user = _user(state)
         s = self._require_session(user)
+        if self._replaced_elsewhere(user):
+            return self.interview_view(user)
         if self._stale_click(user, token):
             self._moved_on_elsewhere(user, token)
             return self.interview_view(user)
@@ -778,6 +805,8 @@ class InterviewApp:
         """Show the reference answer of the current question (``token`` as for :meth:`hint`)."""
         user = _user(state)
         s = self._require_session(user)
+        if self._replaced_elsewhere(user):
+            return self.interview_view(user)
         if self._moved_on_elsewhere(user, token):
             return self.interview_view(user)
         s.reference()
@@ -794,6 +823,8 @@ class InterviewApp:
         """Go to the follow-up or the next question; a stale click (see :meth:`_stale_click`) changes nothing."""
         user = _user(state)
         s = self._require_session(user)
+        if self._replaced_elsewhere(user):
+            return self.interview_view(user)
         if self._stale_click(user, token):
             self._moved_on_elsewhere(user, token)
             return self.interview_view(user)
@@ -813,6 +844,8 @@ class InterviewApp:
     def end(self, state: Any) -> tuple:
         user = _user(state)
         s = self._require_session(user)
+        if self._replaced_elsewhere(user):
+            return self.interview_view(user)
         if s.ended:
             raise UserFacingError(ui("ended", user.lang))
         self._finish(user)
