@@ -59,7 +59,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import gradio as gr
 import pandas as pd
@@ -239,6 +239,9 @@ UI: dict[str, tuple[str, str]] = {
     "unsent_kept": ("你在上一题输入框里写的、没有提交的文字已保存为那道题的笔记（不评分），可在“进度”页的历史里找到。",
                     "What you had typed but not sent for the previous question was saved as a note of that "
                     "question (not scored); it is in the history on the Progress tab."),
+    "unsent_saved_here": ("输入框里没有提交的文字已保存为这道题的笔记（不评分），可在“进度”页的历史里找到。",
+                          "The text you had typed but not sent was saved as a note of this question (not scored); "
+                          "it is in the history on the Progress tab."),
     "unsent_in_box": ("输入框里的文字没有保存为回答，仍留在输入框中：要用的话先复制，或作为新题目的回答提交。",
                       "The text in the answer box was not saved as an answer and is still in the box: copy it, "
                       "or send it as the answer to the new question."),
@@ -600,30 +603,47 @@ class InterviewApp:
         user.status = f"⚠️ {ui('replaced_elsewhere', user.lang)}\n\n{self._status(user)}"
         return True
 
-    def _keep_unsent(self, user: UserState, unsent: Any, token: Any) -> str:
-        """What becomes of text in the answer box when a new interview replaces the running one.
-
-        Text typed while the page shows the running interview's current question (``token``) is saved
-        as a note of that question — before or after it was answered: "saved". Text that cannot be
-        filed so (typed for a question no longer shown, text left in the box at the last start, no
-        database) stays in the box: "kept". "" when the box is empty. Starting over never throws away
-        what the user wrote, and never files it under a question it was not written for.
-        """
+    def _fileable(self, user: UserState, unsent: Any, token: Any) -> tuple[str, str]:
+        """Text in the answer box and what can become of it: ("", "") for an empty box; (text, "file") when it
+        was typed while the page showed the running interview's current question (``token``), so it can be
+        saved as a note of that question; (text, "kept") when it cannot be filed so (typed for a question no
+        longer shown, text left in the box at the last start, no database, no running question): it then
+        stays in the box."""
         text = unsent if isinstance(unsent, str) else ""
         if not text.strip():
-            return ""
+            return "", ""
         s = user.session
         if (s is None or s.ended or s.current is None or s.store is None or text == user.left_in_box
                 or not isinstance(token, str) or token != view_token(s)):
             user.left_in_box = text
-            return "kept"
+            return text, "kept"
+        return text[:MAX_ANSWER_CHARS], "file"
+
+    def _keep_unsent(self, user: UserState, unsent: Any, token: Any) -> str:
+        """What becomes of text in the answer box when the page moves on (new interview, next question).
+
+        Text that can be filed (:meth:`_fileable`) is saved as a note of the question shown — before or
+        after it was answered: "saved". Text that cannot stays in the box: "kept". "" when the box is empty.
+        Moving on never throws away what the user wrote, and never files it under a question it was not
+        written for.
+        """
+        text, fate = self._fileable(user, unsent, token)
+        if fate != "file":
+            return fate
         try:
-            s.keep_note(text[:MAX_ANSWER_CHARS])
+            assert user.session is not None
+            user.session.keep_note(text)
         except (ProgressStoreError, OSError) as exc:
             log.warning("unsent answer not saved: %s", exc)
-            user.left_in_box = text
+            user.left_in_box = unsent if isinstance(unsent, str) else text
             return "kept"
         return "saved"
+
+    @staticmethod
+    def _unsent_notice(fate: str, lang: str) -> list[str]:
+        """The notice for what became of text in the answer box (see :meth:`_keep_unsent`)."""
+        key = {"saved": "unsent_saved_here", "kept": "unsent_in_box"}.get(fate)
+        return [ui(key, lang)] if key else []
 
     def _replace_interview(self, user: UserState, session: InterviewSession, unsent: Any, token: Any,
                            notices: list[str] | None = None) -> tuple:
@@ -774,8 +794,9 @@ class InterviewApp:
         user.status = self._status(user)  # replaces the warning of an earlier failed action
         return self.interview_view(user)
 
-    def skip(self, token: Any, state: Any) -> tuple:
-        """Skip the current question; a stale click (see :meth:`_stale_click`) changes nothing."""
+    def skip(self, unsent: Any = "", token: Any = "", state: Any = None) -> tuple:
+        """Skip the current question; a stale click (see :meth:`_stale_click`) changes nothing. Text typed
+        but not sent (``unsent``) is saved as a note of the skipped question, or stays in the box."""
         user = _user(state)
         s = self._require_session(user)
         if self._replaced_elsewhere(user):
@@ -786,20 +807,33 @@ class InterviewApp:
         pending = s.current is not None and s.current.status == "pending"
         followup = s.current is not None and s.current.kind == "followup"
         offered = not pending and s.followup_candidate() is not None  # answered: skip only declines the follow-up
-        nxt = s.skip()
+        text, fate = self._fileable(user, unsent, token)
+        nxt = s.skip(note=text if fate == "file" else "")
         if pending or offered:  # skip after an answer without a follow-up to come is just "next": nothing to say
             key = "no_followup" if offered else "skipped_followup" if followup else "skipped"
             user.chat.append({"role": "assistant", "content": f"⏭️ {render.t(key, user.lang)}"})
+        return self._moved_on(user, nxt, "saved" if fate == "file" else fate,
+                              ["skip_not_saved"] if pending and s.store is None else [])
+
+    def _moved_on(self, user: UserState, nxt: Any, unsent: str, warnings: Sequence[str] = ()) -> tuple:
+        """The view after skip / next: the next question (or the summary), what became of text in the box
+        (``unsent``, see :meth:`_keep_unsent`) and any warnings (UI keys)."""
         if nxt is None:
             self._finish(user)
         else:
             self._ask_current(user)
-            user.status = self._status(user)
             user.advanced_at = time.monotonic()
-        if pending and s.store is None:
-            gr.Warning(ui("skip_not_saved", user.lang))
-            user.status = f"⚠️ {ui('skip_not_saved', user.lang)}\n\n{user.status}"
-        return self.interview_view(user, answer="")
+        notices = self._unsent_notice(unsent, user.lang)
+        for notice in notices:
+            gr.Info(notice)
+        if nxt is not None:
+            user.status = self._status(user, notices)
+        elif notices:
+            user.status = "\n\n".join([*notices, user.status])
+        for key in warnings:
+            gr.Warning(ui(key, user.lang))
+            user.status = f"⚠️ {ui(key, user.lang)}\n\n{user.status}"
+        return self.interview_view(user, answer=None if unsent == "kept" else "")
 
     def reference(self, token: Any, state: Any) -> tuple:
         """Show the reference answer of the current question (``token`` as for :meth:`hint`)."""
@@ -819,8 +853,9 @@ class InterviewApp:
         user.status = self._status(user)  # replaces the warning of an earlier failed action
         return self.interview_view(user)
 
-    def next(self, token: Any, state: Any) -> tuple:
-        """Go to the follow-up or the next question; a stale click (see :meth:`_stale_click`) changes nothing."""
+    def next(self, unsent: Any = "", token: Any = "", state: Any = None) -> tuple:
+        """Go to the follow-up or the next question; a stale click (see :meth:`_stale_click`) changes nothing.
+        Text typed after the answer but not sent (``unsent``) is saved as a note, or stays in the box."""
         user = _user(state)
         s = self._require_session(user)
         if self._replaced_elsewhere(user):
@@ -828,14 +863,10 @@ class InterviewApp:
         if self._stale_click(user, token):
             self._moved_on_elsewhere(user, token)
             return self.interview_view(user)
-        nxt = s.next()
-        if nxt is None:
-            self._finish(user)
-        else:
-            self._ask_current(user)
-            user.status = self._status(user)
-            user.advanced_at = time.monotonic()
-        return self.interview_view(user, answer="")
+        pending = s.current is not None and s.current.status == "pending"
+        fate = "" if pending else self._keep_unsent(user, unsent, token)
+        nxt = s.next()  # a question not yet answered is refused: answer or skip first (the text stays in the box)
+        return self._moved_on(user, nxt, fate)
 
     def redraw(self, state: Any) -> tuple:
         """The interview as it stands (after the chat's own clear button emptied the chat on the page)."""
@@ -1194,13 +1225,14 @@ def build_app(engine: Engine) -> gr.Blocks:
                         interview_out, api_name="start_interview").then(
             None, [answer, shown], None, js=SAVE_DRAFT_JS, api_name=False).then(
             None, None, None, js=SHOW_CHAT_JS, api_name=False)
-        # submit / skip / next send the question shown (``token``; optional for API callers)
+        # submit / skip / next send the question shown (``token``; optional for API callers); skip / next
+        # also send the text in the box, which is saved as a note rather than wiped
         submit_btn.click(g(app.submit), [answer, shown, state], interview_out, api_name="submit_answer")
         answer.submit(g(app.submit), [answer, shown, state], interview_out, api_name=False)  # Shift+Enter
         hint_btn.click(g(app.hint), [shown, state], interview_out, api_name="hint")
-        skip_btn.click(g(app.skip), [shown, state], interview_out, api_name="skip")
+        skip_btn.click(g(app.skip), [answer, shown, state], interview_out, api_name="skip")
         ref_btn.click(g(app.reference), [shown, state], interview_out, api_name="show_reference")
-        next_btn.click(g(app.next), [shown, state], interview_out, api_name="next_question")
+        next_btn.click(g(app.next), [answer, shown, state], interview_out, api_name="next_question")
         end_btn.click(g(app.end), [state], interview_out, api_name="end_interview")
         # the chat's own trash button must not wipe the running interview off the page: redraw it
         chat.clear(g(app.redraw), [state], interview_out, api_name=False)

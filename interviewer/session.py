@@ -343,12 +343,21 @@ class InterviewSession:
         turn.saved_notice = self._record(turn, kind="note", score=None, band=None, components={}, answer=text)
         return turn
 
-    def skip(self) -> Turn | None:
-        """Skip the current question (recorded, so it comes back soon); returns the next turn."""
+    def skip(self, note: str = "") -> Turn | None:
+        """Skip the current question (recorded, so it comes back soon); returns the next turn.
+
+        ``note``: text typed for the question but not sent, saved first as a note of it (not scored):
+        skipping never throws away what the user wrote.
+        """
         turn = self._require_open()
+        notices = []
+        if note.strip():
+            notices.append(self._record(turn, kind="note", score=None, band=None, components={}, answer=note))
         if turn.status == "pending":
-            turn.saved_notice = self._record(turn, kind="skip", score=None, band=None, components={})
+            notices.append(self._record(turn, kind="skip", score=None, band=None, components={}))
             turn.status = "skipped"
+        if notices:
+            turn.saved_notice = next((n for n in notices if n), "")
         return self.next(allow_followup=False)
 
     def hint(self) -> list[str]:

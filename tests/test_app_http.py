@@ -505,7 +505,7 @@ def test_a_tab_left_behind_never_acts_on_a_question_it_does_not_show(engine: Eng
     a.start(["深度学习基础"], "order", 3, False, "", "", tab_a)
     tab_b, out = _page(a, profile)
     old_token = out[3 + TOKEN]
-    a.skip(old_token, tab_a)
+    a.skip("", old_token, tab_a)
     assert tab_a.session.position == 1
     a.redraw(tab_b)  # B's chat trash button: a redraw only
     tab_b.lang = "en"  # and a language switch (what relabel_all does before it draws)
@@ -530,7 +530,7 @@ def test_reload_restores_the_running_interview(engine: Engine, tmp_path: Path) -
     assert app.valid_profile(profile) and "欢迎回来" not in out[3 + STATUS]
     a.start(["深度学习基础"], "order", 3, False, "", "", first)
     a.submit(GOOD_DROPOUT_ANSWER, "", first)
-    a.next("", first)
+    a.next("", "", first)
     shown = list(first.chat)
 
     reloaded, out = _page(a, profile)  # same browser, new page
@@ -538,7 +538,7 @@ def test_reload_restores_the_running_interview(engine: Engine, tmp_path: Path) -
     assert reloaded.session is first.session and texts(view[CHAT]) == texts(shown)
     assert "已恢复" in view[STATUS] and "/3" in view[STATUS] and view[TOKEN] == app.view_token(first.session)
     assert reloaded.lock is first.lock  # the two pages' actions still run one at a time
-    a.skip(view[TOKEN], reloaded)  # it carries on from the restored page
+    a.skip("", view[TOKEN], reloaded)  # it carries on from the restored page
     assert len(reloaded.session.turns) == len(first.session.turns)
 
     assert out[2] == gr.skip()  # same language: the switch is left alone
@@ -679,7 +679,7 @@ def test_starting_over_keeps_the_unsent_answer_as_a_note(engine: Engine, tmp_pat
     # left in the box with a word saying so; only spaces: nothing at all
     old_token = view[TOKEN]
     user.advanced_at = 0.0
-    a.skip(old_token, user)
+    a.skip("", old_token, user)
     view = a.start(["深度学习基础"], "order", 3, False, "typed for the skipped question", old_token, user)
     assert view[ANSWER] == gr.skip() and "仍留在输入框中" in view[STATUS] and "笔记" not in view[STATUS]
     view = a.start(["深度学习基础"], "order", 3, False, "   ", app.view_token(user.session), user)
@@ -711,6 +711,45 @@ def test_starting_over_keeps_the_unsent_answer_as_a_note(engine: Engine, tmp_pat
     assert note.question_id == qid and note.kind == "note" and "笔记" in view[STATUS]
 
 
+def test_skip_and_next_keep_the_text_in_the_box(engine: Engine, tmp_path: Path) -> None:
+    """Skip with an answer typed but not sent, or next with text typed after the answer: the text is saved as
+    a note of the question it was typed for (and a skip is still a skip); text that cannot be filed so
+    stays in the box. Nothing the user wrote disappears."""
+    a = app.InterviewApp(engine_on(engine, tmp_path))
+    user, _ = _page(a, None)
+    view = a.start(["深度学习基础"], "order", 3, False, "", "", user)
+    first = user.session.current.question_id
+    draft = "写了一半：过拟合是训练集好测试集差"
+    view = a.skip(draft, view[TOKEN], user)
+    store = a.engine.store
+    kinds = {(t.question_id, t.kind, t.answer) for t in store.attempts(user.profile)}
+    assert (first, "note", draft) in kinds and (first, "skip", "") in {(q, k, x or "") for q, k, x in kinds}
+    assert view[ANSWER] == "" and "笔记" in view[STATUS] and "2/3" in view[STATUS]
+
+    # after the answer: text typed below it goes with "next" as a note of the answered question
+    answered = user.session.current.question_id
+    user.advanced_at = 0.0
+    view = a.submit(GOOD_DROPOUT_ANSWER, view[TOKEN], user)
+    view = a.next("补充：测试时要按保留概率缩放", view[TOKEN], user)
+    [note] = [t for t in store.attempts(user.profile) if t.answer == "补充：测试时要按保留概率缩放"]
+    assert (note.question_id, note.kind, note.score) == (answered, "note", None)
+    assert view[ANSWER] == "" and "笔记" in view[STATUS]
+
+    # "next" on a question not answered yet is refused, and nothing is filed: the text stays in the box
+    user.advanced_at = 0.0
+    while user.session.current is not None and user.session.current.status != "pending":
+        view = a.next("", view[TOKEN], user)
+    with pytest.raises(Exception):
+        a.next("not filed", view[TOKEN], user)
+    assert not [t for t in store.attempts(user.profile) if t.answer == "not filed"]
+
+    # no database: the skip cannot save the text, so it stays in the box, with a word saying so
+    user.session.store = None
+    user.advanced_at = 0.0
+    view = a.skip("while the disk is full", app.view_token(user.session), user)
+    assert view[ANSWER] == gr.skip() and "仍留在输入框中" in view[STATUS]
+
+
 def test_skipping_a_followup_and_reference_of_a_question_without_one_say_what_happened(
         engine: Engine, tmp_path: Path) -> None:
     """A skipped follow-up is not "a question that will come back"; "show the reference" on a question
@@ -720,10 +759,10 @@ def test_skipping_a_followup_and_reference_of_a_question_without_one_say_what_ha
     l012 = a.collection.find_by_heading("L0、L1、L2")
     view = a.practise(l012.id, "", "", user)
     a.submit("L1 正则会让很多权重变成 0。", view[TOKEN], user)
-    view = a.next(app.view_token(user.session), user)
+    view = a.next("", app.view_token(user.session), user)
     assert user.session.current is not None and user.session.current.kind == "followup", texts(view[CHAT])[-1]
     user.advanced_at = 0.0  # the user reads the follow-up first (a skip within 0.5 s is a double click)
-    view = a.skip(view[TOKEN], user)
+    view = a.skip("", view[TOKEN], user)
     assert any("已跳过这个追问" in t for t in texts(view[CHAT]))
     assert not any("这道题会很快再出现" in t for t in texts(view[CHAT]))
 
