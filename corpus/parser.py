@@ -141,6 +141,8 @@ def parse_sources(
             f"(e.g. '## Section' then '### Question'). Check the heading levels or pass --section-level."
         )
     digest = hashlib.sha256(f"parser-v{PARSER_VERSION}".encode())
+    if section_level is not None:  # another level gives other sections and question ids: another collection
+        digest.update(f"section-level-{section_level}\0".encode())
     for f in files:
         digest.update(f.rel.encode() + b"\0" + f.text.encode("utf-8") + b"\0")
     if len(files) > 1:  # a folder: its files' titles are chapters

@@ -259,7 +259,9 @@ class SearchIndex:
         df: dict[str, int] = {}
         headings: dict[str, set[int]] = {}
         for p, toks in zip(passages, tokens):
-            h = order[p.question_id]
+            h = order.get(p.question_id)
+            if h is None:  # not a heading of this collection (cannot happen with a matching index)
+                continue
             for t in set(toks):
                 df[t] = df.get(t, 0) + 1
                 headings.setdefault(t, set()).add(h)

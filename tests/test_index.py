@@ -102,6 +102,20 @@ def test_changed_settings_or_model_rebuild(small_file: Path, tmp_path: Path, cou
     assert other_model.embedded == other_model.passages  # a new model's vectors are never reused
 
 
+def test_another_section_level_is_another_collection(small_file: Path, tmp_path: Path, counting) -> None:  # type: ignore[no-untyped-def]
+    """--section-level changes the sections and question ids: the index is rebuilt, never read with the
+    other level's questions (that used to crash every command until the index folder was deleted)."""
+    folder = tmp_path / "idx"
+    _open(small_file, counting, folder)
+    level3 = load_collection(small_file, section_level=3)
+    assert level3.content_hash != load_collection(small_file).content_hash
+    index, report = open_index(level3, counting, folder, cache=EmbeddingCache(tmp_path / "cache.sqlite3"))
+    assert report.action == "built" and "corpus_hash" in report.reason
+    assert index.search("导数连乘", k=1)[0].question.id in level3.questions
+    _, back = _open(small_file, counting, folder)  # and back again: rebuilt once more, not read stale
+    assert back.action == "built"
+
+
 def test_load_reads_the_generation_pointer_once(small_file: Path, tmp_path: Path, counting,
                                                monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """A builder may swap CURRENT at any moment: files must come from the manifest's generation."""
