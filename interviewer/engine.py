@@ -20,7 +20,7 @@ from index.embedders import Embedder, load_embedder
 from index.search import SearchIndex
 
 from .config import AppConfig
-from .progress import CollectionScope, ProgressStore
+from .progress import CollectionScope, ProgressStore, ensure_data_dir
 
 Progress = Callable[[str, float], None]
 
@@ -90,7 +90,7 @@ def load_engine(config: AppConfig, progress: Progress | None = None, with_scorer
     collection = load_collection(config.corpus, section_level=config.section_level)
     progress("model", 0.05)
     embedder = load_embedder(config.model)
-    data_dir = config.resolved_data_dir
+    data_dir = ensure_data_dir(config.resolved_data_dir)
     folder = index_folder(data_dir, collection, config.corpus)
     cache = EmbeddingCache(data_dir / "index" / "embeddings.sqlite3")
     index, report = open_index(

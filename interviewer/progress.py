@@ -323,6 +323,19 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
+def ensure_data_dir(path: Path) -> Path:
+    """Create the data folder if needed; a :class:`ProgressStoreError` saying what to do when ``path`` cannot
+    be one (a file, no permission), instead of a traceback from deep inside the index or the database."""
+    fix = f"point --data-dir (or {DATA_DIR_ENV}) at a folder you can write to"
+    if path.exists() and not path.is_dir():
+        raise ProgressStoreError(f"The data folder {path} is a file, not a folder: {fix}.")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ProgressStoreError(f"Cannot use {path} as the data folder ({exc.strerror or exc}): {fix}.") from exc
+    return path
+
+
 def default_db_path() -> Path:
     """Where the progress database lives by default."""
     return default_data_dir() / DB_FILENAME

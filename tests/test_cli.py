@@ -92,6 +92,15 @@ def test_with_json_an_error_is_the_last_line_of_stdout_too(tmp_path: Path) -> No
     assert usage.returncode == 2 and "--k" in json.loads(usage.stdout.strip().splitlines()[-1])["error"]
 
 
+def test_a_data_folder_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "data.txt"
+    not_a_folder.write_text("notes", encoding="utf-8")
+    out = run("search", "dropout", "--json", data_dir=not_a_folder)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert "is a file, not a folder" in json.loads(out.stdout.strip().splitlines()[-1])["error"]
+    assert not_a_folder.read_text(encoding="utf-8") == "notes"
+
+
 def test_a_damaged_progress_database_says_what_happened_where_and_what_to_do(tmp_path: Path) -> None:
     corpus = tmp_path / "c.md"
     corpus.write_text("## 基础\n\n### 什么是过拟合\n\n训练集好、测试集差。\n", encoding="utf-8")
