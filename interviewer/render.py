@@ -396,6 +396,9 @@ def _escape_plain(text: str) -> str:
     s = html.escape(text, quote=False)
     # After html.escape there is no raw '<' or '>', and '&' starts an entity we made.
     s = _MD_SPECIAL.sub(r"\\\1", s)
+    # A dollar outside a formula is a dollar ("$ 100 and $ 200"): the page's KaTeX pass reads the text after
+    # Markdown, where a backslash or an entity no longer hides it, but never across an element boundary.
+    s = s.replace("$", "<span>&#36;</span>")
     s = s.replace("\t", "    ")
     return _WS_RUN.sub(lambda m: "&nbsp;" * len(m.group(0)), s)
 

@@ -156,7 +156,8 @@ def test_interview_search_progress_in_browser(browser, server: str) -> None:  # 
     try:
         assert page.get_by_role("tab", name="模拟面试").is_visible()
         _start(page, count=2)
-        answer = "L1 正则化得到稀疏解，L2 正则化让权重变小、防止过拟合：$$L = L_0 + \\lambda \\|w\\|_2^2$$，$p=0.5$。" + XSS
+        answer = ("L1 正则化得到稀疏解，L2 正则化让权重变小、防止过拟合：$$L = L_0 + \\lambda \\|w\\|_2^2$$，$p=0.5$。"
+                  + XSS + "显卡 $ 100 and $ 200。")
         page.fill("#answer textarea", answer)
         page.click("#btn-submit")
         score = _wait_text(page, "#score-panel", r"\d+ / 100")
@@ -174,6 +175,8 @@ def test_interview_search_progress_in_browser(browser, server: str) -> None:  # 
         # the formulas in the answer are typeset by KaTeX, not shown as red errors
         page.wait_for_function("document.querySelectorAll('#chat .katex').length >= 2", timeout=20_000)
         assert page.locator("#chat .katex-error").count() == 0
+        # ...and dollars that are prices stay text, even beside a formula
+        assert "显卡 $ 100 and $ 200" in bubble.inner_text()
         page.screenshot(path=str(ARTIFACTS / "browser-interview.png"), full_page=True)
 
         # an empty answer: a warning, nothing lost
