@@ -893,10 +893,17 @@ class InterviewApp:
             gr.Info(ui("query_cut", lang, max=MAX_QUERY_CHARS))
             text = text[:MAX_QUERY_CHARS]
         hits = self.engine.index.search(text, k=SEARCH_RESULTS)
-        user.search_ids = [h.question.id for h in hits]
         md = render.search_results_markdown(hits, text, self.collection, lang)
-        # "#2 · 2. L0、L1、L2", not "2. 2. L0…": many headings start with their own number
-        choices = [(f"#{h.rank} · {h.question.title}", h.question.id) for h in hits]
+        # "#2 · 2. L0、L1、L2", not "2. 2. L0…": many headings start with their own number. The part that
+        # matched is practised when it has a reference of its own ("9.2 Weight Normalization 的优点"), as in Browse
+        choices = []
+        for h in hits:
+            focus = getattr(h, "focus", None)
+            if focus is not None and focus.id != h.question.id and self.collection.is_answered(focus.id):
+                choices.append((f"#{h.rank} · {h.question.title} › {focus.title}", focus.id))
+            else:
+                choices.append((f"#{h.rank} · {h.question.title}", h.question.id))
+        user.search_ids = [qid for _, qid in choices]
         pick = gr.update(choices=choices, value=choices[0][1] if choices else None)
         return md, pick, user
 

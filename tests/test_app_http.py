@@ -258,6 +258,11 @@ def test_search_browse_and_reference(server: str, engine: Engine) -> None:
     assert any("过拟合" in label for label, _ in pick["choices"])
     # ranked "#1 · 2. L0…", never "1. 2. L0…" (headings carry their own numbers)
     assert [label.split(" · ")[0] for label, _ in pick["choices"]] == [f"#{i}" for i in range(1, len(pick["choices"]) + 1)]
+    # the matched part is what "practise" asks when it has a reference of its own, as Browse does
+    qid, out = practise(c, "Weight Normalization 相比 BN 有什么优点")
+    part = engine.collection.questions[qid]
+    assert part.parent_id is not None and "Weight Normalization" in part.title, part.title
+    assert engine.collection.is_answered(qid) and part.title in texts(out[CHAT])[-1]
     tree, browse_pick = c.predict(query="LSTM", api_name="/browse")
     assert "LSTM" in tree and all(qid in engine.collection.questions for _, qid in browse_pick["choices"])
     assert len(browse_pick["choices"]) < len(engine.collection.questions)
