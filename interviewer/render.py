@@ -77,6 +77,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "skipped_n": ("跳过", "Skipped"),
     "notes": ("笔记", "Notes"),
     "mean": ("平均分", "Mean score"),
+    "mean_leaves_out": ("平均分只算 {n} 个回答：看过参考答案后的作答和针对单个要点的追问不计入（见下方标记）。",
+                        "The mean is over {n} answers: answers given after seeing the reference and follow-ups on "
+                        "one point are not counted (marked below)."),
+    "not_counted": ("不计入平均分", "not in the mean"),
     "weakest_in_session": ("本次最薄弱", "Weakest this session"),
     "turns": ("逐题回顾", "Question by question"),
     "status_answered": ("已作答", "answered"),
@@ -704,19 +708,33 @@ def summary_markdown(summary: Any, collection: Any = None, lang: str = "zh") -> 
     if weakest:
         lines += ["", f"**{t('weakest_in_session', lang)}**", ""]
         lines += [f"- {_list_item(path)} — {format_score(score)}" for path, score in weakest]
+    answered, counted = _get(summary, "answered", 0) or 0, _get(summary, "counted", None)
+    if isinstance(counted, int) and counted < answered:
+        lines += ["", f"_{t('mean_leaves_out', lang).format(n=counted)}_"]
     turns = [x for x in (_get(summary, "turns") or []) if _get(x, "status") != "pending"]
     if turns:
         lines += ["", f"**{t('turns', lang)}**", ""]
-        for i, turn in enumerate(turns, 1):
+        for turn in turns:  # a bullet list: headings carry their own numbers ("1. 1. DataParallel" read badly)
             q = _question(collection, _get(turn, "question_id"))
             title = q.title if q is not None else _get(turn, "prompt", "")
             status = _get(turn, "status", "pending")
             score = _get(_get(turn, "result"), "score") if _get(turn, "result") is not None else None
             mark = format_score(score) if score is not None else t(f"status_{status}", lang) \
                 if f"status_{status}" in _TEXT else status
-            tag = f"{t('followup', lang)} · " if _get(turn, "kind") == "followup" else ""
-            lines.append(f"{i}. {tag}{_list_item(title)} — **{mark}**")
+            tag = ""
+            if _get(turn, "kind") == "followup":
+                focus = _get(turn, "focus")
+                tag = f"{t('followup', lang)}「{escape_inline(focus, 40)}」 · " if focus else f"{t('followup', lang)} · "
+            aside = ""
+            if score is not None and (focus_of(turn) or _get(turn, "after_reference")):
+                aside = f" _({t('not_counted', lang)})_"
+            lines.append(f"- {tag}{_list_item(title)} — **{mark}**{aside}")
     return "\n".join(lines)
+
+
+def focus_of(turn: Any) -> str | None:
+    """The key term a follow-up turn is about (None for a main question or a sub-question follow-up)."""
+    return _get(turn, "focus") if _get(turn, "kind") == "followup" else None
 
 
 # ------------------------------------------------------------------ search

@@ -130,6 +130,7 @@ class Summary:
     weakest: list[tuple[str, float]]
     notes: int
     reference_seen: list[str] = field(default_factory=list)  # display paths
+    counted: int | None = None  # scored answers the mean is taken over (``answered`` less the ones left out)
 
 
 def resolve_sections(collection: Collection, wanted: tuple[str, ...] | list[str]) -> list[str]:
@@ -471,6 +472,7 @@ class InterviewSession:
             notes=len([t for t in self.turns if t.status == "noted"]),
             reference_seen=[self.collection.questions[t.question_id].display_path for t in scored
                             if t.after_reference],
+            counted=len(own),
         )
 
     # --------------------------------------------------------------- helpers

@@ -313,10 +313,15 @@ def _finish(session: InterviewSession, out: TextIO) -> int:
     mean = f"{summary.mean_score:.0f}" if summary.mean_score is not None else "—"
     print(f"作答 {summary.answered}，跳过 {summary.skipped}，笔记 {summary.notes}，平均分 {mean} / "
           f"answered {summary.answered}, skipped {summary.skipped}, notes {summary.notes}, mean {mean}", file=out)
+    if summary.counted is not None and summary.counted < summary.answered:
+        print(f"  平均分只算 {summary.counted} 个回答（看过参考答案后的作答和针对单个要点的追问不计入）/ the mean is "
+              f"over {summary.counted} answers (answers after the reference and one-point follow-ups are not "
+              f"counted)", file=out)
+    # "to review" rather than the band name 需加强: the list takes every answer below 良好 (a 及格 52 too)
     for path, score in summary.weakest:
-        print(f"  需加强 / to review: {path} ({score:.0f})", file=out)
+        print(f"  值得复习 / to review: {path} ({score:.0f})", file=out)
     if not summary.weakest and summary.mean_score is not None:
-        print(f"  需加强 / to review: 无，每个回答都不低于 {NEEDS_WORK_BELOW:g} 分 / none — every answer "
+        print(f"  值得复习 / to review: 无，每个回答都不低于 {NEEDS_WORK_BELOW:g} 分 / none — every answer "
               f"scored {NEEDS_WORK_BELOW:g} or more", file=out)
     for path in summary.reference_seen:
         print(f"  看过参考答案后作答，不计入掌握度 / answered after seeing the reference, not counted: {path}",

@@ -332,10 +332,22 @@ def test_summary_markdown(bundled_collection) -> None:  # type: ignore[no-untype
     assert "| 3 | 1 | 1 | 1 | 40 |" in md
     assert units[0].title.startswith("1. ")  # a numbered title is listed without nesting a list
     escaped = "1\\. " + units[0].title[len("1. "):]
-    assert "1. " + escaped + " — **40**" in md, md
+    assert "- " + escaped + " — **40**" in md, md  # a bullet: never "1. 1. DataParallel"
     assert "已跳过" in md and "笔记" in md
     assert units[3].title not in md
+    assert "平均分只算" not in md  # every scored answer is in the mean
     assert "Interview summary" in render.summary_markdown(summary, bundled_collection, "en")
+
+    # a follow-up on one key term and an answer after the reference: scored, listed, left out of the mean
+    turns += [Turn(units[0].id, "followup", "「稀疏」?", answer="c", result=FakeResult(score=95.0),
+                   status="answered", focus="稀疏"),
+              Turn(units[4].id, "main", units[4].title, answer="d", result=FakeResult(score=0.0),
+                   status="answered", after_reference=True)]
+    summary = Summary(asked=5, answered=3, skipped=1, mean_score=40.0, turns=turns, weakest=[], notes=1, counted=1)
+    md = render.summary_markdown(summary, bundled_collection, "zh")
+    assert "平均分只算 1 个回答" in md
+    assert "- 追问「稀疏」 · " in md and md.count("不计入平均分") == 2, md
+    assert "The mean is over 1 answers" in render.summary_markdown(summary, bundled_collection, "en")
 
 
 # ------------------------------------------------------------------ search and tree

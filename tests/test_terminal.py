@@ -118,11 +118,11 @@ def test_summary_to_review_lists_only_answers_that_need_work(engine: Engine) -> 
     [attempt] = saved(engine)
     assert attempt.score is not None and attempt.score >= 85, "precondition: a strong answer"
     assert f"to review: {l012.display_path}" not in text
-    assert "需加强 / to review: 无，每个回答都不低于 65 分 / none — every answer scored 65 or more" in text
+    assert "值得复习 / to review: 无，每个回答都不低于 65 分 / none — every answer scored 65 or more" in text
     code, text = run(engine, Script([PARTIAL_L012, "", ":end"]), section=["机器学习基础"], count=1, profile="bob")
     [attempt] = saved(engine, "bob")
     assert attempt.score is not None and attempt.score < 65, "precondition: a weak answer"
-    assert f"需加强 / to review: {l012.display_path} ({attempt.score:.0f})" in text
+    assert f"值得复习 / to review: {l012.display_path} ({attempt.score:.0f})" in text
     assert "none — every answer" not in text
 
 
