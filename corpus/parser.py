@@ -17,7 +17,8 @@ collections work without configuration:
 
 In a folder of files, each file's own title (``# 第三章 …``) is a chapter:
 it prefixes the names of that file's sections, and the collection is named
-after the folder. Headings inside fenced code are not headings; a fence that
+after the folder. Headings inside fenced code or in YAML / TOML front matter
+(``---`` … ``---`` at the top of a file) are not headings; a fence that
 is never closed runs to the end of its file (as Markdown renderers show it)
 and is reported in ``Collection.warnings``. Unusable input raises
 :class:`CorpusError` with a message that names the file and says what to do;
@@ -232,7 +233,12 @@ def _scan(text: str) -> tuple[list[_Heading], int]:
     preamble: list[str] = []
     fence: str | None = None
     fence_line = 0
-    for number, line in enumerate(text.split("\n"), start=1):
+    lines = text.split("\n")
+    front = _front_matter_end(lines)
+    for number, line in enumerate(lines, start=1):
+        if number <= front:  # YAML / TOML front matter: "# comment" there is not a heading
+            preamble.append(line)
+            continue
         m_fence = _FENCE.match(line)
         if fence is not None:
             if closes_fence(fence, line):
@@ -246,6 +252,29 @@ def _scan(text: str) -> tuple[list[_Heading], int]:
                 continue
         (headings[-1].body if headings else preamble).append(line)
     return headings, fence_line if fence is not None else 0
+
+
+def _front_matter_end(lines: list[str], max_lines: int = 200) -> int:
+    """The line number closing a front-matter block at the very top of a file (0 when there is none).
+
+    >>> _front_matter_end(["---", "# yaml comment", "title: x", "---", "# Title"])
+    4
+    >>> _front_matter_end(["---", "not closed", "# Title"]), _front_matter_end(["# Title", "---"])
+    (0, 0)
+    """
+    if not lines or lines[0].strip() not in ("---", "+++"):
+        return 0
+    yaml = lines[0].strip() == "---"
+    closers = ("---", "...") if yaml else ("+++",)
+    key = re.compile(r"^[A-Za-z_][\w-]*\s*" + (":" if yaml else "="))
+    for number, line in enumerate(lines[1:max_lines], start=2):
+        if line.strip() in closers:
+            block = lines[1:number - 1]
+            # a rule at the top of a file, not metadata: it must hold "key: value" lines and no "## heading"
+            if any(key.match(x) for x in block) and not any(x.startswith("##") for x in block):
+                return number
+            return 0
+    return 0
 
 
 def _infer_levels(headings: list[_Heading], forced: int | None) -> tuple[str, int, set[int]]:

@@ -430,6 +430,18 @@ def test_questions_without_section_headings():
     assert [q.display_path for q in c2] == ["面试题 › 什么是偏差？", "面试题 › 什么是方差？"]
 
 
+def test_front_matter_is_not_a_question():
+    """A "# comment" in YAML front matter is not a heading: the file keeps its title and sections."""
+    md = "---\n# yaml comment\ntitle: x\n---\n# 真正的标题\n\n## 节\n\n### 问题一？\n\n答案一。\n"
+    c = parse_markdown(md)
+    assert c.title == "真正的标题" and [s.title for s in c.sections] == ["节"]
+    assert [q.display_path for q in c] == ["节 › 问题一？"]
+    assert c.find_by_heading("问题一？").line_start == 9  # line numbers still count the front matter
+    # a "---" rule later in a file is not front matter
+    later = parse_markdown("---\n\n## 节\n\n### 问题？\n\n答。\n\n---\n\n### 第二题\n\n答。\n")
+    assert [q.title for q in later] == ["问题？", "第二题"]
+
+
 def test_single_section_file_is_not_mistaken_for_a_title():
     c = parse_markdown("## 机器学习\n\n### 什么是过拟合？\n\n训练好、测试差。\n")
     assert [s.title for s in c.sections] == ["机器学习"]
