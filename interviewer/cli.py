@@ -15,13 +15,13 @@ import json
 import shlex
 import sys
 import time
-import unicodedata
 from pathlib import Path
 from typing import NoReturn, Sequence
 
 from corpus.parser import CorpusError
 from index.embedders import EmbedderError
 
+from .columns import display_width, pad
 from .config import AppConfig
 from .evaluation import EvalFileError
 from .progress import CorruptDatabaseError, InvalidProfileError, ProgressStoreError, normalize_profile
@@ -52,20 +52,6 @@ class ProgressPrinter:
             if stage in ("embedding", "keywords", "chunking", "saving", "scorer") or stage != self.last_stage:
                 print(f"[{fraction * 100:5.1f}%] {stage}", file=sys.stderr, flush=True)
         self.last_stage, self.last_tenth = stage, tenth
-
-
-def display_width(text: str) -> int:
-    """Columns ``text`` takes in a terminal: wide (CJK) characters take two.
-
-    >>> display_width("CNN"), display_width("卷积（CNN）")
-    (3, 11)
-    """
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def pad(text: str, width: int) -> str:
-    """``text`` padded with spaces to ``width`` terminal columns (see :func:`display_width`)."""
-    return text + " " * max(0, width - display_width(text))
 
 
 def question_count(text: str) -> int:

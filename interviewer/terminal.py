@@ -15,15 +15,17 @@ import argparse
 import re
 import select
 import sys
-import textwrap
+import shutil
 import time
 from pathlib import Path
 from typing import Callable, TextIO
 
 from corpus.model import fold_text
 
+from .columns import display_width, pad, wrap
 from .engine import LazyScorer
 from .progress import NEEDS_WORK_BELOW, NOTHING_NEEDS_WORK, ProgressStoreError
+from .render import SHOWN_COMPONENTS, component_label
 from .session import InterviewSession, NoQuestionsError, SessionError, SessionOptions, Turn, plural
 
 HELP = "（多行作答，空行提交 / finish with an empty line；:hint 提示  :skip 跳过  :ref 参考答案  :end 结束）"
@@ -33,10 +35,9 @@ _COMMAND_LIKE = re.compile(r":[a-z]{1,12}")
 
 
 def _wrap(text: str, indent: str = "  ") -> str:
-    return "\n".join(
-        textwrap.fill(line, width=100, initial_indent=indent, subsequent_indent=indent) if line.strip() else ""
-        for line in text.splitlines()
-    )
+    """``text`` wrapped to the terminal (at most 100 columns), counting a Chinese character as two."""
+    width = min(100, shutil.get_terminal_size((100, 24)).columns - 1)
+    return "\n".join("\n".join(wrap(line, width, indent)) if line.strip() else "" for line in text.splitlines())
 
 
 def format_feedback(session: InterviewSession, turn: Turn) -> str:
@@ -57,21 +58,22 @@ def format_feedback(session: InterviewSession, turn: Turn) -> str:
     band = getattr(r, "band", "")
     lines.append(f"得分 / score: {score:.0f}/100  {band}" if score is not None else "未评分 / not scored")
     comps = getattr(r, "components", {}) or {}
-    if comps:
-        parts = ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in comps.items()
-                          if isinstance(v, (int, float)))
-        lines.append(f"  组成 / components: {parts}")
+    # the components a candidate can act on, as in the web app's score panel (all are stored with the attempt)
+    shown = [(k, comps[k]) for k in SHOWN_COMPONENTS if isinstance(comps.get(k), (int, float))]
+    if shown:
+        parts = ", ".join(f"{component_label(k, 'zh')} / {component_label(k, 'en')} {v:.0%}" for k, v in shown)
+        lines.append(_wrap(f"组成 / components: {parts}"))
     message = getattr(r, "message", "")
-    if message:
+    if message:  # the scorer's explanation names what was covered and missed (and a better-fitting question)
         lines.append(_wrap(message))
     covered = [str(getattr(x, "text", x)) for x in getattr(r, "covered", [])][:12]
     missed = [str(getattr(x, "text", x)) for x in getattr(r, "missed", [])][:12]
-    if covered:
-        lines.append("  ✓ 答到 / covered: " + "、".join(covered))
-    if missed:
-        lines.append("  ✗ 遗漏 / missed: " + "、".join(missed))
+    if covered and not message:
+        lines.append(_wrap("✓ 答到 / covered: " + "、".join(covered)))
+    if missed and not message:
+        lines.append(_wrap("✗ 遗漏 / missed: " + "、".join(missed)))
     better = getattr(r, "better_match", None)
-    if better:
+    if better and not message:
         q = c.questions.get(better if isinstance(better, str) else getattr(better, "id", ""))
         if q is not None:
             lines.append(f"  这个回答更像是在回答 / this fits better: {q.display_path}")
@@ -380,9 +382,10 @@ def show_progress(engine, args: argparse.Namespace, out: TextIO = sys.stdout) ->
               "and answers given after seeing the reference do not count toward mastery.", file=out)
     else:
         print("\n章节掌握度 / mastery by section:", file=out)
+        name_width = max(display_width(s.section) for s in sections)
         for s in sections:
             bar = "█" * int(round((s.mastery or 0) / 10))
-            print(f"  {s.section:<20} {bar:<10} {s.mastery or 0:5.1f}  ({plural(s.attempted_questions, 'question')}, "
+            print(f"  {pad(s.section, name_width)}  {bar:<10} {s.mastery or 0:5.1f}  ({plural(s.attempted_questions, 'question')}, "
                   f"{plural(s.attempts, 'attempt')})", file=out)
         weakest = store.needs_work(profile, 5)
         print("\n最薄弱 / weakest:", file=out)

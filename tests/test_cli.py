@@ -29,7 +29,7 @@ def test_stats_of_the_bundled_collection(tmp_path: Path) -> None:
     assert "机器学习基础" in human.stdout and "unanswered" in human.stdout
     assert "202 question headings in all" in human.stdout
     # the per-section columns line up on screen although section names mix wide (CJK) and narrow characters
-    from interviewer.cli import display_width
+    from interviewer.columns import display_width
 
     rows = [line for line in human.stdout.splitlines() if line.startswith("  ") and "answered" in line]
     assert len(rows) > 5 and len({display_width(r.split(" question")[0].rstrip("s ")) for r in rows}) == 1

@@ -91,7 +91,7 @@ def test_a_full_interview_at_the_prompt(engine: Engine) -> None:
     hint_line = next(line for line in text.splitlines() if line.startswith("提示 / hint: "))
     assert len(hint_line.split(": ", 1)[1].split("、")) == 3
     assert "L1范数" in text and "L2范数" in text  # the reference answer was printed
-    assert "得分 / score:" in text and "✗ 遗漏 / missed:" in text
+    assert "得分 / score:" in text and "遗漏的要点 (missed):" in text
     assert "注意 / notice: 你在作答前看过参考答案，本次不计入掌握度" in text  # :ref came before the answer
     assert "answered after seeing the reference, not counted: " + l012.display_path in text
     assert "原文 / source:" in text and "ai_questions.md:" in text  # where the missed points are
@@ -208,8 +208,14 @@ def test_feedback_of_an_answer_names_covered_and_missed_points(engine: Engine) -
     turn = session.submit("L1 范数是绝对值之和，会产生稀疏解；L2 范数是平方和开根号，即权重衰减。")
     text = format_feedback(session, turn)
     assert f"得分 / score: {turn.result.score:.0f}/100" in text
-    assert "✓ 答到 / covered: " in text and "稀疏" in text.split("✓ 答到 / covered: ")[1].split("\n")[0]
-    assert "组成 / components:" in text
+    assert "答到的要点 (covered): " in text and "稀疏" in text.split("答到的要点 (covered): ")[1].split("。")[0]
+    assert text.count("答到的要点") == 1 and "✓ 答到" not in text  # named once, in the explanation
+    # the components a candidate can act on; internal signals (precision, language share …) stay stored only
+    assert "组成 / components: 语义相似度 / semantic similarity" in text
+    assert "precision" not in text and "language_share" not in text
+    # wrapped to at most 100 terminal columns, a Chinese character counting two
+    from interviewer.columns import display_width
+    assert max(display_width(line) for line in text.splitlines()) <= 100, text
     first_source = next(p for p in turn.result.missed_passages)
     assert first_source.location in text
 
