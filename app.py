@@ -757,7 +757,8 @@ class InterviewApp:
             user.sources = self.related_passages(f"{q.title}\n{text}", k=3)
             user.sources_title = render.t("related", lang)
             user.chat.append({"role": "assistant",
-                              "content": render.note_markdown(user.sources, self.collection, lang) + unsaved})
+                              "content": render.note_markdown(user.sources, self.collection, lang,
+                                                              code_only=self.collection.is_answered(qid)) + unsaved})
         else:
             result = turn.result
             user.result, user.noted = result, False

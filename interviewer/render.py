@@ -50,6 +50,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "no_reference": ("这道题还没有参考答案。", "This question has no reference answer yet."),
     "noted": ("这道题没有参考答案，你的回答已保存为笔记（不打分）。",
               "This question has no reference answer: your answer is saved as a note (not scored)."),
+    "noted_code_only": ("这道题的参考答案只有代码，没有可以比对的文字，所以不打分：你的回答已保存为笔记，"
+                        "可以点“参考答案”对照检查。",
+                        "This question's reference answer is code only, with no text to compare with, so it is "
+                        "not scored: your answer is saved as a note. Use “Reference” to check it yourself."),
     "related": ("相关段落", "Related passages"),
     "question": ("题目", "Question"),
     "followup": ("追问", "Follow-up"),
@@ -678,10 +682,11 @@ def hint_markdown(terms: Iterable[str], lang: str = "zh") -> str:
         f"**{escape_inline(x, 60)}**" for x in terms)
 
 
-def note_markdown(related: Sequence[Any], collection: Any, lang: str = "zh") -> str:
-    """Reply to an answer on a question without a reference: saved as a note, plus related passages."""
+def note_markdown(related: Sequence[Any], collection: Any, lang: str = "zh", code_only: bool = False) -> str:
+    """Reply to an answer on a question without a reference (or with a reference that is only code):
+    saved as a note, plus related passages."""
     lang = _lang(lang)
-    lines = [f"📝 {t('noted', lang)}"]
+    lines = [f"📝 {t('noted_code_only' if code_only else 'noted', lang)}"]
     if related:
         lines += ["", f"**{t('related', lang)}**" + ("：" if lang == "zh" else ":")]
         seen: set[str] = set()

@@ -460,7 +460,15 @@ class Scorer:
         return [t for t in result.missed if self.terms.is_topic_term(t)]
 
     def has_reference(self, question_id: str) -> bool:
-        return question_id in self.collection.questions and self.collection.is_answered(question_id)
+        """True when the question has reference text to score against. A reference that is only code
+        (the index leaves code out) has none: such an answer is kept as a note, like one to an unanswered
+        question."""
+        if question_id not in self.collection.questions or not self.collection.is_answered(question_id):
+            return False
+        if not self._prepared:
+            self.prepare()
+        ref = self._refs.get(question_id)
+        return ref is not None and bool(ref.units.size)
 
     def _build_chance_table(self) -> None:
         """Every reference's key terms as one (questions × unique terms) weight matrix."""

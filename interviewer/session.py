@@ -300,7 +300,7 @@ class InterviewSession:
         q = self.collection.questions[turn.question_id]
         # the turn is marked done only once the attempt is saved: if saving fails the
         # error propagates and the question stays open, so the answer can be sent again
-        if not self.collection.is_answered(q.id):
+        if not self.scorable(q.id):
             turn.saved_notice = self._record(turn, kind="note", score=None, band=None, components={},
                                              answer=text)
             turn.answer, turn.result, turn.status = text, None, "noted"
@@ -316,6 +316,14 @@ class InterviewSession:
             result = _with_notice(result, REFERENCE_SEEN_NOTICE)
         turn.answer, turn.result, turn.status, turn.after_reference = text, result, "answered", seen
         return turn
+
+    def scorable(self, question_id: str) -> bool:
+        """True when an answer to the question can be scored: it has a reference with text (a reference
+        that is only code cannot be compared with a free-text answer; the answer is kept as a note)."""
+        if not self.collection.is_answered(question_id):
+            return False
+        has_reference = getattr(self.scorer, "has_reference", None)
+        return bool(has_reference(question_id)) if callable(has_reference) else True
 
     def keep_unscored(self, answer: str) -> Turn:
         """Save an answer that could not be scored (e.g. scoring was interrupted) as a note.

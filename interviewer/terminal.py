@@ -26,6 +26,7 @@ from .columns import display_width, pad, wrap
 from .engine import LazyScorer
 from .progress import NEEDS_WORK_BELOW, NOTHING_NEEDS_WORK, ProgressStoreError
 from .render import SHOWN_COMPONENTS, component_label
+from .render import t as render_text
 from .session import InterviewSession, NoQuestionsError, SessionError, SessionOptions, Turn, plural
 
 HELP = "（多行作答，空行提交 / finish with an empty line；:hint 提示  :skip 跳过  :ref 参考答案  :end 结束）"
@@ -46,7 +47,10 @@ def format_feedback(session: InterviewSession, turn: Turn) -> str:
     r = turn.result
     lines: list[str] = []
     if turn.status == "noted":
-        lines.append("这道题还没有参考答案，你的回答已保存为笔记 / no reference yet — your answer is saved as a note.")
+        if c.is_answered(turn.question_id):  # a reference that is only code: nothing to score against
+            lines.append(_wrap(f"{render_text('noted_code_only', 'zh')} / {render_text('noted_code_only', 'en')}", ""))
+        else:
+            lines.append("这道题还没有参考答案，你的回答已保存为笔记 / no reference yet — your answer is saved as a note.")
         index = session.index
         if index is not None and (turn.answer or "").strip():
             for hit in index.best_passages(c.questions[turn.question_id].title + " " + (turn.answer or ""), k=2):

@@ -316,6 +316,8 @@ def test_hint_and_note(bundled_collection) -> None:  # type: ignore[no-untyped-d
     assert "笔记" in md and f"{q.source}:{q.blocks[0].line_start}" in md
     assert md.count(f"{q.source}:") == 1  # two passages of one question: listed once
     assert "参考答案" not in md.replace("没有参考答案", "")  # there is no reference answer to point to
+    code_only = render.note_markdown([], bundled_collection, "en", code_only=True)
+    assert "code only" in code_only and "no reference answer" not in code_only
 
 
 def test_summary_markdown(bundled_collection) -> None:  # type: ignore[no-untyped-def]

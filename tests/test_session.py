@@ -549,6 +549,32 @@ def test_included_unanswered_question_keeps_the_answer_as_a_note(bundled_collect
     assert (summary.notes, summary.answered, summary.mean_score) == (1, 0, None)
 
 
+def test_an_answer_to_a_code_only_reference_is_a_note_not_a_contradiction(e5_embedder, shared_cache,  # type: ignore[no-untyped-def]
+                                                                          tmp_path: Path) -> None:
+    """A question whose reference is only a code block has nothing a free-text answer can be scored
+    against (the index leaves code out). The answer is kept as a note; before, it was saved as an unscored
+    "answer" whose feedback said there was no reference."""
+    from corpus.parser import parse_markdown
+    from index.build import open_index
+    from interviewer.scoring import Scorer
+
+    c = parse_markdown("## 代码\n\n### 1. 写出 NMS\n\n```python\n# keep the best box\nkeep = []\n```\n\n"
+                       "### 2. 什么是 NMS\n\n非极大值抑制：按分数排序，去掉与最高分框 IoU 大于阈值的框。\n")
+    code, prose = c.find_by_heading("写出 NMS"), c.find_by_heading("什么是 NMS")
+    assert code is not None and prose is not None and c.is_answered(code.id)
+    index, _ = open_index(c, e5_embedder, tmp_path / "idx", cache=shared_cache)
+    scorer = Scorer(index, c, cache=shared_cache, use_index_model=False).prepare()
+    assert not scorer.has_reference(code.id) and scorer.has_reference(prose.id)
+    store = ProgressStore(tmp_path / "p.sqlite3")
+    session = new_session(c, scorer, store, question_ids=(code.id, prose.id))
+    assert session.queue[0] == code.id and session.has_reference  # its reference (the code) can be shown
+    turn = session.submit("先按分数排序，再去掉重叠大的框")
+    assert turn.status == "noted" and turn.result is None
+    assert [(a.kind, a.score) for a in store.history(PROFILE, code.id)] == [("note", None)]
+    session.next()
+    assert session.submit("按分数排序后抑制 IoU 大的框").status == "answered"  # the other one is scored
+
+
 # ------------------------------------------------------------------ ending
 
 
