@@ -111,10 +111,18 @@ def as_command(line: str) -> str | None:
     return command if _COMMAND_LIKE.fullmatch(command) else None
 
 
+class InputEnded(Exception):
+    """The input ended (Ctrl-D, or the end of piped input) after part of an answer was typed: ``text``."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
 def _read_answer(prompt: Callable[[str], str], lines: list[str] | None = None,
                  on_command: Callable[[str], None] | None = None,
                  more_pending: Callable[[], bool] = lambda: False) -> str | None:
-    """Read lines until an empty line; None on EOF before anything was typed.
+    """Read lines until an empty line; None on EOF before anything was typed, :class:`InputEnded` after.
 
     A first line that is a command (:func:`as_command`) is returned as such. A
     command typed after the answer has begun is not part of the answer: it goes
@@ -129,7 +137,9 @@ def _read_answer(prompt: Callable[[str], str], lines: list[str] | None = None,
         try:
             line = prompt("> " if not lines else "  ")
         except EOFError:
-            return "\n".join(lines) if lines else None
+            if lines:  # Ctrl-D (or the end of piped input) in the middle of an answer
+                raise InputEnded("\n".join(lines).strip("\n")) from None
+            return None
         command = as_command(line)
         if command is not None and not lines:
             return command
@@ -216,7 +226,8 @@ def run_practice(engine, args: argparse.Namespace, prompt: Callable[[str], str] 
     readline = _line_editing() if at_terminal else None
     try:
         _interview(session, prompt, out, more_pending=_tty_input_pending if at_terminal else lambda: False,
-                   unfinished_line=(lambda: readline.get_line_buffer()) if readline is not None else lambda: "")
+                   unfinished_line=(lambda: readline.get_line_buffer()) if readline is not None else lambda: "",
+                   at_terminal=at_terminal)
     except KeyboardInterrupt:  # Ctrl-C anywhere (hint, scoring, saving): keep what was typed, then summarise
         print(file=out)
     return _finish(session, out)
@@ -224,8 +235,11 @@ def run_practice(engine, args: argparse.Namespace, prompt: Callable[[str], str] 
 
 def _interview(session: InterviewSession, prompt: Callable[[str], str], out: TextIO,
                more_pending: Callable[[], bool] = lambda: False,
-               unfinished_line: Callable[[], str] = lambda: "") -> None:
+               unfinished_line: Callable[[], str] = lambda: "", at_terminal: bool = False) -> None:
     """Ask questions until the queue ends, ``:end``, Ctrl-D or Ctrl-C (raised to the caller).
+
+    Ctrl-D at a terminal in the middle of an answer ends the interview and keeps that answer as a note,
+    like Ctrl-C; at the end of piped input the last answer is scored (the file simply ended there).
 
     ``more_pending`` tells whether input is already waiting (see :func:`_read_answer`);
     ``unfinished_line`` returns the line being edited when Ctrl-C came (kept with the rest).
@@ -249,14 +263,14 @@ def _interview(session: InterviewSession, prompt: Callable[[str], str], out: Tex
                 if partial.strip():  # the line being typed (no Enter yet) counts too
                     typed.append(partial)
                 if typed:  # what was being typed is kept too
-                    text = "\n".join(typed)
-                    try:
-                        session.keep_unscored(text)
-                        print("你正在写的回答已保存为笔记（未评分）/ the answer you were typing was saved as a note "
-                              "(not scored).", file=out)
-                    except ProgressStoreError as exc:
-                        print(f"未能保存你正在写的回答 / the answer you were typing could NOT be saved: {exc}\n"
-                              f"你的回答 / your answer:\n{_wrap(text)}", file=out)
+                    _keep_typed(session, "\n".join(typed), out)
+                return
+            except InputEnded as ended:
+                print(file=out)
+                if not at_terminal:  # piped answers: the file ended without an empty line after the last one
+                    _submit(session, turn, ended.text, out)
+                    return
+                _keep_typed(session, ended.text, out)
                 return
             if answer is None or answer == ":end":
                 return
@@ -272,6 +286,17 @@ def _interview(session: InterviewSession, prompt: Callable[[str], str], out: Tex
             if not _submit(session, turn, answer, out):
                 continue
             session.next()
+
+
+def _keep_typed(session: InterviewSession, text: str, out: TextIO) -> None:
+    """Save an answer the interview ended in the middle of as a note (not scored), or print it back."""
+    try:
+        session.keep_unscored(text)
+        print("你正在写的回答已保存为笔记（未评分）/ the answer you were typing was saved as a note (not scored).",
+              file=out)
+    except ProgressStoreError as exc:
+        print(f"未能保存你正在写的回答 / the answer you were typing could NOT be saved: {exc}\n"
+              f"你的回答 / your answer:\n{_wrap(text)}", file=out)
 
 
 def _mid_answer(session: InterviewSession, command: str, out: TextIO) -> None:

@@ -103,3 +103,24 @@ def test_typing_and_pasting_at_a_real_terminal(tmp_path: Path) -> None:
         ("answer", "训练好，但测试差\n\n第二段：正则化和 dropout 可以缓解。"),
         ("note", "沿梯度反方向"),
     ], term.screen[-3000:]
+
+
+def test_ctrl_d_in_the_middle_of_an_answer_ends_the_interview_and_keeps_it(tmp_path: Path) -> None:
+    """Ctrl-D after a line of an answer ends the interview (as documented, like Ctrl-C): the answer is kept
+    as a note, not scored, and the next question is not asked."""
+    corpus = tmp_path / "mine.md"
+    corpus.write_text(COLLECTION, encoding="utf-8")
+    data = tmp_path / "data"
+    env = {**os.environ, "TERM": "xterm", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
+    term = Terminal([sys.executable, "-m", "interviewer", "practice", "--corpus", str(corpus), "--data-dir",
+                     str(data), "--mode", "order", "-n", "2", "--profile", "tty"], env)
+    term.expect(r"什么是过拟合")
+    term.expect(r"> ")
+    term.send("训练集上好、测试集上差\r")
+    time.sleep(0.5)
+    term.send("\x04")  # Ctrl-D on the empty continuation line
+    assert term.wait() == 0
+    assert "保存为笔记" in term.screen and "session summary" in term.screen, term.screen[-2000:]
+    assert "什么是梯度下降" not in term.screen  # the interview ended
+    attempts = ProgressStore(AppConfig(data_dir=data).progress_db).attempts("tty")
+    assert [(a.kind, a.answer) for a in attempts] == [("note", "训练集上好、测试集上差")], term.screen[-3000:]
