@@ -93,7 +93,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
-import html
 import io
 import json
 import math
@@ -1467,10 +1466,21 @@ _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+_HTML_START = re.compile(r"&(?=#?\w+;)|[<>]")
+
+
 def _md(text: str) -> str:
-    """Escape text for one line of Markdown (table cell, heading, list item)."""
+    """Escape text for one line of Markdown (table cell, heading, list item).
+
+    Only what a renderer would read as HTML becomes an entity (a tag, or "&" starting an entity): the report
+    is also read as plain text, where "RNN&amp;LSTM" would be noise.
+
+    >>> print(_md("RNN&LSTM <b>x</b> &amp; a|b"))
+    RNN&LSTM &lt;b&gt;x&lt;/b&gt; &amp;amp; a\\|b
+    """
     text = _CONTROL.sub(" ", _LINE_BREAKS.sub(" ", text))
-    return _MD_ESCAPE.sub(r"\\\1", html.escape(text, quote=False)).strip()
+    text = _HTML_START.sub(lambda m: {"&": "&amp;", "<": "&lt;", ">": "&gt;"}[m.group(0)], text)
+    return _MD_ESCAPE.sub(r"\\\1", text).strip()
 
 
 def _fenced(text: str) -> str:
