@@ -329,6 +329,7 @@ class UserState:
     advanced_at: float = 0.0  # time.monotonic() when skip / next last showed a new question
     restorable: bool = False  # a browser page (with a stored profile): its running interview survives a reload
     left_in_box: str = ""  # text a new interview left in the answer box (written for an earlier question)
+    welcomed: int = 0  # saved answers a returning visitor was welcomed back with (0: no welcome)
     lock: ActionLock = field(default_factory=ActionLock, repr=False, compare=False)
 
 
@@ -505,8 +506,11 @@ class InterviewApp:
 
     def status_in_language(self, user: UserState) -> str:
         """The status line redrawn in ``user.lang`` (after a language switch); a one-off notice it carried,
-        such as a warning about an earlier click, is dropped (it was also shown as a pop-up)."""
+        such as a warning about an earlier click, is dropped (it was also shown as a pop-up). The welcome
+        of a returning visitor stays until an interview starts."""
         if user.session is None:
+            if user.welcomed:
+                return f"{ui('welcome_back', user.lang, n=user.welcomed)}\n\n{self.idle_status(user.lang)}"
             return self.idle_status(user.lang)
         return self._status(user)
 
@@ -657,6 +661,7 @@ class InterviewApp:
         user.session = session
         user.chat = []
         user.advanced_at = 0.0
+        user.welcomed = 0  # the welcome back has served its purpose
         self._ask_current(user)
         user.status = self._status(user, list(session.notices) + list(notices or []))
         if session.store is None:  # say so before the user types an answer
@@ -961,12 +966,13 @@ class InterviewApp:
         return render.reference_markdown(self.collection, str(question_id), user.lang), user
 
     # ---------------------------------------------------------------- profile and language
-    def on_load(self, stored_profile: Any, state: Any) -> tuple:
+    def on_load(self, stored_profile: Any, state: Any, stored_lang: Any = None) -> tuple:
         """Page load: reuse the profile id kept in this browser (or make one and keep it).
 
         A reloaded page gets its running interview back (:class:`InterviewKeeper`); with none to restore, a
         returning visitor is told their answers are saved and the order is set to "due for review".
-        A restored interview comes back in the language it was running in (the switch follows).
+        A restored interview comes back in the language it was running in (the switch follows); otherwise
+        the page takes the language this browser chose last (``stored_lang``).
         Returns the profile, the question order, the language and the interview outputs.
         """
         user = _user(state)
@@ -975,18 +981,23 @@ class InterviewApp:
         user.restorable = True
         mode: Any = gr.skip()
         language: Any = gr.skip()
+        before = user.lang
         if user.session is None:
             kept = self.keeper.find(user.profile)
             if kept is not None and kept is not user:
-                before = user.lang
                 self._restore(user, kept)
-                if user.lang != before:
-                    language = user.lang
+                if stored_lang in render.LANGS and stored_lang != user.lang:  # the browser's last choice
+                    user.lang = stored_lang
+                    user.status = f"{ui('restored', user.lang)}\n\n{self._status(user)}"
             else:
-                attempts = self._saved_attempts(user.profile)
-                if attempts:
-                    user.status = f"{ui('welcome_back', user.lang, n=attempts)}\n\n{self.idle_status(user.lang)}"
+                if stored_lang in render.LANGS:
+                    user.lang = stored_lang
+                user.welcomed = self._saved_attempts(user.profile)
+                if user.welcomed:
+                    user.status = self.status_in_language(user)
                     mode = "due"
+        if user.lang != before:
+            language = user.lang
         return (user.profile, mode, language, *self.interview_view(user))
 
     def _restore(self, user: UserState, kept: UserState) -> None:
@@ -1103,6 +1114,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                    analytics_enabled=False) as demo:
         state = gr.State(None)
         stored_profile = gr.BrowserState(None, storage_key="ai-interview-coach-profile", secret=BROWSER_SECRET)
+        stored_lang = gr.BrowserState(None, storage_key="ai-interview-coach-language")  # the last choice
         relabel: list[tuple[gr.components.Component | Any, str, str]] = []  # (component, property, UI key)
 
         with gr.Row(equal_height=True):
@@ -1328,20 +1340,21 @@ def build_app(engine: Engine) -> gr.Blocks:
         lang.change(set_language, [lang, tree_filter, browse_pick, state], language_out,
                     api_name="set_language", show_progress="hidden").then(
             progress_fn, [state], progress_out, api_name=False, show_progress="hidden")
+        lang.change(None, [lang], [stored_lang], js="(choice) => choice", api_name=False)  # kept in this browser
 
         load_out = [stored_profile, mode, lang] + interview_out
 
-        def on_load(stored: Any, st: Any) -> tuple:
+        def on_load(stored: Any, stored_language: Any, st: Any) -> tuple:
             """Page load (after the user's running action, if any); never a traceback."""
             user = _user(st)
             try:
                 with user.lock.held(user.lang):
-                    return app.on_load(stored, user)
+                    return app.on_load(stored, user, stored_language)
             except Exception as exc:  # noqa: BLE001 - the page must load whatever happens
                 log.warning("page load: %s", friendly_message(exc, user.lang))
                 return (*(gr.skip() for _ in load_out[:-1]), user)
 
-        demo.load(on_load, [stored_profile, state], load_out, api_name=False).then(
+        demo.load(on_load, [stored_profile, stored_lang, state], load_out, api_name=False).then(
             None, [answer, shown], [answer], js=RESTORE_DRAFT_JS, api_name=False)
         answer.change(None, [answer, shown], None, js=SAVE_DRAFT_JS, api_name=False)
 

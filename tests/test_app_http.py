@@ -500,6 +500,28 @@ def _page(a: app.InterviewApp, stored: str | None) -> tuple[app.UserState, tuple
     return user, out
 
 
+def test_a_page_opens_in_the_language_this_browser_chose_last(engine: Engine, tmp_path: Path) -> None:
+    """The language is kept in the browser: a new page takes it, the welcome back included, and a language
+    switch keeps the welcome (in the new language) until an interview starts."""
+    a = app.InterviewApp(engine_on(engine, tmp_path))
+    first, out = _page(a, None)
+    profile = out[0]
+    assert out[2] == gr.skip()  # nothing stored: the page's own default
+    a.start(["深度学习基础"], "order", 1, False, "", "", first)
+    a.submit(GOOD_DROPOUT_ANSWER, "", first)
+    a.end(first)
+    user = app.UserState()
+    out = a.on_load(profile, user, "en")
+    assert out[2] == "en" and user.lang == "en" and "Welcome back" in out[3 + STATUS], out[3 + STATUS]
+    user.lang = "zh"  # a switch back keeps the welcome, now in Chinese
+    assert "欢迎回来" in a.status_in_language(user)
+    a.start(["深度学习基础"], "order", 1, False, "", "", user)
+    assert user.welcomed == 0 and "欢迎回来" not in a.status_in_language(user)
+    _, out = _page(a, None)
+    assert out[2] == gr.skip()
+    assert a.on_load(None, app.UserState(), "klingon")[2] == gr.skip()  # junk in the storage is ignored
+
+
 def test_a_tab_left_behind_never_acts_on_a_question_it_does_not_show(engine: Engine, tmp_path: Path) -> None:
     """Tab B still shows question 1 after tab A skipped it. Whatever B did meanwhile that changed nothing (its chat's
     clear button, a language switch, a refused action), its next hint catches it up from A: no hint for question 2

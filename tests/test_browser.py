@@ -244,7 +244,12 @@ def test_profile_kept_in_browser_storage_and_isolated(browser, server: str) -> N
         _wait_text(page_a, "#history", "Recent history")
         _wait_text(page_a, "#stats", "Overview")
         assert "最近记录" not in page_a.inner_text("#history")
+        page_a.reload()  # the browser keeps the language it chose last
+        page_a.wait_for_selector("#btn-start")
+        _wait_text(page_a, "#status", "restored|Welcome back")
+        assert page_a.locator("#btn-start").inner_text().strip() == "Start interview"
         page_a.locator("#lang").get_by_text("中文").click()
+        _tab(page_a, "进度")
         _wait_text(page_a, "#history", "最近记录")
 
         context_b, page_b, _ = _open(browser, server)  # another browser: its own profile, no shared progress
