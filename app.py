@@ -1100,7 +1100,9 @@ CSS = """
 #score-panel h3 { font-size: 1.6em; margin-bottom: .2em; }
 #sources-panel, #reference-panel, #search-results, #tree { overflow-wrap: anywhere; }
 #status { min-height: 1.5em; }
-#chat th { word-break: keep-all; overflow-wrap: normal; }  /* the summary's headers: never "Skip ped" */
+#chat th, #stats th { word-break: keep-all; overflow-wrap: normal; }  /* headers: never "Skip ped", "作/答" */
+/* a phone: the weakest and due lists one above the other, each table as wide as the screen */
+@media (max-width: 640px) { #progress-lists { flex-direction: column; } #progress-lists > * { min-width: 100%; } }
 """
 
 
@@ -1198,7 +1200,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                                   x_title=ui("plot_x", zh), y_title=ui("plot_y", zh), x_label_angle=-30,
                                   tooltip=["section", "mastery", "questions", "attempts"],
                                   label=ui("plot", zh), elem_id="mastery-plot", height=340)
-                with gr.Row():
+                with gr.Row(elem_id="progress-lists"):  # stacked on a phone (see CSS)
                     weakest_md = gr.Markdown("", elem_id="weakest")
                     due_md = gr.Markdown("", elem_id="due")
                 history_md = gr.Markdown("", elem_id="history")

@@ -416,5 +416,17 @@ def test_on_a_phone_the_question_scrolls_into_view_after_start(browser, server: 
         page.wait_for_function("() => { const r = document.querySelector('#chat').getBoundingClientRect();"
                                " return r.top >= -1 && r.top < 844 / 2; }", timeout=TIMEOUT)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        # the Progress tab: the weakest and due lists stack, so their tables are not squeezed side by side
+        page.fill("#answer textarea", "卷积层通过局部连接和权值共享减少参数。")
+        page.click("#btn-submit")
+        _wait_text(page, "#score-panel", r"\d+ / 100")
+        _tab(page, "进度")
+        _wait_text(page, "#weakest", r"\S")
+        weakest = page.evaluate("(() => { const r = document.querySelector('#weakest').getBoundingClientRect();"
+                                " return [r.left, r.bottom, r.width]; })()")
+        due = page.evaluate("(() => { const r = document.querySelector('#due').getBoundingClientRect();"
+                            " return [r.left, r.top, r.width]; })()")
+        assert due[1] >= weakest[1] - 1 and weakest[2] > 300 and due[2] > 300, (weakest, due)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     finally:
         context.close()
