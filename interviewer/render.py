@@ -203,7 +203,7 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-
 # Where the parts of the scorer's message (interviewer.scoring.Scorer._message) begin.
 _MESSAGE_PARTS = re.compile(
     r"(?:^|(?<= ))(?=这个回答更像是在回答另一道题「|得分 \d+（|回答只列出了术语|答到的要点 \(covered\): "
-    r"|遗漏的要点 \(missed\): |语义相似度 \(semantic similarity\) |回答主要是英文|可以补充 \(add\): )")
+    r"|遗漏的要点 \(missed\): |语义相似度 \(semantic similarity\) |回答主要是英文|回答中英文较多|可以补充 \(add\): )")
 _OFF_TOPIC = re.compile(r"这个回答更像是在回答另一道题「(?P<other>.*)」，而不是「(?P<this>.*)」 / This answer fits "
                         r"another question better \(off-topic\)\.")
 _SCORE_PART = re.compile(r"得分 (?P<score>\d+)（(?P<band>[^（）]*)）。")

@@ -788,7 +788,8 @@ class Scorer:
         )
         parts.append(why)
         if signals.language_share < 0.5:
-            parts.append("回答主要是英文，关键词按中英术语对照和语义匹配计算 / English answer: terms matched across languages.")
+            parts.append("回答中英文较多，关键词也按中英术语对照和语义匹配计算 / Much of the answer is in English: "
+                         "terms are also matched across languages and by meaning.")
         if result.missed_points and result.kind == "scored":
             parts.append("可以补充 (add): " + "；".join(_excerpt(p) for p in result.missed_points[:2]) + "。")
         return " ".join(parts)

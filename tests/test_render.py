@@ -165,6 +165,12 @@ def test_scorer_message_is_shown_in_one_language() -> None:
     assert "English answer: terms matched across languages." in en and "You could add: 测试时不丢弃神经元." in en
     for chinese in ("得分", "及格", "答到的要点", "遗漏", "语义相似度", "回答主要是英文", "可以补充"):
         assert chinese not in en, chinese
+    # the wording since a mixed, mostly Chinese answer was also called "mainly English"
+    mixed = SCORER_MESSAGE.replace("回答主要是英文，关键词按中英术语对照和语义匹配计算 / English answer: terms matched "
+                                   "across languages.", "回答中英文较多，关键词也按中英术语对照和语义匹配计算 / Much of "
+                                   "the answer is in English: terms are also matched across languages and by meaning.")
+    assert "Much of the answer is in English" in render.scorer_message(mixed, "en")
+    assert "回答中英文较多" in render.scorer_message(mixed, "zh") and "Much of" not in render.scorer_message(mixed, "zh")
     zh = render.scorer_message(SCORER_MESSAGE, "zh")
     assert zh.startswith("得分 58（及格）。 答到的要点：神经元 (neuron)、过拟合 (overfitting)。")
     assert "语义相似度 81%，关键词覆盖 50%，切题程度 90%。" in zh and "可以补充：测试时不丢弃神经元。" in zh
