@@ -453,11 +453,27 @@ class Scorer:
         shown = [t.text for t in terms if not t.in_title and self.terms.is_display_term(t.text)]
         # terms that stand alone (稀疏, 特征图) first; other display terms only to make up the number
         topical = [t for t in shown if self.terms.is_topic_term(t)]
-        return (topical + [t for t in shown if t not in topical])[:max(0, n)]
+        chosen = (topical + [t for t in shown if t not in topical])[:max(0, n)]
+        return self._as_written(question_id, chosen)
 
     def followup_terms(self, result: ScoreResult) -> list[str]:
         """Missed key terms of ``result`` that can carry a follow-up question of their own, heaviest first."""
-        return [t for t in result.missed if self.terms.is_topic_term(t)]
+        return [t for t in result.missed if self.terms.is_topic_term(t.lower())]
+
+    def _as_written(self, question_id: str, terms: Sequence[str]) -> list[str]:
+        """Key terms as the reference writes them: matching lowercases English ("gpu", "pil"), a user
+        should read "GPU" and "PIL". Chinese terms are left alone."""
+        text = ""
+        out: list[str] = []
+        for term in terms:
+            if _LATIN.search(term):
+                if not text:
+                    question = self.collection.questions[question_id]
+                    text = f"{question.title}\n{self.collection.answer_plain(question_id)}"
+                m = re.search(r"(?<![A-Za-z0-9])" + re.escape(term) + r"(?![A-Za-z0-9])", text, re.IGNORECASE)
+                term = m.group(0) if m else term
+            out.append(term)
+        return out
 
     def has_reference(self, question_id: str) -> bool:
         """True when the question has reference text to score against. A reference that is only code
@@ -527,7 +543,8 @@ class Scorer:
         Returns ``ref`` itself when the reference has too little about the term
         to score on (fewer than ``min_terms`` key terms around it).
         """
-        points = [p for p in ref.points if focus in p.terms]
+        key = focus.lower()  # the term as shown ("GPU"); key terms are lowercased like the tokens
+        points = [p for p in ref.points if key in p.terms]
         wanted = {t for p in points for t in p.terms}
         terms = [t for t in ref.terms if t.text in wanted]
         if len(terms) < min_terms:
@@ -693,8 +710,8 @@ class Scorer:
         shown, topical = self.terms.is_display_term, self.terms.is_topic_term
         # terms that stand alone (稀疏, 范数) first, then other display terms (等于), each by weight
         order = lambda t: (not topical(t.text), -t.weight)  # noqa: E731
-        covered = [t.text for t in sorted(match.covered, key=order) if shown(t.text)]
-        missed = [t.text for t in sorted(match.missed, key=order) if shown(t.text)]
+        covered = self._as_written(ref.question_id, [t.text for t in sorted(match.covered, key=order) if shown(t.text)])
+        missed = self._as_written(ref.question_id, [t.text for t in sorted(match.missed, key=order) if shown(t.text)])
         missed_passages = self._missed_passages(ref, match.missed, miss_points) if kind == "scored" else []
         components = {
             "semantic": round(signals.semantic, 4),
@@ -797,7 +814,7 @@ class Scorer:
     def _non_answer(self, question: Question, ref: _Reference, non_answer: NonAnswer,
                     notices: list[str], focus: str | None = None) -> ScoreResult:
         """Score 0 and say what happened; to a one-term follow-up, "don't know" and "skip" name the term."""
-        missed = [t.text for t in ref.terms if self.terms.is_display_term(t.text)][:8]
+        missed = self._as_written(question.id, [t.text for t in ref.terms if self.terms.is_display_term(t.text)][:8])
         message = non_answer.message
         if focus and non_answer.kind in FOCUS_NON_ANSWER_MESSAGES:
             message = FOCUS_NON_ANSWER_MESSAGES[non_answer.kind].format(focus=focus)

@@ -147,7 +147,7 @@ def test_feedback_and_hints_never_list_function_words(scorer: Scorer, scoring_co
         result = scorer.score(question_id, "梯度下降的时候要注意学习率和正则化。")
         shown.update(result.covered, result.missed)
         for listed in (result.covered, result.missed):  # terms that stand alone come first
-            flags = [scorer.terms.is_topic_term(t) for t in listed]
+            flags = [scorer.terms.is_topic_term(t.lower()) for t in listed]  # (shown as written: "GPU")
             assert flags == sorted(flags, reverse=True), listed
         shown.update(scorer.hint_terms(question_id, 8))
     assert len(shown) > 200  # the check below looked at real feedback
@@ -352,6 +352,21 @@ def test_points_to_add_read_alone_where_the_reference_has_such_points(scorer: Sc
     for answer in ("欧式距离衡量的是两点之间的直线距离。", "不知道"):
         r = scorer.score(q, answer)
         assert r.missed_points[:2] and all(reads_alone(p) for p in r.missed_points[:2]), (answer, r.missed_points)
+
+
+def test_english_key_terms_are_shown_as_the_reference_writes_them(scorer: Scorer,
+                                                                   scoring_collection: Collection) -> None:
+    """Matching lowercases English; hints, covered / missed terms and a follow-up on one of them show "GPU",
+    not "gpu", and the follow-up is still scored on that term's points."""
+    q = qid(scoring_collection, "DistributedDataParallel")
+    hints = scorer.hint_terms(q, 8)
+    assert "GPU" in hints and "gpu" not in hints, hints
+    r = scorer.score(q, "DataParallel 是单进程多线程，DDP 是多进程。")
+    assert "GPU" in r.missed and "gpu" not in r.missed and "GPU" in r.message
+    focus = scorer.followup_terms(r)[0]
+    assert focus == "GPU"
+    followup = scorer.score(q, "每个 GPU 上一个进程，各自有模型副本。", focus=focus)
+    assert followup.focus == "GPU" and any("GPU" in n for n in followup.notices)
 
 
 def test_short_precise_answer_can_score_well(scorer: Scorer, scoring_collection: Collection) -> None:
