@@ -21,10 +21,13 @@ serialises calls with a lock, so one instance can serve many users.
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
+from urllib.parse import urlparse
 
 import numpy as np
 
@@ -161,6 +164,35 @@ def _prefixes_for(name: str) -> tuple[str, str]:
     return "", ""
 
 
+def hub_reachable(timeout_s: float = 3.0) -> bool:
+    """Whether the Hugging Face Hub (``HF_ENDPOINT``) answers a TCP connection within ``timeout_s``."""
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return False
+    url = urlparse(os.environ.get("HF_ENDPOINT", "").strip() or "https://huggingface.co")
+    try:
+        with socket.create_connection((url.hostname or "huggingface.co", url.port or 443), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def _load_sentence_transformer(cls, source: str, hub: bool):  # type: ignore[no-untyped-def]
+    """Load a model: a Hub id from the local cache if it is there, else from the Hub.
+
+    Without a network the library retries a download for over a minute before it fails; a Hub that does
+    not answer within a few seconds fails at once instead (a mistyped id gets its error in seconds).
+    """
+    if not hub:
+        return cls(source, device="cpu")
+    try:
+        return cls(source, device="cpu", local_files_only=True)
+    except Exception:  # not in the cache (or not a model): the Hub decides
+        if not hub_reachable():
+            raise EmbedderError(f"'{source}' is not in the local model cache and the Hugging Face Hub cannot "
+                                "be reached") from None
+        return cls(source, device="cpu")
+
+
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model: a Hub id or a local folder."""
 
@@ -178,7 +210,7 @@ class SentenceTransformerEmbedder:
         local = Path(name_or_path).expanduser()
         source = str(local) if local.exists() else name_or_path
         try:
-            self._model = SentenceTransformer(source, device="cpu")
+            self._model = _load_sentence_transformer(SentenceTransformer, source, hub=not local.exists())
         except Exception as exc:  # the library raises many kinds (OSError, HFValidationError, ...)
             hint = (
                 "a local folder must hold a sentence-transformers model (modules.json, config.json, weights)"
