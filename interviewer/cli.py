@@ -226,6 +226,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not hits:
         print("没有找到匹配的题目，换个说法试试 / No matching questions: try other words (Chinese or English).")
         return 0
+    from .render import t as text_of, weak_match
+
+    if weak_match(hits[0]):  # the ranking is then mostly the embedding's guess: say so, as the web app does
+        print(f"（{text_of('weak_match', 'zh')}）\n({text_of('weak_match', 'en')})\n")
     for h in hits:
         answered = "" if engine.collection.is_answered(h.question.id) else "  (no reference answer yet)"
         print(f"{h.rank}. {h.question.display_path}  [{h.score:.2f}]{answered}")

@@ -754,7 +754,7 @@ def search_results_markdown(hits: Sequence[Any], query: str, collection: Any, la
     if not hits:
         return f"{head}\n\n_{t('no_results', lang)}_"
     out = [head]
-    if _weak_match(hits[0]):
+    if weak_match(hits[0]):
         out += ["", f"ℹ️ _{t('weak_match', lang)}_"]
     for hit in hits:
         q = _get(hit, "question")
@@ -777,7 +777,7 @@ def search_results_markdown(hits: Sequence[Any], query: str, collection: Any, la
     return "\n".join(out)
 
 
-def _weak_match(hit: Any) -> bool:
+def weak_match(hit: Any) -> bool:
     """True when the best hit's heading shares no word or concept with the query (only its text mentions some):
     the ranking is then mostly the embedding's guess, and the user should know."""
     parts = _get(hit, "components") or {}

@@ -46,6 +46,12 @@ def test_search_and_eval_on_the_bundled_index(bundled_index, session_data_dir: P
     assert "Dropout" in data["results"][0]["question"]
     assert data["results"][0]["passages"][0]["location"].startswith("ai_questions.md:")
 
+    # text: says when no heading matches the query words (as the web app does), and only then
+    weak = run("search", "IoU", "--k", "2", data_dir=session_data_dir)
+    assert weak.returncode == 0 and "No question's heading matches your words" in weak.stdout, weak.stdout
+    strong = run("search", "dropout 原理", "--k", "2", data_dir=session_data_dir)
+    assert "Dropout" in strong.stdout and "heading matches" not in strong.stdout
+
     tsv = tmp_path / "r.tsv"
     tsv.write_text("随机失活的原理\tDropout 原理\nwhat is the curse of dimensionality\t维数灾难\n", encoding="utf-8")
     ev = run("eval", "retrieval", str(tsv), "--json", data_dir=session_data_dir)
