@@ -790,8 +790,9 @@ class ProgressStore:
         self._journal_lock = threading.Lock()
         if self.path.is_dir():
             raise ProgressStoreError(
-                f"The progress database path {self.path} is a folder; "
-                f"please point it at a file such as {self.path / DB_FILENAME}."
+                f"The progress database {self.path} is a folder, not a database file: move that folder away "
+                f"(mv '{self.path}' '{self.path}.folder'), or choose another data folder with --data-dir "
+                f"(or {DATA_DIR_ENV}); the database is created there."
             )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

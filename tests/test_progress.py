@@ -1067,5 +1067,8 @@ def test_default_data_dir_honours_the_environment(monkeypatch: pytest.MonkeyPatc
 
 
 def test_a_folder_path_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ProgressStoreError, match="is a folder"):
+    with pytest.raises(ProgressStoreError, match="is a folder") as err:
         ProgressStore(tmp_path)
+    # says what to do with options that exist (there is no option naming the database file itself)
+    assert "--data-dir" in str(err.value) and "mv " in str(err.value)
+    assert str(tmp_path / "progress.sqlite3" / "progress.sqlite3") not in str(err.value)
