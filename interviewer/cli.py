@@ -330,9 +330,11 @@ def cmd_practice(args: argparse.Namespace) -> int:
 def cmd_progress(args: argparse.Namespace) -> int:
     from .terminal import check_export_path, show_progress
 
+    from .engine import open_progress
+
     args.profile = _profile(args)
     check_export_path(args.export)
-    return show_progress(_engine(args), args)
+    return show_progress(open_progress(_config(args)), args)  # no model or index needed
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -72,7 +72,7 @@ class Engine:
     @property
     def progress_scope(self) -> CollectionScope:
         """This collection's part of the progress database (its key and question ids)."""
-        return CollectionScope(self.config.collection_key, frozenset(self.collection.questions))
+        return collection_scope(self.config, self.collection)
 
     @property
     def store(self) -> ProgressStore:
@@ -81,6 +81,27 @@ class Engine:
             if self._store is None:
                 self._store = ProgressStore(self.config.progress_db, scope=self.progress_scope)
             return self._store
+
+
+def collection_scope(config: AppConfig, collection: Collection) -> CollectionScope:
+    """The part of the progress database that belongs to ``collection`` (its key and question ids)."""
+    return CollectionScope(config.collection_key, frozenset(collection.questions))
+
+
+@dataclass
+class ProgressOnly:
+    """What the progress report needs — the collection and its progress — without a model or an index,
+    so ``progress`` on a fresh data folder does not build the search index first."""
+
+    collection: Collection
+    store: ProgressStore
+
+
+def open_progress(config: AppConfig) -> ProgressOnly:
+    """Parse the collection and open its part of the progress database (nothing else is loaded)."""
+    collection = load_collection(config.corpus, section_level=config.section_level)
+    ensure_data_dir(config.resolved_data_dir)
+    return ProgressOnly(collection, ProgressStore(config.progress_db, scope=collection_scope(config, collection)))
 
 
 def load_engine(config: AppConfig, progress: Progress | None = None, with_scorer: bool = False) -> Engine:

@@ -378,6 +378,9 @@ def check_export_path(export: Path | None) -> None:
 def show_progress(engine, args: argparse.Namespace, out: TextIO = sys.stdout) -> int:  # type: ignore[no-untyped-def]
     """The gap report of the collection in use, optionally exported to .md or .csv.
 
+    ``engine``: anything with ``collection`` and ``store`` (an :class:`~interviewer.engine.Engine`, or the
+    lighter :class:`~interviewer.engine.ProgressOnly` the command line uses).
+
     A question of this collection's progress that is no longer in it (its
     heading was edited) is named by the title recorded with its answers.
     """

@@ -107,6 +107,14 @@ def test_a_data_folder_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
     assert not_a_folder.read_text(encoding="utf-8") == "notes"
 
 
+def test_progress_needs_no_model_or_index(tmp_path: Path) -> None:
+    """`progress` on a fresh data folder reports at once: it used to build the whole search index first."""
+    out = run("progress", data_dir=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "no answers yet" in out.stdout
+    assert (tmp_path / "progress.sqlite3").is_file() and not (tmp_path / "index").exists()
+
+
 def test_a_damaged_progress_database_says_what_happened_where_and_what_to_do(tmp_path: Path) -> None:
     corpus = tmp_path / "c.md"
     corpus.write_text("## 基础\n\n### 什么是过拟合\n\n训练集好、测试集差。\n", encoding="utf-8")
