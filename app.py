@@ -204,6 +204,8 @@ UI: dict[str, tuple[str, str]] = {
     "unknown_question": ("找不到这道题，请重新选择。", "That question was not found — choose again."),
     "pick_first": ("请先选择一道题。", "Choose a question first."),
     "ended": ("面试已结束。", "The interview has ended."),
+    "ended_start_new": ("面试已结束，点击“开始面试”开始新的面试。",
+                        "The interview has ended: click “Start interview” to begin a new one."),
     "error": ("出了点问题（{kind}），请重试。你的输入没有丢失。",
               "Something went wrong ({kind}); please try again. Nothing you typed was lost."),
     "store_error": ("进度数据库不可用：{msg}", "The progress database is unavailable: {msg}"),
@@ -734,7 +736,7 @@ class InterviewApp:
             if turn is not None and turn.status != "pending" and turn.answer == text:
                 return self.interview_view(user)  # the same answer clicked twice: it is already scored
         if s.ended:
-            raise SessionError(ui("ended", lang) + " " + ui("no_session", lang))
+            raise SessionError(ui("ended_start_new", lang))
         if not text.strip():
             raise UserFacingError(ui("empty_answer", lang))
         if len(text) > MAX_ANSWER_CHARS:
@@ -884,7 +886,7 @@ class InterviewApp:
         if self._replaced_elsewhere(user):
             return self.interview_view(user)
         if s.ended:
-            raise UserFacingError(ui("ended", user.lang))
+            raise UserFacingError(ui("ended_start_new", user.lang))
         self._finish(user)
         return self.interview_view(user)
 

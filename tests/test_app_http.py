@@ -182,6 +182,8 @@ def test_full_interview_flow_hint_reference_skip_next_end(server: str) -> None:
     assert out[STATUS] == "面试已结束。"
     out = c.predict(api_name="/next_question")  # after the end: a friendly message, not an error
     assert out[STATUS].startswith("⚠️") and "结束" in out[STATUS]
+    answered = c.predict(answer="还有一句", api_name="/submit_answer")  # one message, in one language
+    assert "面试已结束，点击“开始面试”开始新的面试" in answered[STATUS] and "start an interview" not in answered[STATUS]
 
 
 def test_unanswered_question_is_kept_as_note(server: str, engine: Engine) -> None:
