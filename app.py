@@ -241,9 +241,6 @@ UI: dict[str, tuple[str, str]] = {
     "unsent_kept": ("你在上一题输入框里写的、没有提交的文字已保存为那道题的笔记（不评分），可在“进度”页的历史里找到。",
                     "What you had typed but not sent for the previous question was saved as a note of that "
                     "question (not scored); it is in the history on the Progress tab."),
-    "unsent_saved_here": ("输入框里没有提交的文字已保存为这道题的笔记（不评分），可在“进度”页的历史里找到。",
-                          "The text you had typed but not sent was saved as a note of this question (not scored); "
-                          "it is in the history on the Progress tab."),
     "unsent_in_box": ("输入框里的文字没有保存为回答，仍留在输入框中：要用的话先复制，或作为新题目的回答提交。",
                       "The text in the answer box was not saved as an answer and is still in the box: copy it, "
                       "or send it as the answer to the new question."),
@@ -619,11 +616,12 @@ class InterviewApp:
         if not text.strip():
             return "", ""
         s = user.session
+        shown = not isinstance(token, str) or not token or token == view_token(s)  # no token: an API caller
         if (s is None or s.ended or s.current is None or s.store is None or text == user.left_in_box
-                or not isinstance(token, str) or token != view_token(s)):
+                or not shown or len(text) > MAX_ANSWER_CHARS):  # (too long to save whole: it stays)
             user.left_in_box = text
             return text, "kept"
-        return text[:MAX_ANSWER_CHARS], "file"
+        return text, "file"
 
     def _keep_unsent(self, user: UserState, unsent: Any, token: Any) -> str:
         """What becomes of text in the answer box when the page moves on (new interview, next question).
@@ -648,14 +646,14 @@ class InterviewApp:
     @staticmethod
     def _unsent_notice(fate: str, lang: str) -> list[str]:
         """The notice for what became of text in the answer box (see :meth:`_keep_unsent`)."""
-        key = {"saved": "unsent_saved_here", "kept": "unsent_in_box"}.get(fate)
+        key = {"saved": "unsent_kept", "kept": "unsent_in_box"}.get(fate)  # saved: under the question just left
         return [ui(key, lang)] if key else []
 
     def _replace_interview(self, user: UserState, session: InterviewSession, unsent: Any, token: Any,
                            notices: list[str] | None = None) -> tuple:
         """Start ``session`` in place of the running one, keeping what was typed (see :meth:`_keep_unsent`)."""
         kept = self._keep_unsent(user, unsent, token)
-        said = {"saved": [ui("unsent_kept", user.lang)], "kept": [ui("unsent_in_box", user.lang)]}.get(kept, [])
+        said = self._unsent_notice(kept, user.lang)
         return self._begin(user, session, said + list(notices or []), clear_answer=kept != "kept")
 
     def _begin(self, user: UserState, session: InterviewSession, notices: list[str] | None = None,
@@ -802,16 +800,13 @@ class InterviewApp:
         user.status = self._status(user)  # replaces the warning of an earlier failed action
         return self.interview_view(user)
 
-    def skip(self, unsent: Any = "", token: Any = "", state: Any = None) -> tuple:
+    def skip(self, token: Any = "", unsent: Any = "", state: Any = None) -> tuple:
         """Skip the current question; a stale click (see :meth:`_stale_click`) changes nothing. Text typed
         but not sent (``unsent``) is saved as a note of the skipped question, or stays in the box."""
         user = _user(state)
         s = self._require_session(user)
-        if self._replaced_elsewhere(user):
-            return self.interview_view(user)
-        if self._stale_click(user, token):
-            self._moved_on_elsewhere(user, token)
-            return self.interview_view(user)
+        if self._replaced_elsewhere(user) or self._stale_click(user, token):
+            return self._not_moved(user, token, unsent)
         pending = s.current is not None and s.current.status == "pending"
         followup = s.current is not None and s.current.kind == "followup"
         offered = not pending and s.followup_candidate() is not None  # answered: skip only declines the follow-up
@@ -822,6 +817,14 @@ class InterviewApp:
             user.chat.append({"role": "assistant", "content": f"⏭️ {render.t(key, user.lang)}"})
         return self._moved_on(user, nxt, "saved" if fate == "file" else fate,
                               ["skip_not_saved"] if pending and s.store is None else [])
+
+    def _not_moved(self, user: UserState, token: Any, unsent: Any) -> tuple:
+        """A skip / next that was not carried out (another tab moved on or started anew, a double click): the
+        page catches up, and text in the box stays there, never to be filed under the question now shown."""
+        self._moved_on_elsewhere(user, token)
+        if isinstance(unsent, str) and unsent.strip():
+            user.left_in_box = unsent
+        return self.interview_view(user)
 
     def _moved_on(self, user: UserState, nxt: Any, unsent: str, warnings: Sequence[str] = ()) -> tuple:
         """The view after skip / next: the next question (or the summary), what became of text in the box
@@ -861,16 +864,13 @@ class InterviewApp:
         user.status = self._status(user)  # replaces the warning of an earlier failed action
         return self.interview_view(user)
 
-    def next(self, unsent: Any = "", token: Any = "", state: Any = None) -> tuple:
+    def next(self, token: Any = "", unsent: Any = "", state: Any = None) -> tuple:
         """Go to the follow-up or the next question; a stale click (see :meth:`_stale_click`) changes nothing.
         Text typed after the answer but not sent (``unsent``) is saved as a note, or stays in the box."""
         user = _user(state)
         s = self._require_session(user)
-        if self._replaced_elsewhere(user):
-            return self.interview_view(user)
-        if self._stale_click(user, token):
-            self._moved_on_elsewhere(user, token)
-            return self.interview_view(user)
+        if self._replaced_elsewhere(user) or self._stale_click(user, token):
+            return self._not_moved(user, token, unsent)
         pending = s.current is not None and s.current.status == "pending"
         fate = "" if pending else self._keep_unsent(user, unsent, token)
         nxt = s.next()  # a question not yet answered is refused: answer or skip first (the text stays in the box)
@@ -973,8 +973,8 @@ class InterviewApp:
 
         A reloaded page gets its running interview back (:class:`InterviewKeeper`); with none to restore, a
         returning visitor is told their answers are saved and the order is set to "due for review".
-        A restored interview comes back in the language it was running in (the switch follows); otherwise
-        the page takes the language this browser chose last (``stored_lang``).
+        The page opens in the language this browser chose last (``stored_lang``); without one, a restored
+        interview comes back in the language it was running in (the switch follows).
         Returns the profile, the question order, the language and the interview outputs.
         """
         user = _user(state)
@@ -1254,9 +1254,9 @@ def build_app(engine: Engine) -> gr.Blocks:
         submit_btn.click(g(app.submit), [answer, shown, state], interview_out, api_name="submit_answer")
         answer.submit(g(app.submit), [answer, shown, state], interview_out, api_name=False)  # Shift+Enter
         hint_btn.click(g(app.hint), [shown, state], interview_out, api_name="hint")
-        skip_btn.click(g(app.skip), [answer, shown, state], interview_out, api_name="skip")
+        skip_btn.click(g(app.skip), [shown, answer, state], interview_out, api_name="skip")
         ref_btn.click(g(app.reference), [shown, state], interview_out, api_name="show_reference")
-        next_btn.click(g(app.next), [answer, shown, state], interview_out, api_name="next_question")
+        next_btn.click(g(app.next), [shown, answer, state], interview_out, api_name="next_question")
         end_btn.click(g(app.end), [state], interview_out, api_name="end_interview")
         # the chat's own trash button must not wipe the running interview off the page: redraw it
         chat.clear(g(app.redraw), [state], interview_out, api_name=False)

@@ -46,7 +46,7 @@ from .text import (
     to_plain,
 )
 
-PARSER_VERSION = 2
+PARSER_VERSION = 3  # 3: front matter is not headings
 BUNDLED_COLLECTION = Path(__file__).parent / "data" / "ai_questions.md"
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
 from urllib.parse import urlparse
+from urllib.request import getproxies
 
 import numpy as np
 
@@ -168,9 +169,12 @@ def hub_reachable(timeout_s: float = 3.0) -> bool:
     """Whether the Hugging Face Hub (``HF_ENDPOINT``) answers a TCP connection within ``timeout_s``."""
     if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
         return False
+    if getproxies():  # a direct connection says nothing about a proxy: let the library try
+        return True
     url = urlparse(os.environ.get("HF_ENDPOINT", "").strip() or "https://huggingface.co")
+    port = url.port or (80 if url.scheme == "http" else 443)
     try:
-        with socket.create_connection((url.hostname or "huggingface.co", url.port or 443), timeout=timeout_s):
+        with socket.create_connection((url.hostname or "huggingface.co", port), timeout=timeout_s):
             return True
     except OSError:
         return False
@@ -186,10 +190,10 @@ def _load_sentence_transformer(cls, source: str, hub: bool):  # type: ignore[no-
         return cls(source, device="cpu")
     try:
         return cls(source, device="cpu", local_files_only=True)
-    except Exception:  # not in the cache (or not a model): the Hub decides
+    except Exception as exc:  # not in the cache (or not loadable from it): the Hub decides
         if not hub_reachable():
-            raise EmbedderError(f"'{source}' is not in the local model cache and the Hugging Face Hub cannot "
-                                "be reached") from None
+            raise EmbedderError(f"'{source}' could not be loaded from the local model cache ({type(exc).__name__}) "
+                                "and the Hugging Face Hub cannot be reached") from None
         return cls(source, device="cpu")
 
 

@@ -72,12 +72,13 @@ def format_feedback(session: InterviewSession, turn: Turn) -> str:
         lines.append(_wrap(message))
     covered = [str(getattr(x, "text", x)) for x in getattr(r, "covered", [])][:12]
     missed = [str(getattr(x, "text", x)) for x in getattr(r, "missed", [])][:12]
-    if covered and not message:
+    # each named once: the explanation of a scored answer lists them; a non-answer's or an off-topic one's does not
+    if covered and "答到的要点" not in message:
         lines.append(_wrap("✓ 答到 / covered: " + "、".join(covered)))
-    if missed and not message:
+    if missed and "遗漏的要点" not in message:
         lines.append(_wrap("✗ 遗漏 / missed: " + "、".join(missed)))
     better = getattr(r, "better_match", None)
-    if better and not message:
+    if better and "另一道题" not in message:
         q = c.questions.get(better if isinstance(better, str) else getattr(better, "id", ""))
         if q is not None:
             lines.append(f"  这个回答更像是在回答 / this fits better: {q.display_path}")

@@ -534,7 +534,7 @@ def test_a_tab_left_behind_never_acts_on_a_question_it_does_not_show(engine: Eng
     a.start(["深度学习基础"], "order", 3, False, "", "", tab_a)
     tab_b, out = _page(a, profile)
     old_token = out[3 + TOKEN]
-    a.skip("", old_token, tab_a)
+    a.skip(old_token, "", tab_a)
     assert tab_a.session.position == 1
     a.redraw(tab_b)  # B's chat trash button: a redraw only
     tab_b.lang = "en"  # and a language switch (what relabel_all does before it draws)
@@ -567,7 +567,7 @@ def test_reload_restores_the_running_interview(engine: Engine, tmp_path: Path) -
     assert reloaded.session is first.session and texts(view[CHAT]) == texts(shown)
     assert "已恢复" in view[STATUS] and "/3" in view[STATUS] and view[TOKEN] == app.view_token(first.session)
     assert reloaded.lock is first.lock  # the two pages' actions still run one at a time
-    a.skip("", view[TOKEN], reloaded)  # it carries on from the restored page
+    a.skip(view[TOKEN], "", reloaded)  # it carries on from the restored page
     assert len(reloaded.session.turns) == len(first.session.turns)
 
     assert out[2] == gr.skip()  # same language: the switch is left alone
@@ -708,7 +708,7 @@ def test_starting_over_keeps_the_unsent_answer_as_a_note(engine: Engine, tmp_pat
     # left in the box with a word saying so; only spaces: nothing at all
     old_token = view[TOKEN]
     user.advanced_at = 0.0
-    a.skip("", old_token, user)
+    a.skip(old_token, "", user)
     view = a.start(["深度学习基础"], "order", 3, False, "typed for the skipped question", old_token, user)
     assert view[ANSWER] == gr.skip() and "仍留在输入框中" in view[STATUS] and "笔记" not in view[STATUS]
     view = a.start(["深度学习基础"], "order", 3, False, "   ", app.view_token(user.session), user)
@@ -749,17 +749,25 @@ def test_skip_and_next_keep_the_text_in_the_box(engine: Engine, tmp_path: Path) 
     view = a.start(["深度学习基础"], "order", 3, False, "", "", user)
     first = user.session.current.question_id
     draft = "写了一半：过拟合是训练集好测试集差"
-    view = a.skip(draft, view[TOKEN], user)
+    view = a.skip(view[TOKEN], draft, user)
     store = a.engine.store
     kinds = {(t.question_id, t.kind, t.answer) for t in store.attempts(user.profile)}
     assert (first, "note", draft) in kinds and (first, "skip", "") in {(q, k, x or "") for q, k, x in kinds}
-    assert view[ANSWER] == "" and "笔记" in view[STATUS] and "2/3" in view[STATUS]
+    assert view[ANSWER] == "" and "上一题" in view[STATUS] and "2/3" in view[STATUS]  # filed under the one left
+
+    # a click for a question no longer shown leaves the text in the box; a later skip never files it under the
+    # question now shown
+    user.advanced_at = 0.0
+    a.skip("an-older-question-token", "typed for an older question", user)
+    view = a.skip(app.view_token(user.session), "typed for an older question", user)
+    assert view[ANSWER] == gr.skip() and "仍留在输入框中" in view[STATUS]
+    assert not [t for t in store.attempts(user.profile) if t.answer == "typed for an older question"]
 
     # after the answer: text typed below it goes with "next" as a note of the answered question
     answered = user.session.current.question_id
     user.advanced_at = 0.0
     view = a.submit(GOOD_DROPOUT_ANSWER, view[TOKEN], user)
-    view = a.next("补充：测试时要按保留概率缩放", view[TOKEN], user)
+    view = a.next(view[TOKEN], "补充：测试时要按保留概率缩放", user)
     [note] = [t for t in store.attempts(user.profile) if t.answer == "补充：测试时要按保留概率缩放"]
     assert (note.question_id, note.kind, note.score) == (answered, "note", None)
     assert view[ANSWER] == "" and "笔记" in view[STATUS]
@@ -767,15 +775,15 @@ def test_skip_and_next_keep_the_text_in_the_box(engine: Engine, tmp_path: Path) 
     # "next" on a question not answered yet is refused, and nothing is filed: the text stays in the box
     user.advanced_at = 0.0
     while user.session.current is not None and user.session.current.status != "pending":
-        view = a.next("", view[TOKEN], user)
+        view = a.next(view[TOKEN], "", user)
     with pytest.raises(Exception):
-        a.next("not filed", view[TOKEN], user)
+        a.next(view[TOKEN], "not filed", user)
     assert not [t for t in store.attempts(user.profile) if t.answer == "not filed"]
 
     # no database: the skip cannot save the text, so it stays in the box, with a word saying so
     user.session.store = None
     user.advanced_at = 0.0
-    view = a.skip("while the disk is full", app.view_token(user.session), user)
+    view = a.skip(app.view_token(user.session), "while the disk is full", user)
     assert view[ANSWER] == gr.skip() and "仍留在输入框中" in view[STATUS]
 
 
@@ -788,10 +796,10 @@ def test_skipping_a_followup_and_reference_of_a_question_without_one_say_what_ha
     l012 = a.collection.find_by_heading("L0、L1、L2")
     view = a.practise(l012.id, "", "", user)
     a.submit("L1 正则会让很多权重变成 0。", view[TOKEN], user)
-    view = a.next("", app.view_token(user.session), user)
+    view = a.next(app.view_token(user.session), "", user)
     assert user.session.current is not None and user.session.current.kind == "followup", texts(view[CHAT])[-1]
     user.advanced_at = 0.0  # the user reads the follow-up first (a skip within 0.5 s is a double click)
-    view = a.skip("", view[TOKEN], user)
+    view = a.skip(view[TOKEN], "", user)
     assert any("已跳过这个追问" in t for t in texts(view[CHAT]))
     assert not any("这道题会很快再出现" in t for t in texts(view[CHAT]))
 

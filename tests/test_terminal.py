@@ -216,6 +216,10 @@ def test_feedback_of_an_answer_names_covered_and_missed_points(engine: Engine) -
     # wrapped to at most 100 terminal columns, a Chinese character counting two
     from interviewer.columns import display_width
     assert max(display_width(line) for line in text.splitlines()) <= 100, text
+    # "I don't know" has no explanation listing the terms: they are listed on their own line
+    session = InterviewSession(c, engine.scorer, None, PROFILE, SessionOptions(question_ids=(l012.id,)))
+    dont_know = format_feedback(session, session.submit("不知道"))
+    assert "✗ 遗漏 / missed: " in dont_know and "稀疏" in dont_know, dont_know
     first_source = next(p for p in turn.result.missed_passages)
     assert first_source.location in text
 
