@@ -726,20 +726,15 @@ def summary_markdown(summary: Any, collection: Any = None, lang: str = "zh") -> 
             score = _get(_get(turn, "result"), "score") if _get(turn, "result") is not None else None
             mark = format_score(score) if score is not None else t(f"status_{status}", lang) \
                 if f"status_{status}" in _TEXT else status
-            tag = ""
-            if _get(turn, "kind") == "followup":
-                focus = _get(turn, "focus")
-                tag = f"{t('followup', lang)}「{escape_inline(focus, 40)}」 · " if focus else f"{t('followup', lang)} · "
+            followup = _get(turn, "kind") == "followup"
+            focus = _get(turn, "focus") if followup else None  # the key term a one-point follow-up is about
+            tag = f"{t('followup', lang)}「{escape_inline(focus, 40)}」 · " if focus else \
+                f"{t('followup', lang)} · " if followup else ""
             aside = ""
-            if score is not None and (focus_of(turn) or _get(turn, "after_reference")):
+            if score is not None and (focus or _get(turn, "after_reference")):
                 aside = f" _({t('not_counted', lang)})_"
             lines.append(f"- {tag}{_list_item(title)} — **{mark}**{aside}")
     return "\n".join(lines)
-
-
-def focus_of(turn: Any) -> str | None:
-    """The key term a follow-up turn is about (None for a main question or a sub-question follow-up)."""
-    return _get(turn, "focus") if _get(turn, "kind") == "followup" else None
 
 
 # ------------------------------------------------------------------ search

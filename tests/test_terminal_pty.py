@@ -74,7 +74,8 @@ class Terminal:
         raise AssertionError(f"still running:\n{self.screen[-2000:]}")
 
 
-def test_typing_and_pasting_at_a_real_terminal(tmp_path: Path) -> None:
+def _practise_two_questions(tmp_path: Path) -> tuple[Terminal, Path]:
+    """`practice` on COLLECTION in a pty, waiting at the first question's prompt; returns it and the data folder."""
     corpus = tmp_path / "mine.md"
     corpus.write_text(COLLECTION, encoding="utf-8")
     data = tmp_path / "data"
@@ -83,6 +84,11 @@ def test_typing_and_pasting_at_a_real_terminal(tmp_path: Path) -> None:
                      str(data), "--mode", "order", "-n", "2", "--profile", "tty"], env)
     term.expect(r"什么是过拟合")
     term.expect(r"> ")
+    return term, data
+
+
+def test_typing_and_pasting_at_a_real_terminal(tmp_path: Path) -> None:
+    term, data = _practise_two_questions(tmp_path)
     term.send("训练好测试差")
     term.send("\x1b[D\x1b[D\x1b[D")  # ← three times: the cursor moves, nothing is typed
     term.send("，但")
@@ -108,14 +114,7 @@ def test_typing_and_pasting_at_a_real_terminal(tmp_path: Path) -> None:
 def test_ctrl_d_in_the_middle_of_an_answer_ends_the_interview_and_keeps_it(tmp_path: Path) -> None:
     """Ctrl-D after a line of an answer ends the interview (as documented, like Ctrl-C): the answer is kept
     as a note, not scored, and the next question is not asked."""
-    corpus = tmp_path / "mine.md"
-    corpus.write_text(COLLECTION, encoding="utf-8")
-    data = tmp_path / "data"
-    env = {**os.environ, "TERM": "xterm", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
-    term = Terminal([sys.executable, "-m", "interviewer", "practice", "--corpus", str(corpus), "--data-dir",
-                     str(data), "--mode", "order", "-n", "2", "--profile", "tty"], env)
-    term.expect(r"什么是过拟合")
-    term.expect(r"> ")
+    term, data = _practise_two_questions(tmp_path)
     term.send("训练集上好、测试集上差\r")
     time.sleep(0.5)
     term.send("\x04")  # Ctrl-D on the empty continuation line
