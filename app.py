@@ -396,6 +396,22 @@ class InterviewKeeper:
             self._items.popitem(last=False)
 
 
+def shown_count(count: Any) -> Any:
+    """The question count field after a start: a count above the cap shows the cap the interview ran with.
+
+    Anything else is left as typed (a bad count already got its message).
+
+    >>> shown_count(1000), shown_count(3) == gr.skip()
+    (50, True)
+    """
+    try:
+        if count is not None and float(count) > MAX_QUESTIONS:
+            return MAX_QUESTIONS
+    except (TypeError, ValueError, OverflowError):
+        pass
+    return gr.skip()
+
+
 def _user(state: Any) -> UserState:
     return state if isinstance(state, UserState) else UserState()
 
@@ -1247,6 +1263,7 @@ def build_app(engine: Engine) -> gr.Blocks:
         # text left in the box by a new interview belongs to the new view: kept across a reload (see DRAFT_KEY)
         start_btn.click(g(app.start), [sections, mode, count, include_unanswered, answer, shown, state],
                         interview_out, api_name="start_interview").then(
+            shown_count, [count], [count], api_name=False, queue=False).then(
             None, [answer, shown], None, js=SAVE_DRAFT_JS, api_name=False).then(
             None, None, None, js=SHOW_CHAT_JS, api_name=False)
         # submit / skip / next send the question shown (``token``; optional for API callers); skip / next

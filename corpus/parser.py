@@ -22,7 +22,9 @@ after the folder. Headings inside fenced code or in YAML / TOML front matter
 is never closed runs to the end of its file (as Markdown renderers show it)
 and is reported in ``Collection.warnings``. Unusable input raises
 :class:`CorpusError` with a message that names the file and says what to do;
-in a folder, a file that is empty or has no headings is skipped with a warning.
+in a folder, a file that is empty, has no headings or cannot be read (binary, an
+unknown encoding) is skipped with a warning. A Chinese GBK / GB18030 file is
+read as such, with a warning.
 """
 
 from __future__ import annotations
@@ -79,6 +81,8 @@ class _SourceFile:
     rel: str
     path: Path
     text: str
+    warning: str = ""  # how it was read (legacy encoding), or why a folder's file was skipped
+    skipped: bool = False
 
 
 def load_collection(path: str | os.PathLike[str] | None = None, section_level: int | None = None) -> Collection:
@@ -113,6 +117,10 @@ def parse_sources(
     title = ""
     used_ids: set[str] = set()
     for f in files:
+        if f.warning:
+            warnings.append(f.warning)
+        if f.skipped:
+            continue
         headings, unclosed = _scan(f.text)
         if not f.text.strip():
             msg = f"{f.rel} is empty. Add questions as Markdown headings ('## Section', '### Question')."
@@ -137,9 +145,11 @@ def parse_sources(
         _build_tree(f, headings, sec_level, chapter_levels, file_title, chapter, sections, questions, used_ids)
     if not questions:
         names = ", ".join(f.rel for f in files[:5])
+        skipped = [f.warning for f in files if f.skipped]
         raise CorpusError(
             f"No questions found in {names}: headings below the section level are questions "
             f"(e.g. '## Section' then '### Question'). Check the heading levels or pass --section-level."
+            + (f" Also: {skipped[0]}" if skipped else "")
         )
     digest = hashlib.sha256(f"parser-v{PARSER_VERSION}".encode())
     if section_level is not None:  # another level gives other sections and question ids: another collection
@@ -181,8 +191,44 @@ def _read_sources(root: Path) -> list[_SourceFile]:
                 f"The folder {root} holds no Markdown files (*.md). Put your questions in .md files "
                 f"there, or point --corpus at a single file. / 文件夹中没有 .md 文件。"
             )
-        return [_read_file(p, p.relative_to(root).as_posix(), allow_empty=True) for p in paths]
+        return [_read_folder_file(p, p.relative_to(root).as_posix()) for p in paths]
     return [_read_file(root, root.name)]
+
+
+def _read_folder_file(path: Path, rel: str) -> _SourceFile:
+    """One file of a folder collection: a file that cannot be used is skipped with a warning, so one
+    stray file (binary, unreadable, another encoding) does not stop the rest of the folder."""
+    try:
+        return _read_file(path, rel, allow_empty=True)
+    except CorpusError as exc:
+        return _SourceFile(rel, path, "", warning=f"{exc} (skipped)", skipped=True)
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """(text, encoding) of a Markdown file's bytes: UTF-8, else GB18030 when that reads as Chinese.
+
+    Chinese collections saved on Windows are often GBK / GB18030. Such bytes are
+    taken as GB18030 only when most non-ASCII characters they decode to are CJK,
+    so a Latin-1 or random binary file is not turned into nonsense.
+    Raises UnicodeDecodeError (the UTF-8 one) when neither fits.
+
+    >>> decode_text("卷积 conv".encode("gbk"))
+    ('卷积 conv', 'gb18030')
+    >>> decode_text("卷积".encode())
+    ('卷积', 'utf-8')
+    """
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as utf8_error:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise utf8_error from None
+        wide = [c for c in text if ord(c) > 127]
+        cjk = sum(1 for c in wide if "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef")
+        if wide and cjk >= 0.9 * len(wide):
+            return text, "gb18030"
+        raise utf8_error from None
 
 
 def _natural_key(rel: str) -> list[object]:
@@ -212,13 +258,16 @@ def _read_file(path: Path, rel: str, allow_empty: bool = False) -> _SourceFile:
     if b"\0" in data[:65536]:
         raise CorpusError(f"{path} looks like a binary file, not Markdown text. Point --corpus at a .md file.")
     try:
-        text = data.decode("utf-8-sig")
+        text, encoding = decode_text(data)
     except UnicodeDecodeError as exc:
         raise CorpusError(
             f"{path} is not UTF-8 text (invalid byte 0x{data[exc.start]:02x} at offset {exc.start}). "
             f"Save it as UTF-8, e.g. `iconv -f GBK -t UTF-8 in.md > out.md`. / 请将文件另存为 UTF-8 编码。"
         ) from None
-    return _SourceFile(rel, path, _normalize(text))
+    warning = "" if encoding == "utf-8" else (
+        f"{rel} is not UTF-8; it was read as {encoding.upper()} (Chinese). Save it as UTF-8 to be sure. "
+        f"/ 该文件不是 UTF-8 编码，已按 {encoding.upper()} 读取。")
+    return _SourceFile(rel, path, _normalize(text), warning=warning)
 
 
 # --------------------------------------------------------------------- structure

@@ -98,6 +98,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "answered_mark": ("有参考答案", "has a reference answer"),
     "unanswered_mark": ("无参考答案", "no reference answer"),
     "tree_empty": ("没有符合筛选条件的题目。", "No question matches the filter."),
+    "tree_any_word": ("没有同时包含所有关键词的题目，下面是包含其中任一关键词的题目。",
+                      "No question matches all the words; these match any of them."),
     "tree_legend": ("✅ 有参考答案　⬜ 无参考答案", "✅ has a reference answer　⬜ no reference answer"),
     "questions_n": ("题", "questions"),
     "overview": ("概览", "Overview"),
@@ -794,35 +796,70 @@ def _source_of(collection: Any, passage: Any) -> str:
 # -------------------------------------------------------------------- tree
 
 
-def _matches(collection: Any, question_id: str, needle: str) -> bool:
+def _heading_text(collection: Any, question_id: str) -> str:
+    """Section, ancestors' titles and the title of a heading, lowercased: what the filter reads."""
     q = collection.questions[question_id]
-    return needle in q.title.lower() or needle in q.section.lower()
+    titles = [a.title for a in collection.ancestors(question_id)] + [q.title]
+    return " ".join([q.section, *titles]).lower()
 
 
-def tree_entries(collection: Any, query: str = "") -> list[tuple[str, str, int, bool]]:
-    """(question id, title, depth, answered) of every heading, document order, filtered.
+def filter_words(query: str) -> list[str]:
+    """The filter's words: whitespace-separated, lowercased, without repeats.
 
-    A question matches when its title or section contains ``query``
-    (case-insensitive); its ancestors are kept so the tree stays readable,
-    and all sub-questions of a matching question are kept.
+    >>> filter_words("  正则   Dropout 正则 ")
+    ['正则', 'dropout']
     """
-    needle = " ".join((query or "").split()).lower()
-    out: list[tuple[str, str, int, bool]] = []
+    return list(dict.fromkeys((query or "").lower().split()))
+
+
+def _tree_ids(collection: Any, words: Sequence[str], match_all: bool) -> list[str]:
+    """Heading ids in document order whose text holds all (or any) of ``words``, with context.
+
+    A matching heading keeps its ancestors (so the tree stays readable) and all
+    its sub-questions.
+    """
+    test = all if match_all else any
+    out: list[str] = []
     for section in collection.sections:
         for top in section.question_ids:
             ids = [top] + [d.id for d in collection.descendants(top)]
-            if needle:
+            if words:
                 keep: set[str] = set()
                 for qid in ids:
-                    if _matches(collection, qid, needle):
+                    text = _heading_text(collection, qid)
+                    if test(w in text for w in words):
                         keep.add(qid)
                         keep.update(a.id for a in collection.ancestors(qid))
                         keep.update(d.id for d in collection.descendants(qid))
                 ids = [i for i in ids if i in keep]
-            for qid in ids:
-                q = collection.questions[qid]
-                depth = len(collection.ancestors(qid))
-                out.append((qid, q.title, depth, collection.is_answered(qid)))
+            out.extend(ids)
+    return out
+
+
+def tree_match(collection: Any, query: str = "") -> tuple[list[str], bool]:
+    """(heading ids the filter keeps, whether every word matched together).
+
+    Every word of the query must appear in a heading's section, ancestors or
+    title ("正则 dropout" keeps Dropout under 正则化). When no heading holds them
+    all, headings holding any of them are kept instead, and the flag is False
+    so the page can say so.
+    """
+    words = filter_words(query)
+    ids = _tree_ids(collection, words, match_all=True)
+    if ids or len(words) < 2:
+        return ids, True
+    return _tree_ids(collection, words, match_all=False), False
+
+
+def tree_entries(collection: Any, query: str = "") -> list[tuple[str, str, int, bool]]:
+    """(question id, title, depth, answered) of every heading the filter keeps, document order.
+
+    See :func:`tree_match` for how the filter reads ``query`` (case-insensitive).
+    """
+    out: list[tuple[str, str, int, bool]] = []
+    for qid in tree_match(collection, query)[0]:
+        q = collection.questions[qid]
+        out.append((qid, q.title, len(collection.ancestors(qid)), collection.is_answered(qid)))
     return out
 
 
@@ -833,6 +870,8 @@ def tree_markdown(collection: Any, query: str = "", lang: str = "zh", max_items:
     if not entries:
         return f"_{t('tree_empty', lang)}_"
     lines = [f"<sub>{t('tree_legend', lang)}</sub>"]
+    if not tree_match(collection, query)[1]:
+        lines += ["", f"_{t('tree_any_word', lang)}_"]
     shown = 0
     for section in collection.sections:
         ids = [q for top in section.question_ids for q in [top] + [d.id for d in collection.descendants(top)]

@@ -153,3 +153,11 @@ def test_stale_click_is_recognised(monkeypatch: pytest.MonkeyPatch) -> None:
     assert interview._stale_click(user, current)
     monkeypatch.setattr(app, "DOUBLE_CLICK_S", 0.0)
     assert not interview._stale_click(user, current)
+
+
+def test_count_field_shows_the_cap_the_interview_ran_with() -> None:
+    assert app.shown_count(1000) == app.MAX_QUESTIONS == 50
+    assert app.shown_count("1e9") == 50
+    # counts within the cap, and bad counts (which already got their message), are left as typed
+    for typed in (3, 50, 0, -2, None, "x", float("nan")):
+        assert app.shown_count(typed) == app.gr.skip()

@@ -428,5 +428,11 @@ def test_on_a_phone_the_question_scrolls_into_view_after_start(browser, server: 
                             " return [r.left, r.top, r.width]; })()")
         assert due[1] >= weakest[1] - 1 and weakest[2] > 300 and due[2] > 300, (weakest, due)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        # a count above the cap runs the cap, and the field then shows the count the interview runs with
+        _tab(page, "模拟面试")
+        page.fill("#count input", "1000")
+        page.click("#btn-start")
+        _wait_text(page, "#chat", r"题目 1/50")
+        page.wait_for_function("() => document.querySelector('#count input').value === '50'", timeout=TIMEOUT)
     finally:
         context.close()

@@ -552,7 +552,7 @@ def test_folder_without_markdown_files():
         ("empty.md", b"", ["is empty", "Add questions as Markdown headings"]),
         ("blank.md", b"  \n\n\t\n", ["is empty", "Add questions as Markdown headings"]),
         ("image.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00", ["binary file", "Point --corpus at a .md file"]),
-        ("gbk.md", "## 机器学习\n\n### 什么是过拟合？\n\n答案。\n".encode("gbk"), ["not UTF-8", "Save it as UTF-8", "iconv -f GBK"]),
+        ("latin1.md", "## Café\n\n### Résumé\n\nRéponse.\n".encode("latin-1"), ["not UTF-8", "Save it as UTF-8", "iconv -f GBK"]),
         ("prose.md", "只是一些文字，没有标题。\n\n- 列表\n".encode(), ["no Markdown headings found", "add headings"]),
         ("only_code.md", b"```\n# not a heading\n```\n", ["no Markdown headings found", "add headings"]),
     ],
@@ -598,11 +598,38 @@ def test_folder_where_no_file_has_questions(tmp_path):
     assert "No questions found in a.md, b.md" in msg and "--section-level" in msg
 
 
-def test_folder_with_a_gbk_file_names_it(tmp_path):
+def test_a_gbk_file_is_read_as_chinese_with_a_warning(tmp_path):
+    path = tmp_path / "legacy.md"
+    path.write_bytes("## 机器学习\n\n### 什么是过拟合？\n\n模型在训练集上好、测试集上差。\n".encode("gbk"))
+    c = load_collection(path)
+    q = c.find_by_heading("什么是过拟合？")
+    assert q.section == "机器学习" and q.plain == "模型在训练集上好、测试集上差。"
+    assert len(c.warnings) == 1 and "legacy.md is not UTF-8" in c.warnings[0] and "GB18030" in c.warnings[0]
+    # the same text saved as UTF-8 is another file's bytes but the same questions
+    utf8 = tmp_path / "utf8.md"
+    utf8.write_text(path.read_bytes().decode("gbk"), encoding="utf-8")
+    assert [x.display_path for x in load_collection(utf8)] == [x.display_path for x in c]
+    assert load_collection(utf8).warnings == []
+
+
+def test_folder_skips_a_file_it_cannot_read_and_keeps_the_rest(tmp_path):
     shutil.copy(FIXTURES / "mixed_folder" / "good.md", tmp_path / "good.md")
-    (tmp_path / "legacy.md").write_bytes("## 旧题\n\n### 问题\n".encode("gbk"))
+    (tmp_path / "legacy.md").write_bytes("## 旧题\n\n### 问题\n\n答案。\n".encode("gbk"))
+    (tmp_path / "latin1.md").write_bytes("## Café\n\n### Résumé\n".encode("latin-1"))
+    (tmp_path / "image.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    c = load_collection(tmp_path)
+    assert sorted(q.title for q in c if q.parent_id is None) == ["什么是过拟合？", "问题"]
+    skipped = [w for w in c.warnings if "(skipped)" in w]
+    assert len(skipped) == 2
+    assert any("latin1.md is not UTF-8" in w and "Save it as UTF-8" in w for w in skipped)
+    assert any("image.md looks like a binary file" in w for w in skipped)
+    assert any("legacy.md is not UTF-8; it was read as GB18030" in w for w in c.warnings)
+
+
+def test_folder_where_every_file_is_unreadable_says_why(tmp_path):
+    (tmp_path / "latin1.md").write_bytes("## Café\n\n### Résumé\n".encode("latin-1"))
     msg = _error(tmp_path)
-    assert "legacy.md" in msg and "not UTF-8" in msg
+    assert "No questions found in latin1.md" in msg and "is not UTF-8" in msg
 
 
 # ------------------------------------------------------------------ section level override

@@ -395,6 +395,30 @@ def test_tree_markdown_and_filter(bundled_collection) -> None:  # type: ignore[n
     assert depth[sub.id] == depth[sub.parent_id] + 1
 
 
+def test_tree_filter_needs_every_word_and_falls_back_to_any() -> None:
+    from corpus.parser import parse_markdown
+
+    collection = parse_markdown(
+        "## 正则化\n\n### Dropout 原理\n\n随机丢弃。\n\n### L1 和 L2\n\n#### L1 的稀疏性\n\n稀疏。\n\n"
+        "## 卷积\n\n### 1x1 卷积的作用\n\n降维。\n\n### 空洞卷积\n\n感受野。\n"
+    )
+    titles = lambda query: [title for _, title, _, _ in render.tree_entries(collection, query)]  # noqa: E731
+    # two words, one in the section and one in the title: the heading holds both
+    assert titles("正则 dropout") == ["Dropout 原理"]
+    assert render.tree_match(collection, "正则 dropout")[1] is True
+    # a word in a parent's title keeps the sub-question that holds the other word
+    assert titles("L2 稀疏") == ["L1 和 L2", "L1 的稀疏性"]
+    # order, case and repeats do not matter
+    assert titles("DROPOUT  正则 正则") == titles("正则 dropout")
+    # nothing holds both: headings holding either are shown, and the page says so
+    assert titles("dropout 空洞") == ["Dropout 原理", "空洞卷积"]
+    assert render.tree_match(collection, "dropout 空洞")[1] is False
+    page = render.tree_markdown(collection, "dropout 空洞", "zh")
+    assert "任一关键词" in page and "Dropout 原理" in page and "空洞卷积" in page
+    assert "任一关键词" not in render.tree_markdown(collection, "正则 dropout", "zh")
+    assert "No question matches the filter" in render.tree_markdown(collection, "zzz yyy", "en")
+
+
 def test_tree_choices_cover_every_heading(bundled_collection) -> None:  # type: ignore[no-untyped-def]
     choices = render.tree_choices(bundled_collection, "")
     assert [qid for _, qid in choices] == [e[0] for e in render.tree_entries(bundled_collection, "")]
