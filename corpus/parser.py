@@ -48,7 +48,7 @@ from .text import (
     to_plain,
 )
 
-PARSER_VERSION = 3  # 3: front matter is not headings
+PARSER_VERSION = 4  # 3: front matter is not headings; 4: "**bold **" shows as bold (display text changed)
 BUNDLED_COLLECTION = Path(__file__).parent / "data" / "ai_questions.md"
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")

@@ -50,6 +50,8 @@ _BARE_URL = re.compile(r"https?://[^\s)\]>，。]+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _HR = re.compile(r"^\s*([-*_=])(\s*\1){2,}\s*$")
 _TOC = re.compile(r"^\s*\[(toc|TOC)\]\s*$")
+# "**加粗 **": a space before the closing ** stops Markdown from making it bold, so the stars would show
+_LOOSE_STRONG = re.compile(r"\*\*(?=[^\s*$])([^*\n$]*?[^\s*$])[ \t]+\*\*(?!\*)")
 # "> \t\tHinge Loss：$…$": tabs after a quote marker align text, they do not start a code block
 _QUOTED_TAB = re.compile(r"^((?:[ ]{0,3}>[ ]?)+)\t[\t ]*")
 _EMPHASIS = re.compile(r"(\*\*|__|~~|`)")
@@ -247,7 +249,7 @@ def _sanitize_prose(text: str, base_dir: Path | None) -> str:
         if not line.lstrip().startswith("|"):  # a table cell needs its <br>
             line = _BR.sub("\n", line)
         lines.append(_QUOTED_TAB.sub(r"\1", line))
-    text = "\n".join(lines)
+    text = _LOOSE_STRONG.sub(r"**\1**", "\n".join(lines))
     return re.sub(re.escape(token) + r"(\d+)" + re.escape(token), lambda m: spans[int(m.group(1))], text)
 
 

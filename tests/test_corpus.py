@@ -417,6 +417,23 @@ def test_tabs_after_a_quote_marker_are_prose_and_other_indentation_is_kept():
     assert sanitize_display(code, None) == code  # an indented code block of a user's collection: kept
 
 
+def test_bold_with_a_space_before_its_closing_stars_shows_as_bold():
+    """"**生成式对抗网络 GAN **" in the bundled collection showed its asterisks: Markdown does not close
+    bold after a space."""
+    from markdown_it import MarkdownIt
+
+    from corpus.text import sanitize_display
+
+    c = load_collection()
+    q = next(q for q in c if "生成式对抗网络 GAN" in q.body)
+    html = MarkdownIt().render(q.body)
+    assert "<strong>生成式对抗网络 GAN</strong>" in html and "GAN **" not in html
+    assert sanitize_display("**A** and **B **.", None) == "**A** and **B**."
+    # not bold in the first place, or code: left as written
+    for text in ("2 ** 3 ** 2", "`x **y **`", "** 不是 **", "```\n**a **\n```"):
+        assert sanitize_display(text, None) == text
+
+
 def test_questions_without_section_headings():
     c = load_collection(FIXTURES / "no_sections.md")
     assert [s.title for s in c.sections] == ["no_sections"]
