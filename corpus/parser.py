@@ -48,7 +48,7 @@ from .text import (
     to_plain,
 )
 
-PARSER_VERSION = 4  # 3: front matter is not headings; 4: "**bold **" shows as bold (display text changed)
+PARSER_VERSION = 4  # 3: front matter is not headings; 4: "**bold **" shows as bold, radicals as characters
 BUNDLED_COLLECTION = Path(__file__).parent / "data" / "ai_questions.md"
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
@@ -236,9 +236,21 @@ def _natural_key(rel: str) -> list[object]:
     return [(0, int(t), "") if t.isdigit() else (1, 0, t.lower()) for t in re.split(r"(\d+)", rel)]
 
 
+_RADICALS = re.compile("[\u2e80-\u2fdf]")
+
+
 def _normalize(text: str) -> str:
-    """Drop a byte-order mark and turn CRLF / CR line endings into LF."""
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    r"""Drop a byte-order mark, turn CRLF / CR line endings into LF, and radicals into characters.
+
+    Text copied out of PDFs often holds Kangxi radicals that look like common
+    characters ("⽹" U+2F79 for "网"); many fonts show them as empty boxes, and
+    a user searching or answering types the common character.
+
+    >>> _normalize("神经⽹络\r\n")
+    '神经网络\n'
+    """
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return _RADICALS.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
 
 
 def _read_file(path: Path, rel: str, allow_empty: bool = False) -> _SourceFile:

@@ -670,8 +670,33 @@ def reference_markdown(collection: Any, question_id: str, lang: str = "zh") -> s
         lines.append(body)
     refs = getattr(q, "references", None) or []
     if refs:
-        lines += ["", "---", ""] + [f"- {escape_inline(r, 300)}" for r in refs[:10]]
+        ends_with_rule = bool(re.search(r"(?:^|\n)\s*(?:-{3,}|\*{3,}|_{3,})\s*$", "\n".join(lines)))
+        lines += ["", *([] if ends_with_rule else ["---", ""])] + [f"- {link_markdown(r)}" for r in refs[:10]]
     return "\n".join(lines)
+
+
+_LINK = re.compile(r"\[([^\]\n]*)\]\((https?://[^\s()]+)\)|(https?://[^\s<>()\[\]]+)")
+
+
+def link_markdown(text: str, max_chars: int = 300) -> str:
+    r"""One reference line with its http(s) links clickable and everything else escaped.
+
+    ``[title](url)`` stays a link (title escaped), a bare URL becomes an autolink;
+    other link targets (``javascript:``, relative paths) stay text.
+
+    >>> link_markdown("[L1 *与* L2](https://a.b/c) 见 https://x.y/z")
+    '[L1 \\*与\\* L2](https://a.b/c) 见 <https://x.y/z>'
+    """
+    text = " ".join(str(text).replace("\ue000", "").split())[:max_chars]
+    links: list[str] = []
+
+    def stash(m: re.Match[str]) -> str:
+        url = m.group(2) or m.group(3)
+        links.append(f"[{escape_inline(m.group(1), None) or url}]({url})" if m.group(2) else f"<{url}>")
+        return f"\ue000{len(links) - 1}\ue000"
+
+    escaped = escape_text(_LINK.sub(stash, text))
+    return re.sub(r"\ue000(\d+)\ue000", lambda m: links[int(m.group(1))], escaped)
 
 
 def hint_markdown(terms: Iterable[str], lang: str = "zh") -> str:

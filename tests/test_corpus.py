@@ -680,3 +680,14 @@ def test_invalid_section_level(level):
 def test_section_level_deeper_than_any_heading():
     with pytest.raises(CorpusError, match=r"No questions found in collection\.md.*--section-level"):
         parse_markdown("## S\n\n### Q\n\nA.\n", section_level=6)
+
+
+def test_kangxi_radicals_become_the_characters_they_look_like():
+    """The RNN section holds PDF-copied radicals ("⽹" U+2F79); many fonts show them as empty boxes."""
+    import re
+
+    raw = (Path(__file__).parent.parent / "corpus" / "data" / "ai_questions.md").read_text(encoding="utf-8")
+    assert len(re.findall("[\u2e80-\u2fdf]", raw)) > 10  # else this test proves nothing
+    c = load_collection()
+    assert not [q.title for q in c if re.search("[\u2e80-\u2fdf]", q.title + q.body + q.plain)]
+    assert c.find_by_heading("4. 为什么 RNN 训练的时候 Loss 波动很大") is not None

@@ -511,3 +511,16 @@ def test_weakest_says_nothing_needs_work_once_questions_are_practised(bundled_co
     en = render.weakest_markdown([], bundled_collection, "en", practised=True)
     assert "没有需要加强的题目" in zh and "Nothing needs work" in en
     assert "No scored answers" in render.weakest_markdown([], bundled_collection, "en", practised=False)
+
+
+def test_reference_links_are_clickable_and_follow_one_rule(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    """The links under a reference showed as raw "[title](https://…)" text, under two rules."""
+    md = MarkdownIt("commonmark")
+    q = bundled_collection.find_by_heading("8. 为什么 LSTM 在梯度消失上表示更好？")
+    page = md.render(render.reference_markdown(bundled_collection, q.id, "zh"))
+    assert '<a href="https://www.zhihu.com/question/44895610">为什么相比于RNN，LSTM在梯度消失上表现更好？</a>' in page
+    assert "](https://" not in page and page.count("<hr />") == 1
+    # a bare address is a link too; other targets and markup stay text
+    assert '<a href="https://x.y/z">https://x.y/z</a>' in md.render(render.link_markdown("见 https://x.y/z"))
+    unsafe = md.render(render.link_markdown("[点我](javascript:alert(1)) <b>粗</b>"))
+    assert "<a" not in unsafe and "<b>" not in unsafe and "javascript" in unsafe
