@@ -917,7 +917,8 @@ class InterviewApp:
             gr.Info(ui("query_cut", lang, max=MAX_QUERY_CHARS))
             text = text[:MAX_QUERY_CHARS]
         hits = self.engine.index.search(text, k=SEARCH_RESULTS)
-        md = render.search_results_markdown(hits, text, self.collection, lang)
+        md = render.search_results_markdown(hits, text, self.collection, lang,
+                                            searched_for=self.engine.index.effective_query(text) if hits else None)
         # "#2 · 2. L0、L1、L2", not "2. 2. L0…": many headings start with their own number. The part that
         # matched is practised when it has a reference of its own ("9.2 Weight Normalization 的优点"), as in Browse
         choices = []

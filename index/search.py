@@ -42,6 +42,8 @@ from typing import Sequence
 import bm25s
 import faiss
 import numpy as np
+from rapidfuzz import fuzz as rf_fuzz
+from rapidfuzz import process as rf_process
 
 from corpus.model import Collection, Question
 
@@ -78,6 +80,10 @@ class FusionWeights:
     # test recall@1 0.895 → 0.911, look-ups 0.749 → 0.802 (see README, Retrieval)
     query_keywords: float = 0.5
     expansion_pieces: bool = True  # also the pieces of expanded Chinese names (随机失活 → 随机)
+    # when no query keyword occurs in the collection, a mistyped Latin word becomes the collection's closest
+    # one ("dropuot" → "dropout"); only then, as respelling every unknown word turned "sharpen" into
+    # "share" and "with" into "width" (SearchIndex.respelled)
+    spelling: bool = True
 
 
 # Question types: a pattern over the (normalised) query and over each heading.
@@ -164,6 +170,9 @@ class SearchHit:
 # and embedding tens of thousands of characters would take seconds.
 MAX_QUERY_CHARS = 500
 _SEARCHABLE = re.compile(r"[^\W_]")  # a letter, digit or Chinese character
+SPELLING_CUTOFF = 80.0  # rapidfuzz ratio: one wrong, missing or extra letter in a 5–6-letter word still passes
+_SPELLABLE = re.compile(r"[a-z]{4,}")  # the collection words a mistyped query word may be corrected to
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 
 def _keyword(token: str) -> bool:
@@ -216,6 +225,8 @@ class SearchIndex:
             self._by_question.setdefault(p.question_id, []).append(i)
         self._qids = [q for q in collection.questions if q in self._by_question]
         self._keyword_df, self._keyword_headings = self._keyword_table(passages, fresh)
+        # Latin words of the collection, for correcting a mistyped query word ("dropuot" → "dropout")
+        self._latin_words = sorted({t for toks in fresh for t in toks if _SPELLABLE.fullmatch(t)})
         self._unit = {q: collection.unit_of(q) for q in self._qids}
         self._kind_rows = {
             kind: np.array([self._row(q, kind) for q in self._qids], dtype=np.int64) for kind in ("title", "alias")
@@ -305,6 +316,38 @@ class SearchIndex:
         own, extra = self._query_token_parts(text)
         return own + extra
 
+    def effective_query(self, query: str) -> str:
+        """The query :meth:`search` runs for ``query``: itself, or its respelling when none of its
+        keywords occurs in the collection (so the page can say "searched for dropout")."""
+        query = (query or "").strip()[:MAX_QUERY_CHARS]
+        if not self.weights.spelling or not _SEARCHABLE.search(query) or not self.passages:
+            return query
+        return query if self._bm25_scores(query).any() else self.respelled(query)
+
+    def respelled(self, query: str) -> str:
+        """``query`` with each mistyped Latin word replaced by the collection's closest word.
+
+        Only words of four or more letters that the collection does not use are
+        corrected, to a collection word with the same first letter at least
+        :data:`SPELLING_CUTOFF` similar (rapidfuzz ratio): "dropuot 原理" →
+        "dropout 原理", "resnt" → "resnet". Chinese is left alone (the embedding
+        model reads it; a wrong character rarely makes a common word).
+        """
+        if not self._latin_words:
+            return query
+        known = set(self._latin_words)
+
+        def fix(m: re.Match[str]) -> str:
+            word = m.group(0)
+            low = normalise(word)
+            if low in known or not _SPELLABLE.fullmatch(low):
+                return word
+            found = rf_process.extractOne(low, [w for w in self._latin_words if w[0] == low[0]],
+                                          scorer=rf_fuzz.ratio, score_cutoff=SPELLING_CUTOFF)
+            return found[0] if found else word
+
+        return _LATIN_WORD.sub(fix, query)
+
     def _own_tokens(self, text: str) -> list[str]:
         """The keywords written in ``text``, each once, in order."""
         return list(dict.fromkeys(t for t in self.tokenizer.tokens(text) if _keyword(t)))
@@ -358,17 +401,25 @@ class SearchIndex:
         glossary translations) occurs in the collection ("aaaa", "今天天气怎么样"):
         dense similarity alone always finds *something* (e5 scores junk 0.82–0.87,
         real queries 0.82–0.99), so it cannot say "nothing matches". Every labelled
-        query in ``eval/`` shares a keyword with the collection. Only the first
-        :data:`MAX_QUERY_CHARS` characters of a very long query are used.
+        query in ``eval/`` shares a keyword with the collection. Before giving up,
+        mistyped Latin words are respelled (:meth:`respelled`; the query actually
+        run is :meth:`effective_query`). Only the first :data:`MAX_QUERY_CHARS`
+        characters of a very long query are used.
         """
         query = (query or "").strip()[:MAX_QUERY_CHARS]
         if not _SEARCHABLE.search(query) or not self.passages or k <= 0:
             return []
         concept_ids = self.glossary.concept_ids(query)
-        dense = self._dense_scores(query, query_vector)
         bm25 = self._bm25_scores(query, concept_ids)
+        if not bm25.any() and self.weights.spelling:  # no keyword occurs: perhaps one is mistyped
+            fixed = self.respelled(query)
+            if fixed != query:
+                query, query_vector = fixed, None
+                concept_ids = self.glossary.concept_ids(query)
+                bm25 = self._bm25_scores(query, concept_ids)
         if not bm25.any():
             return []
+        dense = self._dense_scores(query, query_vector)
         coverage = self._concept_coverage(concept_ids) if self.weights.concept else None
         keywords = None
         if self.weights.query_keywords:

@@ -206,6 +206,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise UserError("--k must be at least 1.")
     engine = _engine(args)
     hits = engine.index.search(args.query, k=args.k)
+    searched_for = engine.index.effective_query(args.query)
     if args.json:
         out = [
             {
@@ -221,13 +222,15 @@ def cmd_search(args: argparse.Namespace) -> int:
             }
             for h in hits
         ]
-        print(json.dumps({"query": args.query, "results": out}, ensure_ascii=False))
+        print(json.dumps({"query": args.query, "searched_for": searched_for, "results": out}, ensure_ascii=False))
         return 0
     if not hits:
         print("没有找到匹配的题目，换个说法试试 / No matching questions: try other words (Chinese or English).")
         return 0
     from .render import t as text_of, weak_match
 
+    if searched_for != args.query.strip():
+        print(f"{text_of('respelled', 'zh')}：{searched_for}\n({text_of('respelled', 'en')}: {searched_for})\n")
     if weak_match(hits[0]):  # the ranking is then mostly the embedding's guess: say so, as the web app does
         print(f"（{text_of('weak_match', 'zh')}）\n({text_of('weak_match', 'en')})\n")
     for h in hits:

@@ -92,6 +92,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "status_noted": ("笔记", "note"),
     "status_pending": ("未作答", "not answered"),
     "search_results": ("搜索结果", "Search results"),
+    "respelled": ("题库里没有你写的词，已按最接近的拼写搜索", "None of your words is in the collection; searched for the closest spelling"),
     "no_results": ("没有找到匹配的题目，换个说法试试（中文、英文都可以）。",
                    "No matching questions — try other words (Chinese or English)."),
     "match_in": ("匹配到", "best match"),
@@ -768,14 +769,19 @@ def summary_markdown(summary: Any, collection: Any = None, lang: str = "zh") -> 
 
 
 def search_results_markdown(hits: Sequence[Any], query: str, collection: Any, lang: str = "zh",
-                            max_passage_chars: int = 600) -> str:
-    """Matching questions, each with its best passages and their locations."""
+                            max_passage_chars: int = 600, searched_for: str | None = None) -> str:
+    """Matching questions, each with its best passages and their locations.
+
+    ``searched_for``: the query actually run, when the index respelled a mistyped word.
+    """
     lang = _lang(lang)
     head = f"### {t('search_results', lang)}：{escape_inline(query, 120)}" if lang == "zh" else \
         f"### {t('search_results', lang)}: {escape_inline(query, 120)}"
     if not hits:
         return f"{head}\n\n_{t('no_results', lang)}_"
     out = [head]
+    if searched_for and searched_for.strip() != query.strip():
+        out += ["", f"ℹ️ {t('respelled', lang)}" + ("：" if lang == "zh" else ": ") + f"**{escape_inline(searched_for, 120)}**"]
     if weak_match(hits[0]):
         out += ["", f"ℹ️ _{t('weak_match', lang)}_"]
     for hit in hits:

@@ -187,6 +187,27 @@ def test_queries_sharing_no_keyword_with_the_collection_return_no_hits(bundled_i
     assert bundled_index.search(query, k=3) == []
 
 
+@pytest.mark.parametrize("query, fixed, title", [
+    ("dropuot 原理", "dropout 原理", "5. Dropout 原理"),
+    ("droupout 的原理", "dropout 的原理", "5. Dropout 原理"),
+    ("Resnt", "resnet", "1. ResNet"),
+])
+def test_a_mistyped_word_is_respelled_when_nothing_else_matches(bundled_index, query: str, fixed: str,
+                                                                title: str) -> None:  # type: ignore[no-untyped-def]
+    assert not bundled_index.passage_scores(query)[1].any()  # as typed, no keyword occurs anywhere
+    assert bundled_index.effective_query(query) == fixed
+    assert _top(bundled_index, query)[0].question.title == title
+
+
+def test_words_the_collection_uses_are_never_respelled(bundled_index) -> None:  # type: ignore[no-untyped-def]
+    """Respelling every unknown word turned "sharpen" into "share" and "with" into "width": a query with a
+    keyword the collection uses runs as typed."""
+    for query in ("how to sharpen an image", "how to deal with vanishing gradients in recurrent networks",
+                  "dropout 原理"):
+        assert bundled_index.effective_query(query) == query
+    assert bundled_index.respelled("sharpen dropout") != "sharpen dropout"  # what the guard is for
+
+
 def test_every_labelled_query_shares_a_keyword_with_the_collection(bundled_index) -> None:  # type: ignore[no-untyped-def]
     """The no-keyword rule above never empties a real search (all 194 labelled queries)."""
     queries = [line.split("\t")[0] for name in ("retrieval.tsv", "retrieval_dev.tsv")
