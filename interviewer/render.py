@@ -147,19 +147,22 @@ _TEXT: dict[str, tuple[str, str]] = {
 # The components a candidate can act on, in this order; the scorer's other signals (precision, share in Chinese,
 # …) are kept with each attempt for analysis but not shown: alone they read as contradictions ("precision 50 %"
 # beside a score of 2). A scorer that gives none of these has all its components shown.
-SHOWN_COMPONENTS: tuple[str, ...] = ("semantic", "coverage", "on_topic", "explained")
+# "key-term coverage" is the literal share the covered / missed lists beside it describe; the scorer's
+# combined coverage (square-rooted, and semantic for the English part of an answer) read as a contradiction
+# of those lists ("89 %" beside 10 of 22 terms), so it is stored but not shown
+SHOWN_COMPONENTS: tuple[str, ...] = ("semantic", "keyword_coverage", "on_topic", "explained")
 
 _COMPONENT_NAMES: dict[str, tuple[str, str]] = {
     "semantic": ("语义相似度", "semantic similarity"),
     "similarity": ("语义相似度", "semantic similarity"),
     "dense": ("语义相似度", "semantic similarity"),
-    "coverage": ("关键词覆盖", "key-term coverage"),
+    "coverage": ("综合覆盖", "combined coverage"),
     "keywords": ("关键词覆盖", "key-term coverage"),
     "terms": ("关键词覆盖", "key-term coverage"),
     "points": ("要点覆盖", "key-point coverage"),
     "length": ("长度", "length"),
     "penalty": ("扣分", "penalty"),
-    "keyword_coverage": ("字面关键词覆盖", "literal key-term coverage"),
+    "keyword_coverage": ("关键词覆盖", "key-term coverage"),
     "specificity": ("专注度", "specificity"),
     "beyond_chance": ("针对性（非泛泛而谈）", "beyond generic terms"),
     "explained": ("解释充分度", "explanation"),

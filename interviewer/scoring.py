@@ -801,7 +801,7 @@ class Scorer:
             parts.append("遗漏的要点 (missed): " + "、".join(self._english(t) for t in result.missed[:6]) + "。")
         why = (
             f"语义相似度 (semantic similarity) {signals.semantic:.0%}，关键词覆盖 (key-term coverage) "
-            f"{signals.coverage:.0%}，切题程度 (on-topic) {signals.on_topic:.0%}。"
+            f"{signals.keyword_coverage:.0%}，切题程度 (on-topic) {signals.on_topic:.0%}。"
         )
         parts.append(why)
         if signals.language_share < 0.5:

@@ -104,7 +104,7 @@ def test_escape_inline_is_one_line_and_truncates() -> None:
 class FakeResult:
     score: float | None = 72.4
     band: str | None = "良好 / good"
-    components: dict = field(default_factory=lambda: {"semantic": 0.81, "coverage": 0.5, "note": "text"})
+    components: dict = field(default_factory=lambda: {"semantic": 0.81, "keyword_coverage": 0.5, "note": "text"})
     covered: list = field(default_factory=lambda: [SimpleNamespace(text="稀疏解"), "L1"])
     missed: list = field(default_factory=lambda: [SimpleNamespace(text="拉普拉斯<b>先验</b>")])
     kind: str = "scored"
@@ -235,9 +235,11 @@ def test_score_panel_components_and_placeholder() -> None:
     assert "note" not in md  # non-numeric components are left out
     # of the scorer's signals only those a candidate can act on are shown, in a fixed order
     signals = {"language_share": 1.0, "precision": 0.5, "specificity": 1.0, "explained": 1.0, "on_topic": 0.2,
-               "coverage": 0.1, "semantic": 0.3, "beyond_chance": 1.0, "keyword_coverage": 0.1}
+               "coverage": 0.9, "semantic": 0.3, "beyond_chance": 1.0, "keyword_coverage": 0.1}
     shown = render.score_panel_markdown(FakeResult(components=signals), "zh")
     assert "中文占比" not in shown and "精确度" not in shown and "专注度" not in shown and "| 数值 |" in shown
+    # key-term coverage is the literal share the covered / missed lists describe, not the combined 90 %
+    assert "| 关键词覆盖 | 10% |" in shown and "90%" not in shown
     assert [line.split("|")[1].strip() for line in shown.splitlines() if line.startswith("| ") and "%" in line] == [
         "语义相似度", "关键词覆盖", "切题程度", "解释充分度"]
     en = render.score_panel_markdown(FakeResult(components={"custom_part": 12.5}), "en")

@@ -242,6 +242,15 @@ def test_english_and_mixed_answers_score_like_the_chinese_one(scorer: Scorer, sc
     assert min(en, mixed) > partial + 10
 
 
+def test_explanation_states_the_literal_key_term_coverage(scorer: Scorer, scoring_collection: Collection) -> None:
+    """The message's "key-term coverage" is the share the covered / missed lists describe; for an English
+    answer the scorer's combined coverage is mostly its semantic estimate and read as a contradiction."""
+    r = scorer.score(qid(scoring_collection, L012), ENGLISH_L012)
+    literal, combined = r.components["keyword_coverage"], r.components["coverage"]
+    assert combined - literal > 0.1  # else this test cannot tell the two apart
+    assert f"关键词覆盖 (key-term coverage) {literal:.0%}" in r.message
+
+
 def test_english_typos_and_translations_count_as_covered(scorer: Scorer, scoring_collection: Collection) -> None:
     q = qid(scoring_collection, DROPOUT)
     mixed = scorer.score(q, "训练时随机丢掉一部分 neurons，可以看成一种 ensembel 方法，增强泛化能力。")
