@@ -1119,7 +1119,10 @@ CSS = """
 #score-panel h3 { font-size: 1.6em; margin-bottom: .2em; }
 #sources-panel, #reference-panel, #search-results, #tree { overflow-wrap: anywhere; }
 #status { min-height: 1.5em; }
-#chat th, #stats th { word-break: keep-all; overflow-wrap: normal; }  /* headers: never "Skip ped", "作/答" */
+#chat th, #stats th, #weakest th, #due th { word-break: keep-all; overflow-wrap: normal; }  /* never "Skip ped" */
+/* a wide table in a passage or reference scrolls sideways instead of breaking "Netw / ork", "42.9 / 0" */
+#sources-panel table, #reference-panel table, #search-results table { display: block; overflow-x: auto; }
+#sources-panel td, #reference-panel td, #search-results td { overflow-wrap: normal; word-break: keep-all; }
 /* a phone: the weakest and due lists one above the other, each table as wide as the screen */
 @media (max-width: 640px) { #progress-lists { flex-direction: column; } #progress-lists > * { min-width: 100%; } }
 """
@@ -1179,7 +1182,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                                                latex_delimiters=LATEX)
                         points_md = gr.Markdown("", elem_id="points-panel", latex_delimiters=LATEX)
                         sources_md = gr.Markdown(render.passages_markdown([], collection, zh), elem_id="sources-panel",
-                                                 latex_delimiters=LATEX)
+                                                 latex_delimiters=LATEX, max_height=600)
                         reference_md = gr.Markdown("", elem_id="reference-panel", latex_delimiters=LATEX,
                                                    max_height=600)
             relabel += [(tab_interview, "label", "tab_interview"), (settings_title, "value", "settings"),

@@ -336,3 +336,49 @@ def strip_numbering(title: str) -> str:
     """``6.1 为什么…`` → ``为什么…``; used for ids so renumbering keeps them stable."""
     stripped = _NUMBERING.sub("", title, count=1).strip()
     return stripped or title.strip()
+
+
+_TABLE_LINE = re.compile(r"^\s{0,3}\|")
+_NUMBER_CELL = re.compile(r"^[\s\d.,:%×x*+\-–—/()~<>=msMBGKk]*$")
+_WORD = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]+")
+
+
+def is_data_table_only(markdown: str, max_prose_words: int = 40, min_number_share: float = 0.5) -> bool:
+    r"""True when an answer is a table of figures with hardly any prose (a benchmark of models' speeds).
+
+    Such a reference cannot be answered in words: scoring a spoken answer against
+    its numbers means nothing. A table of words (a "CNN vs RNN" comparison) is
+    prose in table form and does not count. Code blocks and links are ignored.
+
+    >>> is_data_table_only("来自某处\n\n| 模型 | 速度 |\n| --- | --- |\n| A | 14.5 |\n| B | 31.5 |")
+    True
+    >>> is_data_table_only("| | CNN | RNN |\n| --- | --- | --- |\n| 结构 | 卷积 | 循环 |")
+    False
+    """
+    prose: list[str] = []
+    cells: list[str] = []  # data cells: neither the header row nor the first column (row labels)
+    fence: str | None = None
+    in_body = False  # past a table's separator row
+    for line in markdown.split("\n"):
+        f = _FENCE.match(line)
+        if fence is None and f:
+            fence = f.group(1)
+            continue
+        if fence is not None:
+            if closes_fence(fence, line):
+                fence = None
+            continue
+        if _TABLE_LINE.match(line):
+            row = [c.strip() for c in line.strip().strip("|").split("|")]
+            if all(re.fullmatch(r":?-{3,}:?", c) for c in row if c):
+                in_body = True
+            elif in_body:
+                cells.extend(c for c in row[1:] if c)
+        else:
+            in_body = False
+            prose.append(line)
+    if not cells:
+        return False
+    words = len(_WORD.findall(re.sub(r"\]\([^)]*\)|https?://\S+", "", "\n".join(prose))))
+    numbers = sum(1 for c in cells if _NUMBER_CELL.match(re.sub(r"\[.*?\]\(.*?\)", "", c)))
+    return words <= max_prose_words and numbers >= min_number_share * len(cells)

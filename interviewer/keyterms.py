@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterable, Sequence
 
+import snowballstemmer
 from rapidfuzz.distance import OSA
 
 from corpus.model import Collection
@@ -147,12 +148,26 @@ class TermMatch:
         return {t.text for t in self.covered}
 
 
+# Characters whose swap turns a term into its opposite: never taken for a typo of each other
+_OPPOSITE_CHARACTERS: frozenset[frozenset[str]] = frozenset(
+    frozenset(pair) for pair in (
+        "入出", "上下", "大小", "高低", "前后", "正负", "左右", "增减", "加减", "多少", "长短", "内外", "开关",
+        "升降", "有无", "真假", "强弱", "快慢", "深浅", "宽窄", "粗细", "远近", "新旧", "主次",
+        "显隐", "稀稠", "凸凹", "串并", "单双", "正反", "首尾", "始终",
+    )
+)
+
+
+_STEMMER = snowballstemmer.stemmer("english")
+
+
 def stem(word: str) -> str:
-    """A crude English stem (gradients → gradient, sorted → sort) for variant matching."""
-    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("es", ""), ("s", ""), ("ed", ""), ("ing", ""), ("ly", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            return word[: len(word) - len(suffix)] + repl
-    return word
+    """The English (Porter2 / Snowball) stem of a word, for variant matching.
+
+    >>> [stem(w) for w in ("gradients", "summed", "copied", "updated", "vanishing")]
+    ['gradient', 'sum', 'copi', 'updat', 'vanish']
+    """
+    return _STEMMER.stemWord(word) if word.isalpha() else word
 
 
 def is_cjk(text: str) -> bool:
@@ -176,6 +191,10 @@ class PreparedAnswer:
     def __init__(self, answer: str, tokenizer: Tokenizer | None = None) -> None:
         self.text = normalise(answer or "")
         self.latin = set(_LATIN_WORD.findall(self.text))
+        # "ResNet-152" names ResNet and ResNet152 too, as the tokenizer cuts it (k-means → kmeans, k, means)
+        for word in [w for w in self.latin if "-" in w]:
+            self.latin.add(word.replace("-", ""))
+            self.latin.update(part for part in word.split("-") if part)
         self.stems = {stem(w) for w in self.latin}
         self.cjk = "".join(_CJK_RUN.findall(self.text))
         self.tokens: list[str] = tokenizer.tokens(answer) if tokenizer is not None else []
@@ -188,7 +207,7 @@ class PreparedAnswer:
         if " " in term or "-" in term or not term.isalnum():
             pattern = r"(?<![a-z0-9])" + re.escape(term) + r"(?:e?s)?(?![a-z0-9])"
             return re.search(pattern, self.text) is not None
-        return term in self.latin or (len(term) > 3 and stem(term) in self.stems)
+        return term in self.latin or (len(term) >= 3 and stem(term) in self.stems)
 
     def has_fuzzy(self, term: str, vocabulary: frozenset[str] | set[str] | None = None) -> bool:
         """Typo-tolerant lookup: one edit for short words, two for long ones."""
@@ -197,12 +216,14 @@ class PreparedAnswer:
             if n < 3 or len(self.cjk) < n:
                 return False
             # one substituted character, never the first (过拟合 vs 欠拟合 are opposites),
-            # and only when the typed word is not itself a real word (标准差 vs 标准化)
+            # never one opposite for another (输入层 vs 输出层), and only when the typed word
+            # is not itself a real word (标准差 vs 标准化)
             start = self.cjk.find(term[0])
             while 0 <= start <= len(self.cjk) - n:
                 window = self.cjk[start : start + n]
-                diff = sum(1 for a, b in zip(window, term) if a != b)
-                if diff == 0 or (diff == 1 and (vocabulary is None or window not in vocabulary)):
+                pairs = [(a, b) for a, b in zip(window, term) if a != b]
+                if not pairs or (len(pairs) == 1 and frozenset(pairs[0]) not in _OPPOSITE_CHARACTERS
+                                 and (vocabulary is None or window not in vocabulary)):
                     return True
                 start = self.cjk.find(term[0], start + 1)
             return False

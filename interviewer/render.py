@@ -50,10 +50,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "no_reference": ("这道题还没有参考答案。", "This question has no reference answer yet."),
     "noted": ("这道题没有参考答案，你的回答已保存为笔记（不打分）。",
               "This question has no reference answer: your answer is saved as a note (not scored)."),
-    "noted_code_only": ("这道题的参考答案只有代码，没有可以比对的文字，所以不打分：你的回答已保存为笔记，"
+    "noted_code_only": ("这道题的参考答案只有代码或数据表格，没有可以比对的文字，所以不打分：你的回答已保存为笔记，"
                         "可以点“参考答案”对照检查。",
-                        "This question's reference answer is code only, with no text to compare with, so it is "
-                        "not scored: your answer is saved as a note. Use “Reference” to check it yourself."),
+                        "This question's reference answer is code only (or a table of figures), with no text to "
+                        "compare with, so it is not scored: your answer is saved as a note. Use “Reference” to "
+                        "check it yourself."),
     "related": ("相关段落", "Related passages"),
     "question": ("题目", "Question"),
     "followup": ("追问", "Follow-up"),

@@ -69,6 +69,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from corpus.model import Collection, Question
+from corpus.text import is_data_table_only
 from index.cache import EmbeddingCache
 from index.embedders import Embedder, load_embedder
 from index.search import PassageHit, SearchIndex
@@ -460,6 +461,19 @@ class Scorer:
         """Missed key terms of ``result`` that can carry a follow-up question of their own, heaviest first."""
         return [t for t in result.missed if self.terms.is_topic_term(t.lower())]
 
+    def _one_name_per_concept(self, terms: Sequence[str]) -> list[str]:
+        """``terms`` without a later name of a glossary concept an earlier term names: a reference that
+        writes both 梯度 and gradient has two key terms, but "梯度 (gradient)、gradient" reads as a repeat."""
+        seen: set[int] = set()
+        out: list[str] = []
+        for term in terms:
+            ids = set(self.terms.glossary.concept_ids(term))
+            if ids and ids <= seen:
+                continue
+            seen |= ids
+            out.append(term)
+        return out
+
     def _as_written(self, question_id: str, terms: Sequence[str]) -> list[str]:
         """Key terms as the reference writes them: matching lowercases English ("gpu", "pil"), a user
         should read "GPU" and "PIL". Chinese terms are left alone."""
@@ -477,14 +491,17 @@ class Scorer:
 
     def has_reference(self, question_id: str) -> bool:
         """True when the question has reference text to score against. A reference that is only code
-        (the index leaves code out) has none: such an answer is kept as a note, like one to an unanswered
-        question."""
+        (the index leaves code out) has none, nor has one that is a table of figures (a benchmark of
+        models' speeds: an answer in words cannot be compared with its numbers). An answer to such a
+        question is kept as a note, like one to an unanswered question."""
         if question_id not in self.collection.questions or not self.collection.is_answered(question_id):
             return False
         if not self._prepared:
             self.prepare()
         ref = self._refs.get(question_id)
-        return ref is not None and bool(ref.units.size)
+        if ref is None or not ref.units.size:
+            return False
+        return not is_data_table_only(self.collection.answer_markdown(question_id))
 
     def _build_chance_table(self) -> None:
         """Every reference's key terms as one (questions × unique terms) weight matrix."""
@@ -710,8 +727,10 @@ class Scorer:
         shown, topical = self.terms.is_display_term, self.terms.is_topic_term
         # terms that stand alone (稀疏, 范数) first, then other display terms (等于), each by weight
         order = lambda t: (not topical(t.text), -t.weight)  # noqa: E731
-        covered = self._as_written(ref.question_id, [t.text for t in sorted(match.covered, key=order) if shown(t.text)])
-        missed = self._as_written(ref.question_id, [t.text for t in sorted(match.missed, key=order) if shown(t.text)])
+        covered = self._as_written(ref.question_id, self._one_name_per_concept(
+            [t.text for t in sorted(match.covered, key=order) if shown(t.text)]))
+        missed = self._as_written(ref.question_id, self._one_name_per_concept(
+            [t.text for t in sorted(match.missed, key=order) if shown(t.text)]))
         missed_passages = self._missed_passages(ref, match.missed, miss_points) if kind == "scored" else []
         components = {
             "semantic": round(signals.semantic, 4),

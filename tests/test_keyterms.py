@@ -90,6 +90,20 @@ def test_real_words_are_not_typos(terms: TermModel) -> None:
     assert how == {}
 
 
+def test_an_opposite_is_never_a_typo() -> None:
+    """"靠近输入层" was told it covered 输出层 (the opposite layer): one character swapped for its opposite
+    is another term, whatever the vocabulary knows."""
+    how = covered([term("输出层"), term("下采样"), term("输入层")], "靠近输入层的权值更新很慢，做了上采样")
+    assert how == {"输入层": "exact"}
+    assert covered([term("梯度消失")], "梯度消矢") == {"梯度消失": "fuzzy"}  # a plain typo still counts
+
+
+def test_a_hyphenated_name_names_its_parts() -> None:
+    """"ResNet-152" in an answer was listed as missing ResNet."""
+    how = covered([term("resnet"), term("resnet152"), term("alexnet")], "AlexNet 比 ResNet-152 慢很多")
+    assert how == {"resnet": "exact", "resnet152": "exact", "alexnet": "exact"}
+
+
 def test_cross_language_matching_via_glossary() -> None:
     key = [term("过拟合"), term("随机失活"), term("dropout"), term("overfitting"), term("梯度")]
     how = covered(key, "Dropout reduces overfitting; the gradients flow through kept units")

@@ -541,3 +541,12 @@ def test_off_topic_needs_the_key_terms_to_point_there_too(scorer: Scorer, scorin
     bn = "对每个 mini-batch 在每个通道上计算均值和方差，把输入归一化到均值 0、方差 1，然后再用可学习的 γ 和 β 做缩放和平移。"
     other = scorer.score(q, bn)
     assert other.kind == "off_topic" and other.better_match is not None and other.score <= 5
+
+
+def test_a_reference_that_is_a_table_of_figures_is_not_scored(scorer: Scorer, scoring_collection: Collection) -> None:
+    """"7. 不同网络模型的模型大小、推测速度" is a benchmark table: scoring against it offered "可以补充：NASNet-A-Large
+    Our porting 82.566 …" and missed terms like "porting"."""
+    bench = qid(scoring_collection, "7. 不同网络模型的模型大小、推测速度")
+    assert scoring_collection.is_answered(bench) and not scorer.has_reference(bench)
+    assert scorer.hint_terms(bench, 5) == []
+    assert scorer.has_reference(qid(scoring_collection, "1. **CNN**和**RNN**的区别 ？"))  # a table of words

@@ -559,12 +559,19 @@ def test_an_answer_to_a_code_only_reference_is_a_note_not_a_contradiction(e5_emb
     from interviewer.scoring import Scorer
 
     c = parse_markdown("## 代码\n\n### 1. 写出 NMS\n\n```python\n# keep the best box\nkeep = []\n```\n\n"
-                       "### 2. 什么是 NMS\n\n非极大值抑制：按分数排序，去掉与最高分框 IoU 大于阈值的框。\n")
+                       "### 2. 什么是 NMS\n\n非极大值抑制：按分数排序，去掉与最高分框 IoU 大于阈值的框。\n\n"
+                       "### 3. 各模型的速度\n\n来自基准测试。\n\n| 模型 | 速度 (ms) | Top-1 |\n| --- | --- | --- |\n"
+                       "| AlexNet | 14.56 | 42.90 |\n| VGG-16 | 128.62 | 27.00 |\n\n"
+                       "### 4. CNN 和 RNN 的区别\n\n| | CNN | RNN |\n| --- | --- | --- |\n"
+                       "| 结构 | 卷积层共享权值 | 循环处理序列 |\n| 擅长 | 图像的空间特征 | 文本和语音的时序特征 |\n")
     code, prose = c.find_by_heading("写出 NMS"), c.find_by_heading("什么是 NMS")
+    figures, words = c.find_by_heading("各模型的速度"), c.find_by_heading("CNN 和 RNN 的区别")
     assert code is not None and prose is not None and c.is_answered(code.id)
     index, _ = open_index(c, e5_embedder, tmp_path / "idx", cache=shared_cache)
     scorer = Scorer(index, c, cache=shared_cache, use_index_model=False).prepare()
     assert not scorer.has_reference(code.id) and scorer.has_reference(prose.id)
+    # a table of figures cannot be answered in words either; a table of words is prose in table form
+    assert not scorer.has_reference(figures.id) and scorer.has_reference(words.id)
     store = ProgressStore(tmp_path / "p.sqlite3")
     session = new_session(c, scorer, store, question_ids=(code.id, prose.id))
     assert session.queue[0] == code.id and session.has_reference  # its reference (the code) can be shown
