@@ -976,6 +976,16 @@ def stats_markdown(stats: Any, lang: str = "zh", profile_label: str | None = Non
     return "\n".join(lines)
 
 
+def listed_title(collection: Any, question_id: str) -> tuple[str, str]:
+    """(title, section) of a question in a progress list; a sub-question is named with its parents
+    ("14. 深度学习的模型参数量计算 › RNN"): "RNN" alone does not say which question it belongs to."""
+    q = _question(collection, question_id)
+    if q is None:
+        return question_id, ""
+    ancestors = collection.ancestors(question_id) if hasattr(collection, "ancestors") else []
+    return " › ".join([*(a.title for a in ancestors), q.title]), q.section
+
+
 def weakest_markdown(weakest: Sequence[tuple[str, float]], collection: Any, lang: str = "zh",
                      practised: bool = False) -> str:
     """The questions that need work; ``practised`` says whether any question has a score at all."""
@@ -986,8 +996,7 @@ def weakest_markdown(weakest: Sequence[tuple[str, float]], collection: Any, lang
     lines += [f"| # | {t('question', lang)} | {t('section', lang)} | {t('mastery', lang)} |",
               "| ---: | --- | --- | ---: |"]
     for i, (qid, mastery) in enumerate(weakest, 1):
-        q = _question(collection, qid)
-        title, section = (q.title, q.section) if q is not None else (qid, "")
+        title, section = listed_title(collection, qid)
         lines.append(f"| {i} | {_md_cell(title)} | {_md_cell(section)} | {format_score(mastery)} |")
     return "\n".join(lines)
 
@@ -1018,14 +1027,12 @@ def due_markdown(due: Sequence[str], collection: Any, states: dict[str, Any] | N
         upcoming = [(s.due_at, qid) for qid, s in states.items() if getattr(s, "due_at", None) is not None]
         if upcoming and now is not None:
             at, qid = min(upcoming)
-            q = _question(collection, qid)
-            title = escape_inline(q.title if q is not None else qid, 80)
+            title = escape_inline(listed_title(collection, qid)[0], 120)
             lines.append(f"\n{t('next_due', lang).format(title=title, when=wait_text(at - now, lang))}")
         return "\n".join(lines)
     lines += [f"| {t('question', lang)} | {t('section', lang)} | {t('last_score', lang)} |", "| --- | --- | ---: |"]
     for qid in due[:limit]:
-        q = _question(collection, qid)
-        title, section = (q.title, q.section) if q is not None else (qid, "")
+        title, section = listed_title(collection, qid)
         last = _get(states.get(qid), "last_score") if qid in states else None
         lines.append(f"| {_md_cell(title)} | {_md_cell(section)} | {format_score(last)} |")
     if len(due) > limit:

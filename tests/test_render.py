@@ -467,6 +467,13 @@ def test_weakest_due_and_history(bundled_collection) -> None:  # type: ignore[no
     assert "现在没有需要复习的题目" in later and f"「{render.escape_inline(q.title)}」" in later and "10 分钟后到期" in later
     assert "due in 2 h" in render.due_markdown([], bundled_collection, {q.id: SimpleNamespace(due_at=7000.0)},
                                                "en", now=0.0)
+    # a sub-question (a follow-up's part) is named with its question: "RNN" alone says nothing
+    sub = next(x for x in bundled_collection if x.title == "RNN" and x.parent_id is not None)
+    parent = bundled_collection.questions[sub.parent_id]
+    assert parent.parent_id is None  # else the path below would have more parts
+    for md in (render.weakest_markdown([(sub.id, 1.0)], bundled_collection, "zh"),
+               render.due_markdown([sub.id], bundled_collection, {}, "zh")):
+        assert f"| {parent.title.replace('|', chr(92) + '|')} › RNN |" in md
     attempt = Attempt(id=1, profile="p", question_id=q.id, section=q.section, question_title=q.title,
                       answer=XSS + " | pipe\nnewline", score=50.0, kind="answer", created_at=0.0)
     md = render.history_markdown([attempt], "zh")
