@@ -148,11 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default="default", help="whose progress to use (default: 'default')")
     p.add_argument("--section", action="append", default=None,
                    help="draw from this section (repeatable; default: all)")
-    p.add_argument("--mode", choices=("random", "order", "weakest", "due"), default="random")
+    p.add_argument("--mode", choices=("random", "order", "weakest", "due"), default="random",
+                   help="which questions come first: random (default), order (as in the collection), weakest "
+                        "(lowest mastery first, then unseen), due (due for review first, then unseen)")
     p.add_argument("--count", "-n", type=question_count, default=5, help="number of questions (default 5)")
     p.add_argument("--include-unanswered", action="store_true",
                    help="also ask questions that have no reference answer yet")
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the random choice: the same seed asks the same questions (default: a new draw "
+                        "each time)")
 
     p = sub.add_parser("progress", help="the gap report: mastery per section, weakest and due questions")
     _add_common(p)
@@ -179,7 +183,14 @@ def _engine(args: argparse.Namespace, with_scorer: bool = False):  # type: ignor
 
     quiet = bool(getattr(args, "json", False)) and not sys.stderr.isatty()
     engine = load_engine(_config(args), progress=ProgressPrinter(quiet=quiet), with_scorer=with_scorer)
+    print_collection_warnings(engine.collection)
     return engine
+
+
+def print_collection_warnings(collection) -> None:  # type: ignore[no-untyped-def]
+    """The collection's warnings (a file read as GB18030, an empty file skipped …), on stderr."""
+    for w in getattr(collection, "warnings", None) or ():
+        print(f"warning: {w}", file=sys.stderr)
 
 
 # ------------------------------------------------------------------ commands
@@ -273,8 +284,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         noun = "question " if r["questions"] == 1 else "questions"
         print(f"  {pad(r['section'], width)}  {r['questions']:>3} {noun}  {r['answered']:>3} answered  "
               f"{r['unanswered']:>3} unanswered")
-    for w in c.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+    print_collection_warnings(c)
     return 0
 
 
@@ -283,6 +293,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if args.what is None:
         raise UserError("Say what to evaluate: `eval retrieval FILE.tsv` or `eval scoring FILE.tsv`.")
+    if args.file.is_dir():
+        raise UserError(f"{args.file} 是一个文件夹，不是文件 / is a folder, not a file: give a .tsv file.")
     if not args.file.is_file():
         raise UserError(f"{args.file}: file not found.")
     if args.what == "retrieval":
@@ -296,7 +308,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             for case, top in result.misses:
                 names = [engine.collection.questions[t].title for t in top]
                 print(f"miss  {case.query}  | expected: {case.expected}  | got: {names}")
-        print(f"retrieval on {args.file} ({result.n} queries, {elapsed / result.n * 1000:.1f} ms/query): "
+        print(f"retrieval on {args.file} ({result.n} {'query' if result.n == 1 else 'queries'}, {elapsed / result.n * 1000:.1f} ms/query): "
               f"recall@1 {result.recall_at_1:.3f}  recall@3 {result.recall_at_3:.3f}  MRR {result.mrr:.3f}")
         if args.json:
             print(json.dumps(result.as_json()))
@@ -337,7 +349,9 @@ def cmd_progress(args: argparse.Namespace) -> int:
 
     args.profile = _profile(args)
     check_export_path(args.export)
-    return show_progress(open_progress(_config(args)), args)  # no model or index needed
+    progress = open_progress(_config(args))  # no model or index needed
+    print_collection_warnings(progress.collection)
+    return show_progress(progress, args)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -28,28 +28,50 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 
 
-def wrap(text: str, width: int = 100, indent: str = "") -> list[str]:
-    """``text`` cut into lines of at most ``width`` columns, each starting with ``indent``.
+# Chinese (full-width) closing punctuation: never the first character of a wrapped line
+CLOSING_PUNCTUATION = frozenset("，。、；：？！）」』】〕〉》”’…·～%％,.;:?!)]}")
+
+
+def wrap(text: str, width: int = 100, indent: str = "", subsequent_indent: str | None = None) -> list[str]:
+    """``text`` cut into lines of at most ``width`` columns, each starting with ``indent``
+    (the lines after the first with ``subsequent_indent``, when given).
 
     Lines break between words and between Chinese characters, never inside an
-    English word (a word longer than a line gets a line of its own).
+    English word (a word longer than a line gets a line of its own). A line
+    never starts with closing punctuation (，。、；：）」…): where it would, the
+    character before it moves down with it (hanging it on the line before
+    would make that line wider than ``width``, and the terminal would wrap it).
 
     >>> wrap("卷积层局部连接、权值共享 so it has far fewer parameters", 20, "  ")
     ['  卷积层局部连接、权', '  值共享 so it has', '  far fewer', '  parameters']
+    >>> wrap("一二三四，五", 9)
+    ['一二三', '四，五']
     """
+    rest = indent if subsequent_indent is None else subsequent_indent
     lines: list[str] = []
-    start = display_width(indent)
-    line, used = indent, start
+    tokens: list[str] = []  # the tokens of the line being filled (its indent not included)
+    prefix = indent
+
+    def used() -> int:
+        return display_width(prefix) + sum(display_width(t) for t in tokens)
+
     for token in _TOKENS.findall(text):
         if token.isspace():
-            if used > start and used + 1 <= width:
-                line, used = line + " ", used + 1
+            if tokens and used() + 1 <= width:
+                tokens.append(" ")
             continue
         w = display_width(token)
-        if used + w > width and used > start:
-            lines.append(line.rstrip())
-            line, used = indent, start
-        line, used = line + token, used + w
-    if used > start or not lines:
-        lines.append(line.rstrip())
+        if tokens and used() + w > width:
+            carried: list[str] = []
+            if token[0] in CLOSING_PUNCTUATION:
+                # take characters down with it until the new line does not start with closing punctuation
+                while len(tokens) > 1 and (not carried or carried[0][0] in CLOSING_PUNCTUATION):
+                    last = tokens.pop()
+                    if not last.isspace():
+                        carried.insert(0, last)
+            lines.append((prefix + "".join(tokens)).rstrip())
+            prefix, tokens = rest, carried
+        tokens.append(token)
+    if tokens or not lines:
+        lines.append((prefix + "".join(tokens)).rstrip())
     return lines

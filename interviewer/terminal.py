@@ -12,8 +12,12 @@ that arrives with more input already waiting (a paste) does not end the answer.
 from __future__ import annotations
 
 import argparse
+import errno
+import json
+import os
 import re
 import select
+import signal
 import sys
 import shutil
 import time
@@ -27,7 +31,16 @@ from .engine import LazyScorer
 from .progress import NEEDS_WORK_BELOW, NOTHING_NEEDS_WORK, ProgressStoreError
 from .render import SHOWN_COMPONENTS, component_label
 from .render import t as render_text
-from .session import InterviewSession, NoQuestionsError, SessionError, SessionOptions, Turn, plural
+from .session import (
+    FollowUp,
+    InterviewSession,
+    NoQuestionsError,
+    SessionError,
+    SessionOptions,
+    Turn,
+    plural,
+    resolve_sections,
+)
 
 HELP = "（多行作答，空行提交 / finish with an empty line；:hint 提示  :skip 跳过  :ref 参考答案  :end 结束）"
 COMMANDS = (":hint", ":ref", ":skip", ":end")
@@ -35,10 +48,40 @@ COMMANDS = (":hint", ":ref", ":skip", ":end")
 _COMMAND_LIKE = re.compile(r":[a-z]{1,12}")
 
 
+def _width() -> int:
+    """Columns a printed line may take: the terminal's less one (at most 100)."""
+    return max(20, min(100, shutil.get_terminal_size((100, 24)).columns - 1))
+
+
 def _wrap(text: str, indent: str = "  ") -> str:
     """``text`` wrapped to the terminal (at most 100 columns), counting a Chinese character as two."""
-    width = min(100, shutil.get_terminal_size((100, 24)).columns - 1)
+    width = _width()
     return "\n".join("\n".join(wrap(line, width, indent)) if line.strip() else "" for line in text.splitlines())
+
+
+def _lines(text: str, hang: str = "  ") -> str:
+    """Every line of ``text`` wrapped to the terminal: a line keeps its own leading spaces as its indent, and
+    its continuation lines are indented by ``hang`` more. Lines that already fit are left as they are."""
+    width = _width()
+    out: list[str] = []
+    for line in text.split("\n"):
+        if display_width(line) <= width or not line.strip():
+            out.append(line.rstrip() if not line.strip() else line)
+            continue
+        indent = line[:len(line) - len(line.lstrip(" "))]
+        out.extend(wrap(line, width, indent, indent + hang))
+    return "\n".join(out)
+
+
+def _say(out: TextIO, text: str = "", hang: str = "  ") -> None:
+    """Print a message of the practice session wrapped to the terminal (see :func:`_lines`)."""
+    print(_lines(text, hang), file=out)
+
+
+def _for_terminal(text: str) -> str:
+    """A message worded for the web app, with its button names replaced by the prompt's commands."""
+    return (text.replace("点“参考答案”", "输入 :ref ").replace("“参考答案”", " :ref ")
+            .replace("Use “Reference”", "Type :ref").replace("“Reference”", ":ref"))
 
 
 def format_feedback(session: InterviewSession, turn: Turn) -> str:
@@ -48,7 +91,8 @@ def format_feedback(session: InterviewSession, turn: Turn) -> str:
     lines: list[str] = []
     if turn.status == "noted":
         if c.is_answered(turn.question_id):  # a reference that is only code: nothing to score against
-            lines.append(_wrap(f"{render_text('noted_code_only', 'zh')} / {render_text('noted_code_only', 'en')}", ""))
+            lines.append(_for_terminal(f"{render_text('noted_code_only', 'zh')} / "
+                                       f"{render_text('noted_code_only', 'en')}"))
         else:
             lines.append("这道题还没有参考答案，你的回答已保存为笔记 / no reference yet — your answer is saved as a note.")
         index = session.index
@@ -57,7 +101,7 @@ def format_feedback(session: InterviewSession, turn: Turn) -> str:
                 q = c.questions[hit.passage.question_id]
                 lines.append(f"  相关段落 / related: {q.display_path} ({q.source}:{hit.passage.line_start})")
                 lines.append(_wrap(hit.passage.text[:300], "    "))
-        return "\n".join(lines)
+        return _lines("\n".join(lines))
     score = getattr(r, "score", None)
     band = getattr(r, "band", "")
     lines.append(f"得分 / score: {score:.0f}/100  {band}" if score is not None else "未评分 / not scored")
@@ -99,7 +143,7 @@ def format_feedback(session: InterviewSession, turn: Turn) -> str:
         lines.append(f"  注意 / notice: {notice}")
     if turn.saved_notice:
         lines.append(f"  {turn.saved_notice}")
-    return "\n".join(lines)
+    return _lines("\n".join(lines))
 
 
 def as_command(line: str) -> str | None:
@@ -190,12 +234,140 @@ def no_questions_message(exc: NoQuestionsError, include_unanswered: bool) -> str
             f"questions there: choose other sections with --section (`python -m interviewer stats` lists them).")
 
 
+class _EndOnSignal:
+    """While active, SIGTERM (``kill``) and SIGHUP (the terminal closed) end the interview like Ctrl-C:
+    the first one raises KeyboardInterrupt in the main thread, so the answer being typed is kept as a note
+    and the summary is printed. Later ones (and any once ``raising`` is off, while the summary is written)
+    are only noted: they do not cut the saving short. The previous handlers are restored on exit."""
+
+    NAMES = ("SIGTERM", "SIGHUP")
+
+    def __init__(self, unfinished_line: Callable[[], str] = lambda: "") -> None:
+        self.received: int | None = None
+        self.raising = True
+        self.line = ""  # the line being edited when the signal came (read at once: a hangup soon clears it)
+        self._unfinished_line = unfinished_line
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum: int, frame: object) -> None:
+        first = self.received is None
+        if first:
+            self.received = signum
+            try:
+                self.line = self._unfinished_line()
+            except Exception:  # noqa: BLE001 - best effort
+                self.line = ""
+        if first and self.raising:
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> "_EndOnSignal":
+        for name in self.NAMES:
+            number = getattr(signal, name, None)
+            if number is None:
+                continue
+            try:
+                self._previous[number] = signal.signal(number, self._handle)
+            except (ValueError, OSError):  # not the main thread: leave the default
+                pass
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for number, previous in self._previous.items():
+            signal.signal(number, previous)  # type: ignore[arg-type]
+
+    @property
+    def hung_up(self) -> bool:
+        return self.received == getattr(signal, "SIGHUP", None)
+
+
+class _TerminalOut:
+    """``out`` for the interview: once the terminal is gone (a write fails with EIO after a hangup), further
+    output is dropped instead of raising, so the answers are still saved and the program exits quietly; the
+    file descriptor is pointed at /dev/null so that Python's own flush at exit does not complain either."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self.gone = False
+
+    def _lost(self, exc: OSError) -> bool:
+        if exc.errno not in (errno.EIO, errno.ENXIO):
+            return False
+        self.gone = True
+        _silence(self._out)
+        return True
+
+    def write(self, text: str) -> int:
+        if self.gone:
+            return len(text)
+        try:
+            return self._out.write(text)
+        except OSError as exc:
+            if not self._lost(exc):
+                raise
+            return len(text)
+
+    def flush(self) -> None:
+        if self.gone:
+            return
+        try:
+            self._out.flush()
+        except OSError as exc:
+            if not self._lost(exc):
+                raise
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._out, name)
+
+
+def _silence(stream: TextIO) -> None:
+    """Point ``stream``'s file descriptor (and stderr's, when it is the same terminal) at /dev/null."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return
+    try:
+        same = [fd]
+        info = os.fstat(fd)
+        for other in (1, 2):
+            if other != fd:
+                try:
+                    o = os.fstat(other)
+                except OSError:
+                    continue
+                if (o.st_dev, o.st_ino, o.st_rdev) == (info.st_dev, info.st_ino, info.st_rdev):
+                    same.append(other)
+        null = os.open(os.devnull, os.O_WRONLY)
+        for target in same:
+            os.dup2(null, target)
+        os.close(null)
+    except OSError:
+        pass
+
+
+def _section_matches(engine, names: list[str] | tuple[str, ...]) -> list[str]:  # type: ignore[no-untyped-def]
+    """A line for each ``--section`` value that picked more than one section, naming them."""
+    lines: list[str] = []
+    c = engine.collection
+    for name in names:
+        try:
+            ids = resolve_sections(c, [name])
+        except SessionError:
+            continue
+        if len(ids) > 1:
+            titles = "、".join(s.title for s in c.sections if s.id in ids)
+            lines.append(f"「{name}」匹配到 {len(ids)} 个章节：{titles} / '{name}' matches {len(ids)} sections: "
+                         f"{titles}")
+    return lines
+
+
 def run_practice(engine, args: argparse.Namespace, prompt: Callable[[str], str] = input,
                  out: TextIO = sys.stdout) -> int:  # type: ignore[no-untyped-def]
     """The interactive interview loop.
 
     The session (sections, count, profile) is checked before the scorer is
-    prepared, so a mistyped option fails at once.
+    prepared, so a mistyped option fails at once. SIGTERM and SIGHUP end the
+    interview like Ctrl-C (what is being typed is kept as a note, the summary
+    printed); the exit status is then 128 + the signal number.
     """
     from .progress import normalize_profile
 
@@ -214,24 +386,32 @@ def run_practice(engine, args: argparse.Namespace, prompt: Callable[[str], str] 
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not getattr(engine, "scorer_ready", True):
-        print("准备评分（第一次会为评分嵌入所有参考段落，之后会快很多）/ preparing the scorer (the first time it embeds "
-              "every reference passage; later starts are quick)…", file=sys.stderr, flush=True)
+        print(_lines("准备评分（第一次会为评分嵌入所有参考段落，之后会快很多）/ preparing the scorer (the first time it "
+                     "embeds every reference passage; later starts are quick)…"), file=sys.stderr, flush=True)
         from .cli import ProgressPrinter
 
         engine.prepare_scorer(ProgressPrinter())
     _ = engine.scorer
+    out = _TerminalOut(out)  # type: ignore[assignment]
+    for line in _section_matches(engine, args.section or ()):
+        _say(out, line)
     for notice in session.notices:
-        print(notice, file=out)
-    print(HELP, file=out)
+        _say(out, notice)
+    _say(out, HELP)
     at_terminal = prompt is input and sys.stdin.isatty()
     readline = _line_editing() if at_terminal else None
-    try:
-        _interview(session, prompt, out, more_pending=_tty_input_pending if at_terminal else lambda: False,
-                   unfinished_line=(lambda: readline.get_line_buffer()) if readline is not None else lambda: "",
-                   at_terminal=at_terminal)
-    except KeyboardInterrupt:  # Ctrl-C anywhere (hint, scoring, saving): keep what was typed, then summarise
-        print(file=out)
-    return _finish(session, out)
+    line_buffer: Callable[[], str] = (lambda: readline.get_line_buffer()) if readline is not None else lambda: ""
+    with _EndOnSignal(line_buffer) as ending:
+        try:
+            _interview(session, prompt, out, more_pending=_tty_input_pending if at_terminal else lambda: False,
+                       unfinished_line=lambda: line_buffer() or ending.line, at_terminal=at_terminal)
+        except KeyboardInterrupt:  # Ctrl-C (or kill / hangup) anywhere (hint, scoring, saving): summarise
+            _say(out)
+        ending.raising = False  # the summary is written whatever comes now
+        code = _finish(session, out)
+    if ending.hung_up:  # the terminal is gone: whatever is still buffered goes nowhere, quietly
+        _silence(sys.stdout)
+    return 128 + ending.received if ending.received is not None else code
 
 
 def _interview(session: InterviewSession, prompt: Callable[[str], str], out: TextIO,
@@ -242,62 +422,100 @@ def _interview(session: InterviewSession, prompt: Callable[[str], str], out: Tex
     Ctrl-D at a terminal in the middle of an answer ends the interview and keeps that answer as a note,
     like Ctrl-C; at the end of piped input the last answer is scored (the file simply ended there).
 
+    A follow-up is offered as in the web app: it is asked (becomes the session's current turn) only once the
+    user takes it up (types an answer, ``:hint``, ``:ref``); ``:skip`` at it declines it — no follow-up, on
+    to the next question, nothing recorded as skipped.
+
     ``more_pending`` tells whether input is already waiting (see :func:`_read_answer`);
     ``unfinished_line`` returns the line being edited when Ctrl-C came (kept with the rest).
     """
     while not session.ended:
         turn = session.current
         assert turn is not None
-        q = session.collection.questions[turn.question_id]
-        print(f"\n[{session.progress_label}] {q.section}", file=out)
-        print(f"Q: {turn.prompt}", file=out)
-        if not session.has_reference:
-            print("（这道题还没有参考答案，回答将保存为笔记 / no reference answer: your answer becomes a note）", file=out)
-        while turn.status == "pending":
+        offered: FollowUp | None = None
+        if turn.status != "pending":  # answered: a follow-up may be offered, else on to the next question
+            offered = session.followup_candidate()
+            if offered is None:
+                session.next()
+                continue
+        qid = offered.question_id if offered is not None else turn.question_id
+        q = session.collection.questions[qid]
+        label = (f"追问 / follow-up {session.position + 1}/{len(session.queue)}" if offered is not None
+                 else session.progress_label)
+        _say(out, f"\n[{label}] {q.section}")
+        _say(out, f"Q: {offered.prompt if offered is not None else turn.prompt}", "   ")
+        if not session.collection.is_answered(qid):
+            _say(out, "（这道题还没有参考答案，回答将保存为笔记 / no reference answer: your answer becomes a note）")
+
+        def take_up() -> Turn:
+            """The follow-up offered is asked now (the user took it up); the current turn."""
+            nonlocal offered
+            if offered is not None:
+                session.next()
+                offered = None
+            current = session.current
+            assert current is not None
+            return current
+
+        def mid_answer(command: str) -> None:
+            if command in (":hint", ":ref"):
+                take_up()
+            _mid_answer(session, command, out)
+
+        while True:
             typed: list[str] = []
             try:
-                answer = _read_answer(prompt, typed, lambda command: _mid_answer(session, command, out),
-                                      more_pending)
+                answer = _read_answer(prompt, typed, mid_answer, more_pending)
             except KeyboardInterrupt:  # Ctrl-C ends the interview like Ctrl-D; answers are saved
-                print(file=out)
                 partial = unfinished_line()
                 if partial.strip():  # the line being typed (no Enter yet) counts too
                     typed.append(partial)
-                if typed:  # what was being typed is kept too
-                    _keep_typed(session, "\n".join(typed), out)
+                if typed:  # what was being typed is kept too (saved first: the terminal may be gone)
+                    take_up()
+                    _keep_typed(session, "\n".join(typed), out, newline=True)
+                else:
+                    _say(out)
                 return
             except InputEnded as ended:
-                print(file=out)
+                current = take_up()
+                _say(out)
                 if not at_terminal:  # piped answers: the file ended without an empty line after the last one
-                    _submit(session, turn, ended.text, out)
+                    _submit(session, current, ended.text, out)
                     return
                 _keep_typed(session, ended.text, out)
                 return
             if answer is None or answer == ":end":
                 return
             if answer in (":hint", ":ref"):
-                _mid_answer(session, answer, out)
+                mid_answer(answer)
                 continue
             if answer == ":skip":
-                session.skip()
+                if offered is not None:  # the follow-up is declined: nothing is skipped
+                    session.next(allow_followup=False)
+                    _say(out, f"{render_text('no_followup', 'zh').rstrip('。')} / {render_text('no_followup', 'en')}")
+                else:
+                    session.skip()
                 break
             if as_command(answer) is not None:  # a mistyped command is not an answer
-                print(f"未知命令 / unknown command {answer!r}. {HELP}", file=out)
+                _say(out, f"未知命令 / unknown command {answer!r}. {HELP}")
                 continue
-            if not _submit(session, turn, answer, out):
-                continue
-            session.next()
+            if _submit(session, take_up(), answer, out):
+                break  # on to its follow-up, or the next question
 
 
-def _keep_typed(session: InterviewSession, text: str, out: TextIO) -> None:
+def _keep_typed(session: InterviewSession, text: str, out: TextIO, newline: bool = False) -> None:
     """Save an answer the interview ended in the middle of as a note (not scored), or print it back."""
     try:
         session.keep_unscored(text)
-        print("你正在写的回答已保存为笔记（未评分）/ the answer you were typing was saved as a note (not scored).",
-              file=out)
     except ProgressStoreError as exc:
-        print(f"未能保存你正在写的回答 / the answer you were typing could NOT be saved: {exc}\n"
-              f"你的回答 / your answer:\n{_wrap(text)}", file=out)
+        if newline:
+            _say(out)
+        _say(out, f"未能保存你正在写的回答 / the answer you were typing could NOT be saved: {exc}\n"
+                  f"你的回答 / your answer:\n{_wrap(text)}")
+        return
+    if newline:
+        _say(out)
+    _say(out, "你正在写的回答已保存为笔记（未评分）/ the answer you were typing was saved as a note (not scored).")
 
 
 def _mid_answer(session: InterviewSession, command: str, out: TextIO) -> None:
@@ -305,12 +523,12 @@ def _mid_answer(session: InterviewSession, command: str, out: TextIO) -> None:
     answer being typed is sent (it is never dropped or sent by surprise)."""
     if command == ":hint":
         hints = session.hint()
-        print("提示 / hint: " + ("、".join(hints) if hints else "（没有提示 / none）"), file=out)
+        _say(out, "提示 / hint: " + ("、".join(hints) if hints else "（没有提示 / none）"))
     elif command == ":ref":
-        print(_wrap(session.reference()), file=out)
+        _say(out, _wrap(session.reference()))
     else:
-        print(f"（{command} 要在空的提示符后输入：先空一行提交你正在写的回答 / {command} works on an empty prompt: "
-              f"send the answer you are typing with an empty line first）", file=out)
+        _say(out, f"（{command} 要在空的提示符后输入：先空一行提交你正在写的回答 / {command} works on an empty prompt: "
+                  f"send the answer you are typing with an empty line first）")
 
 
 def _submit(session: InterviewSession, turn: Turn, answer: str, out: TextIO) -> bool:
@@ -326,42 +544,62 @@ def _submit(session: InterviewSession, turn: Turn, answer: str, out: TextIO) -> 
     except KeyboardInterrupt:
         if turn.status == "pending":
             session.keep_unscored(answer)
-            print("\n评分被中断，你的回答已保存为笔记（未评分）/ scoring was interrupted: your answer was saved as "
-                  "a note (not scored).", file=out)
+            _say(out, "\n评分被中断，你的回答已保存为笔记（未评分）/ scoring was interrupted: your answer was saved "
+                      "as a note (not scored).")
         raise
     except ProgressStoreError as exc:
-        print(f"未能保存你的回答 / your answer could NOT be saved: {exc}\n"
-              f"你的回答 / your answer:\n{_wrap(answer)}\n"
-              f"可以重新输入后再提交，或输入 :end 结束 / type it again to retry, or :end to stop.", file=out)
+        _say(out, f"未能保存你的回答 / your answer could NOT be saved: {exc}\n"
+                  f"你的回答 / your answer:\n{_wrap(answer)}\n"
+                  f"可以重新输入后再提交，或输入 :end 结束 / type it again to retry, or :end to stop.")
         return False
-    print(format_feedback(session, turn), file=out)
-    print(f"  ({(time.perf_counter() - started) * 1000:.0f} ms)", file=out)
+    _say(out, format_feedback(session, turn))
+    _say(out, f"  ({(time.perf_counter() - started) * 1000:.0f} ms)")
     return True
 
 
 def _finish(session: InterviewSession, out: TextIO) -> int:
     summary = session.end()
-    print("\n== 本次面试小结 / session summary ==", file=out)
+    _say(out, "\n== 本次面试小结 / session summary ==")
     mean = f"{summary.mean_score:.0f}" if summary.mean_score is not None else "—"
-    print(f"作答 {summary.answered}，跳过 {summary.skipped}，笔记 {summary.notes}，平均分 {mean} / "
-          f"answered {summary.answered}, skipped {summary.skipped}, notes {summary.notes}, mean {mean}", file=out)
+    _say(out, f"作答 {summary.answered}，跳过 {summary.skipped}，笔记 {summary.notes}，平均分 {mean} / "
+              f"answered {summary.answered}, skipped {summary.skipped}, notes {summary.notes}, mean {mean}")
     if summary.counted is not None and summary.counted < summary.answered:
-        print(f"  平均分只算 {summary.counted} 个回答（看过参考答案后的作答和针对单个要点的追问不计入）/ the mean is "
-              f"over {summary.counted} answers (answers after the reference and one-point follow-ups are not "
-              f"counted)", file=out)
+        _say(out, f"  平均分只算 {summary.counted} 个回答（看过参考答案后的作答和针对单个要点的追问不计入）/ the mean is "
+                  f"over {plural(summary.counted, 'answer')} (answers after the reference and one-point follow-ups "
+                  f"are not counted)")
     # "to review" rather than the band name 需加强: the list takes every answer below 良好 (a 及格 52 too)
     for path, score in summary.weakest:
-        print(f"  值得复习 / to review: {path} ({score:.0f})", file=out)
+        _say(out, f"  值得复习 / to review: {path} ({score:.0f})")
     if not summary.weakest and summary.mean_score is not None:
-        print(f"  值得复习 / to review: 无，每个回答都不低于 {NEEDS_WORK_BELOW:g} 分 / none — every answer "
-              f"scored {NEEDS_WORK_BELOW:g} or more", file=out)
+        _say(out, f"  值得复习 / to review: 无，每个回答都不低于 {NEEDS_WORK_BELOW:g} 分 / none — every answer "
+                  f"scored {NEEDS_WORK_BELOW:g} or more")
     for path in summary.reference_seen:
-        print(f"  看过参考答案后作答，不计入掌握度 / answered after seeing the reference, not counted: {path}",
-              file=out)
+        _say(out, f"  看过参考答案后作答，不计入掌握度 / answered after seeing the reference, not counted: {path}")
     return 0
 
 
 EXPORT_SUFFIXES = (".csv", ".md", ".markdown")
+
+
+def pending_answers(store, profile: str) -> int:  # type: ignore[no-untyped-def]
+    """How many attempts of ``profile`` wait in the store's pending journal (written there while the database
+    was locked; replayed when it is free). 0 when there is no journal or it cannot be read."""
+    path = getattr(store, "journal_path", None)
+    if path is None:
+        return 0
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return 0
+    n = 0
+    for line in text.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("profile") == profile and entry.get("kind", "answer") != "skip":
+            n += 1
+    return n
 
 
 def check_export_path(export: Path | None) -> None:
@@ -395,6 +633,13 @@ def show_progress(engine, args: argparse.Namespace, out: TextIO = sys.stdout) ->
     stats = store.stats(profile)
     print(f"Profile '{profile}': {plural(stats.attempts, 'attempt')}, "
           f"{plural(stats.questions_attempted, 'question')}, {stats.due_now} due now", file=out)
+    waiting = pending_answers(store, profile)
+    if waiting:  # the database was locked when they were given: they are not in the numbers above yet
+        journal = getattr(store, "journal_path", "")
+        print(f"进度数据库正被其他程序占用：还有 {waiting} 个回答在待写入日志中，数据库空闲后会自动写入 / the progress "
+              f"database is busy: {plural(waiting, 'answer')} {'is' if waiting == 1 else 'are'} waiting to be "
+              f"written ({journal}); they are added automatically once it is free, and counted above then.",
+              file=out)
     recorded: dict[str, str] = {}
     for a in store.attempts(profile):  # newest first: the latest title recorded for each question
         recorded.setdefault(a.question_id, " › ".join(x for x in (a.section, a.question_title or a.question_id) if x))
@@ -404,7 +649,9 @@ def show_progress(engine, args: argparse.Namespace, out: TextIO = sys.stdout) ->
         return q.display_path if q else f"{recorded.get(qid, qid)}（已不在题库中 / no longer in the collection）"
 
     sections = store.section_mastery(profile)
-    if not sections and not stats.attempts:
+    if not sections and not stats.attempts and waiting:
+        pass  # "no answers yet" would be wrong: they are waiting in the journal
+    elif not sections and not stats.attempts:
         print("还没有作答记录，先运行 `python -m interviewer practice` / no answers yet — try `practice`.", file=out)
         similar = [p for p in store.profiles() if p != profile and p.casefold() == profile.casefold()]
         if similar:  # profile names are case-sensitive: point at the one the user probably meant

@@ -59,6 +59,9 @@ def test_search_and_eval_on_the_bundled_index(bundled_index, session_data_dir: P
     metrics = json.loads(ev.stdout.strip().splitlines()[-1])
     assert set(metrics) == {"recall@1", "recall@3", "mrr", "n"} and metrics["n"] == 2
     assert 0.0 <= metrics["recall@1"] <= metrics["recall@3"] <= 1.0
+    tsv.write_text("随机失活的原理\tDropout 原理\n", encoding="utf-8")
+    one = run("eval", "retrieval", str(tsv), data_dir=session_data_dir)
+    assert one.returncode == 0 and "(1 query, " in one.stdout, one.stdout + one.stderr
 
 
 def test_eval_file_errors_name_the_line(bundled_index, session_data_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

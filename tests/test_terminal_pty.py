@@ -123,3 +123,57 @@ def test_ctrl_d_in_the_middle_of_an_answer_ends_the_interview_and_keeps_it(tmp_p
     assert "什么是梯度下降" not in term.screen  # the interview ended
     attempts = ProgressStore(AppConfig(data_dir=data).progress_db).attempts("tty")
     assert [(a.kind, a.answer) for a in attempts] == [("note", "训练集上好、测试集上差")], term.screen[-3000:]
+
+
+def _practise_with_stderr_to(tmp_path: Path, stderr: Path) -> tuple[Terminal, Path]:
+    """As :func:`_practise_two_questions`, with the program's stderr going to a file (read after a hangup)."""
+    corpus = tmp_path / "mine.md"
+    corpus.write_text(COLLECTION, encoding="utf-8")
+    data = tmp_path / "data"
+    env = {**os.environ, "TERM": "xterm", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
+    term = Terminal(["/bin/sh", "-c", 'exec "$0" "$@" 2>"$STDERR_FILE"', sys.executable, "-m", "interviewer",
+                     "practice", "--corpus", str(corpus), "--data-dir", str(data), "--mode", "order", "-n", "2",
+                     "--profile", "tty"], {**env, "STDERR_FILE": str(stderr)})
+    term.expect(r"什么是过拟合")
+    term.expect(r"> ")
+    return term, data
+
+
+def test_sigterm_while_typing_keeps_the_answer_as_a_note_and_summarises(tmp_path: Path) -> None:
+    """`kill <pid>` takes the Ctrl-C path: the line being typed is kept as a note, the summary is printed."""
+    import signal
+
+    term, data = _practise_two_questions(tmp_path)
+    term.send("训练集上好，测试集上差")  # no Enter yet
+    time.sleep(0.5)
+    os.kill(term.pid, signal.SIGTERM)
+    assert term.wait() == 128 + signal.SIGTERM, term.screen[-2000:]
+    assert "你正在写的回答已保存为笔记" in term.screen and "session summary" in term.screen, term.screen[-2000:]
+    assert "Traceback" not in term.screen
+    attempts = ProgressStore(AppConfig(data_dir=data).progress_db).attempts("tty")
+    assert [(a.kind, a.answer) for a in attempts] == [("note", "训练集上好，测试集上差")], term.screen[-3000:]
+
+
+def test_closing_the_terminal_while_typing_keeps_the_answer_and_exits_quietly(tmp_path: Path) -> None:
+    """SIGHUP (the terminal window closed): the answer being typed is saved although the summary can no
+    longer be shown (writing to the gone terminal fails), and the program exits without a traceback."""
+    import signal
+
+    err = tmp_path / "stderr.txt"
+    term, data = _practise_with_stderr_to(tmp_path, err)
+    term.send("第一行\r")  # a line of the answer sent; (a line still being edited is cleared by readline
+    time.sleep(0.5)        # itself on a hangup, before Python sees the signal: that part cannot be kept)
+    os.close(term.fd)  # the terminal goes away: the kernel hangs up the session (SIGHUP)
+    deadline = time.monotonic() + 60
+    while True:
+        pid, status = os.waitpid(term.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            os.kill(term.pid, 9)
+            raise AssertionError("still running after the hangup")
+        time.sleep(0.1)
+    assert os.waitstatus_to_exitcode(status) == 128 + signal.SIGHUP, err.read_text(encoding="utf-8")
+    assert "Traceback" not in err.read_text(encoding="utf-8"), err.read_text(encoding="utf-8")
+    attempts = ProgressStore(AppConfig(data_dir=data).progress_db).attempts("tty")
+    assert [(a.kind, a.answer) for a in attempts] == [("note", "第一行")]
