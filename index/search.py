@@ -512,7 +512,12 @@ class SearchIndex:
         dense_n, bm25_n = self._normalise(dense, bm25)
         passage_score = dense_n * 0.6 + bm25_n * 0.4
         unit_score, best = self._unit_scores(fused)
-        top = np.argsort(-unit_score, kind="stable")[:k]
+        # a question none of whose headings shares a keyword (or glossary concept) with the query was ranked
+        # by the embedding alone: listed only as padding below real matches ("IoU" → PyTorch, score -0.65),
+        # it read as a result, so it is left out (search() already returns nothing when no heading matches)
+        evidence = parts["bm25_title"] + parts["bm25_alias"] + parts["bm25_body"] + parts.get("concept", 0.0)
+        order = [j for j in np.argsort(-unit_score, kind="stable") if evidence[int(best[j])] > 0]
+        top = np.asarray(order[:k], dtype=np.int64)
         hits: list[SearchHit] = []
         # a passage is shown once, under the hit of its own question when that is listed too: a grouping
         # heading ("6. 关于归一化") would otherwise repeat its listed children's passages
