@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Iterable, Sequence
 
 import snowballstemmer
@@ -159,15 +160,20 @@ _OPPOSITE_CHARACTERS: frozenset[frozenset[str]] = frozenset(
 
 
 _STEMMER = snowballstemmer.stemmer("english")
+_STEMMER_LOCK = threading.Lock()  # a Snowball stemmer keeps its work in the instance: one word at a time
 
 
+@lru_cache(maxsize=1 << 16)  # a pure function of the word: key terms are stemmed for every answer
 def stem(word: str) -> str:
     """The English (Porter2 / Snowball) stem of a word, for variant matching.
 
     >>> [stem(w) for w in ("gradients", "summed", "copied", "updated", "vanishing")]
     ['gradient', 'sum', 'copi', 'updat', 'vanish']
     """
-    return _STEMMER.stemWord(word) if word.isalpha() else word
+    if not word.isalpha():
+        return word
+    with _STEMMER_LOCK:
+        return _STEMMER.stemWord(word)
 
 
 def is_cjk(text: str) -> bool:
