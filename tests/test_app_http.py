@@ -265,6 +265,10 @@ def test_search_browse_and_reference(server: str, engine: Engine) -> None:
     part = engine.collection.questions[qid]
     assert part.parent_id is not None and "Weight Normalization" in part.title, part.title
     assert engine.collection.is_answered(qid) and part.title in texts(out[CHAT])[-1]
+    # a part matched only through its answer, whose title shares no query word, is not asked alone
+    _, pick = c.predict(query="NMS 代码实现", api_name="/search")
+    nms = engine.collection.questions[pick["choices"][0][1]]
+    assert nms.title.endswith("NMS 原理及代码实现") and "背景" not in pick["choices"][0][0], pick["choices"][0]
     tree, browse_pick = c.predict(query="LSTM", api_name="/browse")
     assert "LSTM" in tree and all(qid in engine.collection.questions for _, qid in browse_pick["choices"])
     assert len(browse_pick["choices"]) < len(engine.collection.questions)
