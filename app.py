@@ -918,7 +918,7 @@ class InterviewApp:
             text = text[:MAX_QUERY_CHARS]
         hits = self.engine.index.search(text, k=SEARCH_RESULTS)
         md = render.search_results_markdown(hits, text, self.collection, lang,
-                                            searched_for=self.engine.index.effective_query(text) if hits else None)
+                                            searched_for=hits[0].query if hits else None)
         # "#2 · 2. L0、L1、L2", not "2. 2. L0…": many headings start with their own number. The part that
         # matched is practised when it has a reference of its own ("9.2 Weight Normalization 的优点"), as in Browse
         # … but only a part whose own title shares a word with the query: "NMS 代码实现" matched the part

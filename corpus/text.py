@@ -357,17 +357,8 @@ def is_data_table_only(markdown: str, max_prose_words: int = 40, min_number_shar
     """
     prose: list[str] = []
     cells: list[str] = []  # data cells: neither the header row nor the first column (row labels)
-    fence: str | None = None
     in_body = False  # past a table's separator row
-    for line in markdown.split("\n"):
-        f = _FENCE.match(line)
-        if fence is None and f:
-            fence = f.group(1)
-            continue
-        if fence is not None:
-            if closes_fence(fence, line):
-                fence = None
-            continue
+    for line in split_code(markdown.split("\n"))[0]:
         if _TABLE_LINE.match(line):
             row = [c.strip() for c in line.strip().strip("|").split("|")]
             if all(re.fullmatch(r":?-{3,}:?", c) for c in row if c):

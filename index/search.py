@@ -164,6 +164,7 @@ class SearchHit:
     passages: list[PassageHit]
     focus: Question
     components: dict[str, float] = field(default_factory=dict)
+    query: str = ""  # the query it was found with: the one typed, or its respelling (SearchIndex.respelled)
 
 
 # A search box query longer than this is a paste: its beginning says what it is about,
@@ -173,6 +174,12 @@ _SEARCHABLE = re.compile(r"[^\W_]")  # a letter, digit or Chinese character
 SPELLING_CUTOFF = 80.0  # rapidfuzz ratio: one wrong, missing or extra letter in a 5–6-letter word still passes
 _SPELLABLE = re.compile(r"[a-z]{4,}")  # the collection words a mistyped query word may be corrected to
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+
+def _keyword_evidence(parts: dict[str, np.ndarray]) -> np.ndarray:
+    """Per heading: its keyword scores (title, alias, body) plus its share of the query's glossary concepts;
+    0 means the heading shares nothing with the query and was ranked by the embedding alone."""
+    return parts["bm25_title"] + parts["bm25_alias"] + parts["bm25_body"] + parts.get("concept", 0.0)
 
 
 def _keyword(token: str) -> bool:
@@ -318,11 +325,23 @@ class SearchIndex:
 
     def effective_query(self, query: str) -> str:
         """The query :meth:`search` runs for ``query``: itself, or its respelling when none of its
-        keywords occurs in the collection (so the page can say "searched for dropout")."""
+        keywords occurs in the collection (each hit also carries it as ``SearchHit.query``)."""
         query = (query or "").strip()[:MAX_QUERY_CHARS]
-        if not self.weights.spelling or not _SEARCHABLE.search(query) or not self.passages:
+        if not _SEARCHABLE.search(query) or not self.passages:
             return query
-        return query if self._bm25_scores(query).any() else self.respelled(query)
+        return self._keyword_query(query)[0]
+
+    def _keyword_query(self, query: str) -> tuple[str, list[int], np.ndarray]:
+        """(query to run, its glossary concepts, BM25 score of every passage): ``query`` itself, or its
+        respelling when none of its keywords occurs in the collection (perhaps one is mistyped)."""
+        concept_ids = self.glossary.concept_ids(query)
+        bm25 = self._bm25_scores(query, concept_ids)
+        if not bm25.any() and self.weights.spelling:
+            fixed = self.respelled(query)
+            if fixed != query:
+                concept_ids = self.glossary.concept_ids(fixed)
+                return fixed, concept_ids, self._bm25_scores(fixed, concept_ids)
+        return query, concept_ids, bm25
 
     def respelled(self, query: str) -> str:
         """``query`` with each mistyped Latin word replaced by the collection's closest word.
@@ -409,14 +428,10 @@ class SearchIndex:
         query = (query or "").strip()[:MAX_QUERY_CHARS]
         if not _SEARCHABLE.search(query) or not self.passages or k <= 0:
             return []
-        concept_ids = self.glossary.concept_ids(query)
-        bm25 = self._bm25_scores(query, concept_ids)
-        if not bm25.any() and self.weights.spelling:  # no keyword occurs: perhaps one is mistyped
-            fixed = self.respelled(query)
-            if fixed != query:
-                query, query_vector = fixed, None
-                concept_ids = self.glossary.concept_ids(query)
-                bm25 = self._bm25_scores(query, concept_ids)
+        typed = query
+        query, concept_ids, bm25 = self._keyword_query(query)
+        if query != typed:  # respelled: the vector given was of the words as typed
+            query_vector = None
         if not bm25.any():
             return []
         dense = self._dense_scores(query, query_vector)
@@ -424,7 +439,7 @@ class SearchIndex:
         keywords = None
         if self.weights.query_keywords:
             keywords = self.keyword_share(query)
-        return self._rank(dense, bm25, k, passages_per_hit, question_types(query), coverage, keywords)
+        return self._rank(dense, bm25, k, passages_per_hit, question_types(query), coverage, keywords, query)
 
     @staticmethod
     def _normalise(dense: np.ndarray, bm25: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -482,10 +497,7 @@ class SearchIndex:
             parts["query_keywords"] = keywords
             fused = fused + w.query_keywords * keywords
         if w.no_keyword:
-            evidence = parts["bm25_title"] + parts["bm25_alias"] + parts["bm25_body"]
-            if coverage is not None:
-                evidence = evidence + coverage
-            fused = fused - w.no_keyword * (evidence <= 0)
+            fused = fused - w.no_keyword * (_keyword_evidence(parts) <= 0)
         return fused, parts
 
     def _unit_scores(self, fused: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -507,7 +519,8 @@ class SearchIndex:
 
     def _rank(self, dense: np.ndarray, bm25: np.ndarray, k: int, passages_per_hit: int,
               query_types: set[str] | frozenset[str] = frozenset(),
-              coverage: np.ndarray | None = None, keywords: np.ndarray | None = None) -> list[SearchHit]:
+              coverage: np.ndarray | None = None, keywords: np.ndarray | None = None,
+              query: str = "") -> list[SearchHit]:
         fused, parts = self.heading_scores(dense, bm25, query_types, coverage, keywords)
         dense_n, bm25_n = self._normalise(dense, bm25)
         passage_score = dense_n * 0.6 + bm25_n * 0.4
@@ -515,7 +528,7 @@ class SearchIndex:
         # a question none of whose headings shares a keyword (or glossary concept) with the query was ranked
         # by the embedding alone: listed only as padding below real matches ("IoU" → PyTorch, score -0.65),
         # it read as a result, so it is left out (search() already returns nothing when no heading matches)
-        evidence = parts["bm25_title"] + parts["bm25_alias"] + parts["bm25_body"] + parts.get("concept", 0.0)
+        evidence = _keyword_evidence(parts)
         order = [j for j in np.argsort(-unit_score, kind="stable") if evidence[int(best[j])] > 0]
         top = np.asarray(order[:k], dtype=np.int64)
         hits: list[SearchHit] = []
@@ -545,6 +558,7 @@ class SearchIndex:
                     ],
                     focus=self.collection.questions[focus],
                     components={name: float(v[i]) for name, v in parts.items()},
+                    query=query,
                 )
             )
         return hits

@@ -217,7 +217,10 @@ def cmd_search(args: argparse.Namespace) -> int:
         raise UserError("--k must be at least 1.")
     engine = _engine(args)
     hits = engine.index.search(args.query, k=args.k)
-    searched_for = engine.index.effective_query(args.query)
+    from index.search import MAX_QUERY_CHARS
+
+    typed = args.query.strip()[:MAX_QUERY_CHARS]  # what search reads of it
+    searched_for = hits[0].query if hits else typed
     if args.json:
         out = [
             {
@@ -240,7 +243,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         return 0
     from .render import t as text_of, weak_match
 
-    if searched_for != args.query.strip():
+    if searched_for != typed:
         print(f"{text_of('respelled', 'zh')}：{searched_for}\n({text_of('respelled', 'en')}: {searched_for})\n")
     if weak_match(hits[0]):  # the ranking is then mostly the embedding's guess: say so, as the web app does
         print(f"（{text_of('weak_match', 'zh')}）\n({text_of('weak_match', 'en')})\n")

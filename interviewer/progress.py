@@ -998,6 +998,16 @@ class ProgressStore:
         if created:
             _fsync_dir(self.journal_path.parent)
 
+    def pending_attempts(self, profile: str) -> int:
+        """How many answers and notes of ``profile`` wait in the pending journal (written there while the
+        database was locked; replayed when it is free). 0 when there is none or it cannot be read."""
+        try:
+            text = self.journal_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return 0
+        rows, _ = _parse_journal(text)
+        return sum(1 for row in rows if row["profile"] == profile and row["kind"] != "skip")
+
     def replay_journal(self) -> int:
         """Add pending journal attempts to the database; return how many were new.
 

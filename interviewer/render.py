@@ -891,21 +891,24 @@ def tree_entries(collection: Any, query: str = "") -> list[tuple[str, str, int, 
 
     See :func:`tree_match` for how the filter reads ``query`` (case-insensitive).
     """
-    out: list[tuple[str, str, int, bool]] = []
-    for qid in tree_match(collection, query)[0]:
-        q = collection.questions[qid]
-        out.append((qid, q.title, len(collection.ancestors(qid)), collection.is_answered(qid)))
-    return out
+    return _entries(collection, tree_match(collection, query)[0])
+
+
+def _entries(collection: Any, ids: Sequence[str]) -> list[tuple[str, str, int, bool]]:
+    """(question id, title, depth, answered) of ``ids``."""
+    return [(qid, collection.questions[qid].title, len(collection.ancestors(qid)), collection.is_answered(qid))
+            for qid in ids]
 
 
 def tree_markdown(collection: Any, query: str = "", lang: str = "zh", max_items: int = 400) -> str:
     """The question tree: sections › questions › sub-questions, with answered marks."""
     lang = _lang(lang)
-    entries = {qid: (title, depth, ok) for qid, title, depth, ok in tree_entries(collection, query)}
+    ids, all_words = tree_match(collection, query)
+    entries = {qid: (title, depth, ok) for qid, title, depth, ok in _entries(collection, ids)}
     if not entries:
         return f"_{t('tree_empty', lang)}_"
     lines = [f"<sub>{t('tree_legend', lang)}</sub>"]
-    if not tree_match(collection, query)[1]:
+    if not all_words:
         lines += ["", f"_{t('tree_any_word', lang)}_"]
     shown = 0
     for section in collection.sections:

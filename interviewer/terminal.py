@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import json
 import os
 import re
 import select
@@ -581,27 +580,6 @@ def _finish(session: InterviewSession, out: TextIO) -> int:
 EXPORT_SUFFIXES = (".csv", ".md", ".markdown")
 
 
-def pending_answers(store, profile: str) -> int:  # type: ignore[no-untyped-def]
-    """How many attempts of ``profile`` wait in the store's pending journal (written there while the database
-    was locked; replayed when it is free). 0 when there is no journal or it cannot be read."""
-    path = getattr(store, "journal_path", None)
-    if path is None:
-        return 0
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return 0
-    n = 0
-    for line in text.splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(entry, dict) and entry.get("profile") == profile and entry.get("kind", "answer") != "skip":
-            n += 1
-    return n
-
-
 def check_export_path(export: Path | None) -> None:
     """Refuse an export name the report cannot be written as, before any work is done."""
     if export is None:
@@ -633,9 +611,9 @@ def show_progress(engine, args: argparse.Namespace, out: TextIO = sys.stdout) ->
     stats = store.stats(profile)
     print(f"Profile '{profile}': {plural(stats.attempts, 'attempt')}, "
           f"{plural(stats.questions_attempted, 'question')}, {stats.due_now} due now", file=out)
-    waiting = pending_answers(store, profile)
+    waiting = store.pending_attempts(profile)
     if waiting:  # the database was locked when they were given: they are not in the numbers above yet
-        journal = getattr(store, "journal_path", "")
+        journal = store.journal_path
         print(f"进度数据库正被其他程序占用：还有 {waiting} 个回答在待写入日志中，数据库空闲后会自动写入 / the progress "
               f"database is busy: {plural(waiting, 'answer')} {'is' if waiting == 1 else 'are'} waiting to be "
               f"written ({journal}); they are added automatically once it is free, and counted above then.",
