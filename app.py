@@ -922,14 +922,15 @@ class InterviewApp:
         # "#2 · 2. L0、L1、L2", not "2. 2. L0…": many headings start with their own number. The part that
         # matched is practised when it has a reference of its own ("9.2 Weight Normalization 的优点"), as in Browse
         # … but only a part whose own title shares a word with the query: "NMS 代码实现" matched the part
-        # "背景" through its answer, and practising "› 背景" (background) asks nothing
+        # "背景" through its answer, and practising "› 背景" (background) asks nothing. A part found by the kind
+        # of question ("区别" → "6.3 标准化和归一化的区别") is the part asked.
         tokenizer = self.engine.index.tokenizer
         query_words = set(tokenizer.tokens(text))
         choices = []
         for h in hits:
             focus = getattr(h, "focus", None)
             if (focus is not None and focus.id != h.question.id and self.collection.is_answered(focus.id)
-                    and query_words & set(tokenizer.tokens(focus.title))):
+                    and (h.by_kind or query_words & set(tokenizer.tokens(focus.title)))):
                 choices.append((f"#{h.rank} · {h.question.title} › {focus.title}", focus.id))
             else:
                 choices.append((f"#{h.rank} · {h.question.title}", h.question.id))

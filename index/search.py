@@ -165,6 +165,7 @@ class SearchHit:
     focus: Question
     components: dict[str, float] = field(default_factory=dict)
     query: str = ""  # the query it was found with: the one typed, or its respelling (SearchIndex.respelled)
+    by_kind: bool = False  # found as a question of the kind asked ("区别"), the query having no keyword
 
 
 # A search box query longer than this is a paste: its beginning says what it is about,
@@ -417,7 +418,9 @@ class SearchIndex:
 
         A query with nothing to search for (empty, only spaces, punctuation or
         emoji) has no hits, and neither has one none of whose keywords (nor their
-        glossary translations) occurs in the collection ("aaaa", "今天天气怎么样"):
+        glossary translations) occurs in the collection ("aaaa", "今天天气怎么样"),
+        except a query made only of question words ("区别", "原理", "有哪些"): it lists
+        the questions that ask that kind of question, ranked by the embedding.
         dense similarity alone always finds *something* (e5 scores junk 0.82–0.87,
         real queries 0.82–0.99), so it cannot say "nothing matches". Every labelled
         query in ``eval/`` shares a keyword with the collection. Before giving up,
@@ -432,14 +435,18 @@ class SearchIndex:
         query, concept_ids, bm25 = self._keyword_query(query)
         if query != typed:  # respelled: the vector given was of the words as typed
             query_vector = None
+        types = question_types(query)
         if not bm25.any():
+            if types and not self._own_tokens(query):  # "区别", "原理", "有哪些": the kind of question alone
+                return self._rank(self._dense_scores(query, query_vector), bm25, k, passages_per_hit, types,
+                                  query=query, by_kind=True)
             return []
         dense = self._dense_scores(query, query_vector)
         coverage = self._concept_coverage(concept_ids) if self.weights.concept else None
         keywords = None
         if self.weights.query_keywords:
             keywords = self.keyword_share(query)
-        return self._rank(dense, bm25, k, passages_per_hit, question_types(query), coverage, keywords, query)
+        return self._rank(dense, bm25, k, passages_per_hit, types, coverage, keywords, query)
 
     @staticmethod
     def _normalise(dense: np.ndarray, bm25: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -520,7 +527,10 @@ class SearchIndex:
     def _rank(self, dense: np.ndarray, bm25: np.ndarray, k: int, passages_per_hit: int,
               query_types: set[str] | frozenset[str] = frozenset(),
               coverage: np.ndarray | None = None, keywords: np.ndarray | None = None,
-              query: str = "") -> list[SearchHit]:
+              query: str = "", by_kind: bool = False) -> list[SearchHit]:
+        """The top ``k`` questions by fused score, each with its best passages. With ``by_kind`` (a query
+        made only of question words, such as "区别") the evidence a heading needs is asking that kind of
+        question instead of sharing a keyword."""
         fused, parts = self.heading_scores(dense, bm25, query_types, coverage, keywords)
         dense_n, bm25_n = self._normalise(dense, bm25)
         passage_score = dense_n * 0.6 + bm25_n * 0.4
@@ -528,7 +538,7 @@ class SearchIndex:
         # a question none of whose headings shares a keyword (or glossary concept) with the query was ranked
         # by the embedding alone: listed only as padding below real matches ("IoU" → PyTorch, score -0.65),
         # it read as a result, so it is left out (search() already returns nothing when no heading matches)
-        evidence = _keyword_evidence(parts)
+        evidence = parts.get("intent", np.zeros(len(fused))) if by_kind else _keyword_evidence(parts)
         order = [j for j in np.argsort(-unit_score, kind="stable") if evidence[int(best[j])] > 0]
         top = np.asarray(order[:k], dtype=np.int64)
         hits: list[SearchHit] = []
@@ -559,6 +569,7 @@ class SearchIndex:
                     focus=self.collection.questions[focus],
                     components={name: float(v[i]) for name, v in parts.items()},
                     query=query,
+                    by_kind=by_kind,
                 )
             )
         return hits

@@ -226,7 +226,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             {
                 "rank": h.rank, "score": round(h.score, 4), "question_id": h.question.id,
                 "question": h.question.title, "path": h.question.display_path,
-                "focus": h.focus.display_path,
+                "focus": h.focus.display_path, "by_kind": h.by_kind,
                 "passages": [
                     {"text": p.passage.text, "location": f"{engine.collection.questions[p.passage.question_id].source}"
                      f":{p.passage.line_start}-{p.passage.line_end}",
@@ -245,7 +245,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     if searched_for != typed:
         print(f"{text_of('respelled', 'zh')}：{searched_for}\n({text_of('respelled', 'en')}: {searched_for})\n")
-    if weak_match(hits[0]):  # the ranking is then mostly the embedding's guess: say so, as the web app does
+    if hits[0].by_kind:
+        print(f"（{text_of('by_kind', 'zh')}）\n({text_of('by_kind', 'en')})\n")
+    elif weak_match(hits[0]):  # the ranking is then mostly the embedding's guess: say so, as the web app does
         print(f"（{text_of('weak_match', 'zh')}）\n({text_of('weak_match', 'en')})\n")
     for h in hits:
         answered = "" if engine.collection.is_answered(h.question.id) else "  (no reference answer yet)"

@@ -133,6 +133,9 @@ _TEXT: dict[str, tuple[str, str]] = {
     "weak_match": ("没有题目的标题和你的查询词对得上，下面是正文里提到其中一些词、语义上最接近的题目，可能不太相关。",
                    "No question's heading matches your words: below are the closest questions whose text mentions "
                    "some of them — they may not be what you are looking for."),
+    "by_kind": ("你的查询只有提问词，下面是问这一类问题的题目；加上主题词（如“BN 和 LN 的区别”）能找得更准。",
+                "Your query has only question words: below are questions of that kind. Add a topic "
+                "(“BN vs LN difference”) to narrow it down."),
     "last_score": ("上次得分", "Last score"),
     "kind_answer": ("作答", "Answer"),
     "kind_followup": ("追问", "Follow-up"),
@@ -786,7 +789,9 @@ def search_results_markdown(hits: Sequence[Any], query: str, collection: Any, la
     out = [head]
     if searched_for and searched_for.strip() != query.strip():
         out += ["", f"ℹ️ {t('respelled', lang)}" + ("：" if lang == "zh" else ": ") + f"**{escape_inline(searched_for, 120)}**"]
-    if weak_match(hits[0]):
+    if _get(hits[0], "by_kind", False):
+        out += ["", f"ℹ️ _{t('by_kind', lang)}_"]
+    elif weak_match(hits[0]):
         out += ["", f"ℹ️ _{t('weak_match', lang)}_"]
     for hit in hits:
         q = _get(hit, "question")

@@ -269,6 +269,11 @@ def test_search_browse_and_reference(server: str, engine: Engine) -> None:
     _, pick = c.predict(query="NMS 代码实现", api_name="/search")
     nms = engine.collection.questions[pick["choices"][0][1]]
     assert nms.title.endswith("NMS 原理及代码实现") and "背景" not in pick["choices"][0][0], pick["choices"][0]
+    # question words alone ("区别") list questions of that kind, and the part asking it is the one practised
+    results, pick = c.predict(query="区别", api_name="/search")
+    assert "只有提问词" in results and len(pick["choices"]) >= 3
+    assert all("区别" in engine.collection.questions[qid].title or "不同" in engine.collection.questions[qid].title
+               for _, qid in pick["choices"][:3]), pick["choices"]
     tree, browse_pick = c.predict(query="LSTM", api_name="/browse")
     assert "LSTM" in tree and all(qid in engine.collection.questions for _, qid in browse_pick["choices"])
     assert len(browse_pick["choices"]) < len(engine.collection.questions)

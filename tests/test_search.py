@@ -185,7 +185,7 @@ def test_very_long_query_is_cut_and_still_answers(bundled_index) -> None:  # typ
     assert elapsed < 10.0  # embedding all of it would take minutes on a shared core
 
 
-@pytest.mark.parametrize("query", ["the what is 的 了 是", "aaaa", "asdfgh qwerty", "今天天气怎么样", "hello world",
+@pytest.mark.parametrize("query", ["the of 的 了 是", "aaaa", "asdfgh qwerty", "今天天气怎么样", "hello world",
                                    "<img src=x onerror=alert(1)>", "123456"])
 def test_queries_sharing_no_keyword_with_the_collection_return_no_hits(bundled_index, query: str) -> None:  # type: ignore[no-untyped-def]
     """Dense similarity alone always ranks something; without a shared keyword nothing matches."""
@@ -448,3 +448,22 @@ def test_results_say_when_no_heading_matches_the_query(bundled_index, bundled_co
     assert "No question's heading matches your words" in weak
     strong = render.search_results_markdown(bundled_index.search("dropout 原理", k=3), "q", bundled_collection, "zh")
     assert "对得上" not in strong
+
+
+@pytest.mark.parametrize("query, kind", [("区别", "difference"), ("原理", "mechanism"), ("有哪些", "listing"),
+                                         ("what is", "definition")])
+def test_a_query_of_question_words_alone_lists_questions_of_that_kind(bundled_index, bundled_collection,
+                                                                      query: str, kind: str) -> None:  # type: ignore[no-untyped-def]
+    """"区别" alone used to find nothing (it is a question word, not a keyword); a candidate typing it wants the
+    questions that ask for a difference. Each hit's matched part asks that kind of question, and the page says
+    the query had no topic."""
+    from index.search import question_types
+    from interviewer import render
+
+    hits = bundled_index.search(query, k=10)
+    assert len(hits) >= 3 and all(h.by_kind for h in hits)
+    for hit in hits:
+        assert kind in question_types(hit.focus.title), hit.focus.title
+    page = render.search_results_markdown(hits, query, bundled_collection, "zh")
+    assert "只有提问词" in page and "对得上" not in page
+    assert not any(h.by_kind for h in bundled_index.search(f"dropout {query}", k=5))
