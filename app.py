@@ -244,6 +244,9 @@ UI: dict[str, tuple[str, str]] = {
     "unsent_in_box": ("输入框里的文字没有保存为回答，仍留在输入框中：要用的话先复制，或作为新题目的回答提交。",
                       "The text in the answer box was not saved as an answer and is still in the box: copy it, "
                       "or send it as the answer to the new question."),
+    "practise_after_reference": ("你刚在题库里看过这道题的参考答案：这次作答会评分并保存，但不计入掌握度。",
+                                 "You have just read this question's reference in Browse: your answer is scored "
+                                 "and saved but does not count toward mastery."),
     "whole_question": ("「{part}」没有单独的参考答案，所以练习的是整道题「{whole}」。",
                        "“{part}” has no reference answer of its own, so the whole question “{whole}” is asked "
                        "instead."),
@@ -320,11 +323,13 @@ class UserState:
     chat: list[dict[str, str]] = field(default_factory=list)
     status: str = ""
     result: Any = None  # score result of the last answered turn
-    noted: bool = False  # the last answer was kept as a note (question without a reference)
+    # the last answer was kept as a note: True (no reference) or "code_only" (the reference is code or figures)
+    noted: bool | str = False
     sources: list[Any] = field(default_factory=list)  # PassageHit list shown beside the chat
     sources_title: str | None = None
     reference_qid: str | None = None
     search_ids: list[str] = field(default_factory=list)
+    browsed_references: set[str] = field(default_factory=set)  # question ids whose reference Browse showed
     advanced_at: float = 0.0  # time.monotonic() when skip / next last showed a new question
     restorable: bool = False  # a browser page (with a stored profile): its running interview survives a reload
     left_in_box: str = ""  # text a new interview left in the answer box (written for an earlier question)
@@ -729,6 +734,9 @@ class InterviewApp:
         if asked != qid:  # tell the user the whole question is asked
             questions = self.collection.questions
             notices.append(ui("whole_question", user.lang, part=questions[qid].title, whole=questions[asked].title))
+        if asked in user.browsed_references:  # read in Browse a moment ago: scored and saved, not counted
+            session.reference()
+            notices.append(ui("practise_after_reference", user.lang))
         return self._replace_interview(user, session, unsent, token, notices)
 
     def submit(self, answer: Any, token: Any, state: Any) -> tuple:
@@ -768,18 +776,21 @@ class InterviewApp:
         if s.store is None:  # no database when the interview started: try again, so the answer is saved if it can be
             s.store, problem = self.store_or_error()
         turn = s.submit(text)
-        # never silent: the answer could not be written anywhere
-        unsaved = ("\n\n" + ui("not_saved", lang, msg=render.escape_inline(problem, 300))) if s.store is None else ""
+        # never silent: the answer could not be written anywhere (no database, or it failed just now)
+        problem = problem or turn.unsaved
+        unsaved = ("\n\n" + ui("not_saved", lang, msg=render.escape_inline(problem, 300))) \
+            if s.store is None or turn.unsaved else ""
         user.chat.append({"role": "user", "content": render.answer_markdown(text, lang)})
         qid = turn.question_id
         if turn.status == "noted":
             q = self.collection.questions[qid]
-            user.result, user.noted = None, True
+            code_only = self.collection.is_answered(qid)
+            user.result, user.noted = None, "code_only" if code_only else True
             user.sources = self.related_passages(f"{q.title}\n{text}", k=3)
             user.sources_title = render.t("related", lang)
             user.chat.append({"role": "assistant",
                               "content": render.note_markdown(user.sources, self.collection, lang,
-                                                              code_only=self.collection.is_answered(qid)) + unsaved})
+                                                              code_only=code_only) + unsaved})
         else:
             result = turn.result
             user.result, user.noted = result, False
@@ -792,7 +803,7 @@ class InterviewApp:
             follow = s.followup_candidate() is not None
             user.chat.append({"role": "assistant", "content": render.feedback_markdown(
                 result, self.collection, lang, followup_next=follow) + unsaved})
-        extra = [turn.saved_notice] if turn.saved_notice else []
+        extra = [turn.saved_notice] if turn.saved_notice and not turn.unsaved else []  # unsaved: said below
         if extra:
             gr.Warning(render.localize(turn.saved_notice, lang))
         user.status = self._status(user, extra)
@@ -929,7 +940,7 @@ class InterviewApp:
         choices = []
         for h in hits:
             focus = getattr(h, "focus", None)
-            if (focus is not None and focus.id != h.question.id and self.collection.is_answered(focus.id)
+            if (focus is not None and focus.id != h.question.id and self.collection.has_prose_reference(focus.id)
                     and (h.by_kind or query_words & set(tokenizer.tokens(focus.title)))):
                 choices.append((f"#{h.rank} · {h.question.title} › {focus.title}", focus.id))
             else:
@@ -946,7 +957,8 @@ class InterviewApp:
         store = self.store()
         if store is None:  # nothing to show, and the user must know their answers are not kept
             return mastery_frame([]), notice, "", "", "", user
-        rows = render.mastery_rows(store.section_mastery(user.profile))
+        sections = store.section_mastery(user.profile)
+        rows = render.mastery_rows(sections)
         frame = mastery_frame(rows)
         numbers = store.stats(user.profile)
         stats = render.stats_markdown(numbers, lang, profile_label=user.profile)
@@ -954,7 +966,9 @@ class InterviewApp:
             stats = f"{notice}\n\n{stats}"
         # only questions that need work (mastery below the 良好 band), not merely the lowest ones
         weakest = render.weakest_markdown(store.needs_work(user.profile, 10), self.collection, lang,
-                                          practised=numbers.mean_mastery is not None)
+                                          practised=numbers.mean_mastery is not None,
+                                          unpractised=render.unpractised_sections(
+                                              self.collection, {s.section for s in sections}))
         now = time.time()
         due = render.due_markdown(store.due(user.profile, now), self.collection, store.review_states(user.profile),
                                   lang, now=now)
@@ -988,7 +1002,10 @@ class InterviewApp:
             return ui("browse_empty", user.lang), user
         if question_id not in self.collection.questions:
             raise UserFacingError(ui("unknown_question", user.lang))
-        return render.reference_markdown(self.collection, str(question_id), user.lang), user
+        qid = str(question_id)
+        # the text shown includes the sub-questions' answers: practising any of them now is not a recall
+        user.browsed_references.update([qid, *(d.id for d in self.collection.descendants(qid))])
+        return render.reference_markdown(self.collection, qid, user.lang), user
 
     # ---------------------------------------------------------------- profile and language
     def on_load(self, stored_profile: Any, state: Any, stored_lang: Any = None) -> tuple:
@@ -1291,8 +1308,10 @@ def build_app(engine: Engine) -> gr.Blocks:
         search_out = [results_md, search_pick, state]
 
         def search_fallback(st: Any, message: str) -> tuple:
+            """The warning replaces the results, and the pick is emptied with them: a pick left from the previous
+            search would practise a question the page no longer shows."""
             gr.Warning(message)
-            return "⚠️ " + message, gr.skip(), gr.skip()
+            return "⚠️ " + message, gr.update(choices=[], value=None), gr.skip()
 
         search_fn = guarded(search_fallback)(app.search)
         search_btn.click(search_fn, [query, state], search_out, api_name="search")

@@ -15,7 +15,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterator
 
+from .text import is_data_table_only
+
 PATH_SEPARATOR = " › "
+_WORDS = re.compile(r"[^\W\d_]{2,}|[\u4e00-\u9fff]")  # a word of two letters, or a Chinese character
 _NUMBERED = re.compile(r"^\s*[（(]?\d+(?:\.\d+)*[)）]?[.、:：\s]")
 
 
@@ -216,6 +219,17 @@ class Collection:
         if self.questions[question_id].has_own_text:
             return True
         return any(d.has_own_text for d in self.descendants(question_id))
+
+    def has_prose_reference(self, question_id: str) -> bool:
+        """True when the reference answer holds text a spoken answer can be compared with: it exists, and it is
+        neither only code nor only a table of figures (a benchmark of models' speeds). Interviews leave the
+        others out unless unanswered questions are included; an answer to one is kept as a note."""
+        if not self.is_answered(question_id):
+            return False
+        q = self.questions[question_id]
+        if not any(_WORDS.search(p.plain) for p in (q, *self.descendants(question_id))):
+            return False  # code only: the plain text leaves code out
+        return not is_data_table_only(self.answer_markdown(question_id))
 
     def find_by_heading(self, text: str) -> Question | None:
         """First question in document order whose heading contains ``text``.

@@ -135,9 +135,10 @@ class LazyScorer:
     def score(self, question_id: str, answer: str, focus: str | None = None) -> object:
         return self._engine.scorer.score(question_id, answer, focus=focus)
 
-    def hint_terms(self, question_id: str, n: int) -> list[str]:
-        """Key terms of the reference, heaviest first, without the question's own words or function words."""
-        return list(self._engine.scorer.hint_terms(question_id, n))
+    def hint_terms(self, question_id: str, n: int, focus: str | None = None) -> list[str]:
+        """Key terms of the reference, heaviest first, without the question's own words or function words
+        (for a follow-up on one term, ``focus``: terms about it, without it)."""
+        return list(self._engine.scorer.hint_terms(question_id, n, focus=focus))
 
     def __getattr__(self, name: str) -> object:
         if name.startswith("_"):

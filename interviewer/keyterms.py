@@ -81,7 +81,18 @@ _DOMAIN = frozenset(normalise(t) for t in DOMAIN_TERMS)
 _CLOSED_POS = frozenset("r c p u y e o i z".split())
 # Discourse words the dictionary files under a content tag (顾名思义 as a name, 想象 and 括号 as nouns): never
 # shown as a term (display only; the score still weighs them like any other word)
-_DISCOURSE_WORDS = frozenset("顾名思义 简言之 也就是说 事实上 一般而言 接下来 以下几点 想象 含义 括号".split())
+_DISCOURSE_WORDS = frozenset(
+    "顾名思义 简言之 也就是说 事实上 一般而言 接下来 以下几点 想象 含义 括号 所述 多点 一堆 两者 二者 目的 这方面"
+    # everyday verbs of explanation (看成, 直到, 相当于, 使得) the dictionary tags like any verb: rarer than the
+    # everyday threshold, but they carry no idea of their own (technical verbs such as 拟合 or 遗忘 stay)
+    " 正如 看成 当成 当做 看做 直到 直至 相当于 使得 可知 没法 拿出 挑选 想要 值得 试图 变得 才能 起到 具备 有着 带有"
+    " 含有 涉及 满足 符合 允许 给出 做出 找出 取出 抽出 寻找 查看 观看 阅读 登陆 上当 回头 踏入 到达 接触 思考 讲解"
+    " 演示 得名 得以 借鉴 依靠 抓住 积累 注重 不足以 取决于 有利于 不用 不够 适于 可行 更具 不失 无意 来讲 这点"
+    " 为准 好坏 来回 强迫 原有 放进去 或许 看出 假定 剩下 有利于 改用 改为 分成 来回".split())
+# LaTeX command and operator names a formula leaves among the key terms ($\\arg\\min$ → arg, min): never shown
+_LATEX_WORDS = frozenset(
+    "arg argmin argmax min max frac mathrm mathbf mathcal operatorname cdot cdots ldots left right begin end text"
+    " hat bar tilde partial sqrt quad limits displaystyle boldsymbol".split())
 _OPEN_POS = frozenset("d ad t".split())
 _OPEN_POS_MIN_FREQ = 4000
 # tagged as a pronoun (几何 "how much"), an idiom (无穷大) or a status word (正比): maths words here
@@ -213,7 +224,10 @@ class PreparedAnswer:
         if " " in term or "-" in term or not term.isalnum():
             pattern = r"(?<![a-z0-9])" + re.escape(term) + r"(?:e?s)?(?![a-z0-9])"
             return re.search(pattern, self.text) is not None
-        return term in self.latin or (len(term) >= 3 and stem(term) in self.stems)
+        if term in self.latin or (len(term) >= 3 and stem(term) in self.stems):
+            return True
+        # an acronym's plural: the stemmer leaves "rnns" whole (no vowel), but RNN and RNNs are one term
+        return len(term) >= 3 and ((term.endswith("s") and term[:-1] in self.latin) or f"{term}s" in self.latin)
 
     def has_fuzzy(self, term: str, vocabulary: frozenset[str] | set[str] | None = None) -> bool:
         """Typo-tolerant lookup: one edit for short words, two for long ones."""
@@ -384,7 +398,8 @@ class TermModel:
                     nouns.add(word)
                 if word in _CONTENT_DESPITE_TAG:
                     continue
-                if tag in _CLOSED_POS or (tag in _OPEN_POS and freq >= _OPEN_POS_MIN_FREQ) or _is_everyday(tag, freq):
+                if (tag in _CLOSED_POS or (tag in _OPEN_POS and freq >= _OPEN_POS_MIN_FREQ) or _is_everyday(tag, freq)
+                        or tag == "mq"):
                     function_words.add(word)
         return frozenset(function_words), frozenset(nouns)
 
@@ -408,8 +423,10 @@ class TermModel:
         so function words and everyday words (知道, 两个, 获得) are never shown
         (unless the glossary knows them as terms). Non-Chinese terms are always shown.
         """
-        if not is_cjk(token) or token in self.known_terms:
+        if token in self.known_terms:
             return True
+        if not is_cjk(token):
+            return token not in _LATEX_WORDS
         return token not in self._function_words and token not in _DISCOURSE_WORDS
 
     def is_topic_term(self, token: str) -> bool:
@@ -528,12 +545,19 @@ def _line_of(question, sentence: str) -> int:  # type: ignore[no-untyped-def]
 
 def covered_points(points: Iterable[KeyPoint], covered_terms: set[str], threshold: float = 0.5,
                    weight_of: dict[str, float] | None = None) -> tuple[list[KeyPoint], list[KeyPoint]]:
-    """Split points into covered (≥ ``threshold`` of their term weight matched) and missed."""
+    """Split points into covered (≥ ``threshold`` of their term weight matched) and missed.
+
+    With ``weight_of``, only the terms it weighs count, and a point carrying none of them is in neither list:
+    feedback passes the terms it shows, so a sentence whose named ideas (绝对值, 不可导, 正负号) an answer
+    covered is not listed as missed for its everyday words (采取, 两者).
+    """
     hit: list[KeyPoint] = []
     miss: list[KeyPoint] = []
     for p in points:
         if weight_of:
-            total = sum(weight_of.get(t, 0.0) for t in p.terms) or 1.0
+            total = sum(weight_of.get(t, 0.0) for t in p.terms)
+            if total <= 0:
+                continue
             got = sum(weight_of.get(t, 0.0) for t in p.terms if t in covered_terms) / total
         else:
             got = sum(1 for t in p.terms if t in covered_terms) / max(1, len(p.terms))

@@ -7,7 +7,9 @@ submits ``--answers`` answers (moving on after each, follow-ups included) and
 reads its progress. The run is bounded by ``--max-seconds`` and stops by
 itself. It reports errors (should be 0), p50/p95 latency per answer, and checks:
 
-* every answer sent is recorded in SQLite under that user's profile (nothing lost);
+* every answer sent is recorded in SQLite exactly once, under that user's profile: each
+  answer carries its own marker, and every marker sent — including one whose request
+  failed — must appear in exactly one row (``lost``: in none, ``duplicated``: in several);
 * no user saw another's session: each user's chat holds only its own answers
   (every answer carries a per-user marker) and its profile is its own.
 
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -35,6 +38,13 @@ from .appserver import start_app, stop_app
 
 ROOT = Path(__file__).resolve().parent.parent
 _PROFILE = re.compile(r"web-[0-9a-f]{32}")
+_ANSWER_MARKER = re.compile(r"zq\d+x[0-9a-f]{6}n\d+")
+"""One answer's marker: its user's marker (``zq<user>x<6 hex>``), ``n`` and the answer's number."""
+
+
+def answer_marker(user_marker: str, i: int) -> str:
+    """The marker of a user's ``i``-th answer (Markdown-inert; matched whole by :data:`_ANSWER_MARKER`)."""
+    return f"{user_marker}n{i}"
 
 
 @dataclass
@@ -44,10 +54,15 @@ class UserRun:
     number: int
     marker: str
     profile: str | None = None
-    sent: int = 0
+    sent_markers: list[str] = field(default_factory=list)
+    """The marker of every answer sent (its request started), whether or not the response came back."""
     latencies_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     foreign_markers: set[str] = field(default_factory=set)
+
+    @property
+    def sent(self) -> int:
+        return len(self.sent_markers)
 
 
 def _answers() -> list[str]:
@@ -69,11 +84,12 @@ def simulate_user(url: str, run: UserRun, sections: list[str], answers: Sequence
             if time.time() > deadline:
                 run.errors.append("deadline reached")
                 break
-            text = f"{answers[(run.number * 7 + i) % len(answers)]} {run.marker}"
+            marker = answer_marker(run.marker, i)
+            text = f"{answers[(run.number * 7 + i) % len(answers)]} {marker}"
+            run.sent_markers.append(marker)  # sent from here on: a failed request may still have been recorded
             started = time.perf_counter()
             out = client.predict(text, api_name="/submit_answer")
             run.latencies_ms.append((time.perf_counter() - started) * 1000)
-            run.sent += 1
             chat = out[0] if isinstance(out, (list, tuple)) else []
             if i + 1 < count:  # count main questions were chosen, so the interview never ends early
                 nxt = client.predict(api_name="/next_question")
@@ -92,7 +108,11 @@ def simulate_user(url: str, run: UserRun, sections: list[str], answers: Sequence
 
 
 def check_database(db: Path, runs: list[UserRun]) -> dict[str, object]:
-    """Compare what each user sent with what SQLite holds for its profile."""
+    """Compare what each user sent with what SQLite holds: each answer by its marker, and each user's profile.
+
+    ``recorded``: rows carrying a marker of this run; ``lost``: answers sent but in no row;
+    ``duplicated``: answers in more than one row; ``misfiled``: rows of a user's profile without its marker.
+    """
     if not db.is_file():
         raise RuntimeError(f"no progress database at {db}: is --data-dir the server's data folder?")
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -103,15 +123,21 @@ def check_database(db: Path, runs: list[UserRun]) -> dict[str, object]:
     finally:
         conn.close()
     by_profile: dict[str, list[str]] = {}
+    seen: Counter[str] = Counter()
+    user_markers = {run.marker for run in runs}
+    recorded = 0
     for profile, answer in rows:
         by_profile.setdefault(profile, []).append(answer)
-    lost = mixed = 0
+        found = _ANSWER_MARKER.findall(answer or "")
+        seen.update(found)
+        recorded += any(m.rsplit("n", 1)[0] in user_markers for m in found)
+    sent = [m for run in runs for m in run.sent_markers]
+    mixed = 0
     for run in runs:
-        mine = by_profile.get(run.profile or "", [])
-        lost += max(0, run.sent - len(mine))
-        mixed += sum(1 for a in mine if run.marker not in a)
+        mixed += sum(1 for a in by_profile.get(run.profile or "", []) if run.marker not in a)
     profiles = [r.profile for r in runs if r.profile]
-    return {"recorded": len(rows), "lost": lost, "misfiled": mixed,
+    return {"recorded": recorded, "lost": sum(1 for m in sent if seen[m] == 0),
+            "duplicated": sum(1 for m in sent if seen[m] > 1), "misfiled": mixed,
             "distinct_profiles": len(set(profiles)), "users_with_profile": len(profiles)}
 
 
@@ -181,7 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if tmp is not None:
             tmp.cleanup()
     print(f"{result['users']} users × {result['answers_each']} answers: sent {result['sent']}, "
-          f"recorded {result['recorded']}, lost {result['lost']}, misfiled {result['misfiled']}, "
+          f"recorded {result['recorded']}, lost {result['lost']}, duplicated {result['duplicated']}, "
+          f"misfiled {result['misfiled']}, "
           f"errors {result['errors']}, foreign sightings {result['foreign_sightings']}\n"
           f"answer latency p50 {result['answer_p50_ms']} ms, p95 {result['answer_p95_ms']} ms; "
           f"{result['throughput_answers_per_s']} answers/s over {result['elapsed_s']} s")
@@ -189,7 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  error: {sample}")
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
-    ok = result["errors"] == 0 and result["lost"] == 0 and result["misfiled"] == 0 and result["foreign_sightings"] == 0
+    ok = (result["errors"] == 0 and result["lost"] == 0 and result["duplicated"] == 0 and result["misfiled"] == 0
+          and result["foreign_sightings"] == 0)
     return 0 if ok else 1
 
 

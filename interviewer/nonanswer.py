@@ -310,7 +310,9 @@ def detect_non_answer(
         return _make("filler")
     new = [t for t in tokens if t not in title_set and not any(t in s or s in t for s in title_set if len(s) > 1)]
     specific = [t for t in new if t not in _VAGUE]
-    if not specific and not _FORMULA.search(text):  # "残差就是 F(x)=H(x)-x" says something new
+    # "残差就是 F(x)=H(x)-x" says something new, and so does a contrast: "RNN 有循环，FNN 没有" uses only words
+    # the title's glossary names (RNN → 循环神经网络) but claims what one has and the other lacks
+    if not specific and not _FORMULA.search(text) and not (_NEGATION.search(low) and len(set(tokens)) >= 2):
         on_title = len(tokens) - len(new)
         if on_title > 0 and on_title >= len(new):
             return _make("restatement")
@@ -320,6 +322,10 @@ def detect_non_answer(
 
 # an equation or inequality between terms (F(x)=H(x)-x, p ≥ 0.5): content, however few words surround it
 _FORMULA = re.compile(r"[A-Za-z0-9)\]}|]\s*(?:=|≈|≠|<=|>=|≤|≥|<|>)\s*[A-Za-z0-9(\[{|\\+-]")
+
+
+# a negation: with two or more named things, a claim about them ("FNN 没有循环"), not the question said again
+_NEGATION = re.compile(r"没有|不是|不会|不能|不用|不需要|无法|\bnot\b|\bno\b|n't\b|\bwithout\b")
 
 
 def _make(kind: str) -> NonAnswer:

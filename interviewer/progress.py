@@ -411,7 +411,7 @@ def _migrate_v2(conn: sqlite3.Connection) -> None:
     pairs = conn.execute("SELECT DISTINCT profile, question_id FROM attempts").fetchall()
     for profile, question_id in pairs:
         # v2 has no reference_shown column yet (added in v3): every old row counts
-        _rebuild_state(conn, profile, question_id, seen_column="0", focus_column="''")
+        _rebuild_state(conn, profile, question_id, seen_column="0", focus_column="''", plan_column=False)
 
 
 _V3_STATEMENTS: tuple[str, ...] = (
@@ -453,12 +453,31 @@ def _migrate_v5(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+_V6_STATEMENTS: tuple[str, ...] = (
+    "ALTER TABLE review_states ADD COLUMN planned_due_at REAL",
+)
+
+
+def _migrate_v6(conn: sqlite3.Connection) -> None:
+    # A skip used to forget when the interval it interrupted ended, so a good answer when the question came
+    # back 10 minutes later counted as an on-time review. The states a skip set last are replayed from their
+    # history, so old skips are remembered too; every other state stays as it is (NULL: due_at is the plan).
+    for statement in _V6_STATEMENTS:
+        conn.execute(statement)
+    skipped = conn.execute(
+        "SELECT r.profile, r.question_id FROM review_states r JOIN attempts a ON a.id = r.last_attempt_id "
+        "WHERE a.kind = 'skip'").fetchall()
+    for profile, question_id in skipped:
+        _rebuild_state(conn, profile, question_id)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "attempts table", _migrate_v1),
     Migration(2, "attempt kind + uuid, review_states table and indexes", _migrate_v2),
     Migration(3, "attempts.reference_shown (answered after seeing the reference)", _migrate_v3),
     Migration(4, "attempts.collection (which question collection it was answered in)", _migrate_v4),
     Migration(5, "attempts.focus (a follow-up on one key point: kept, not scheduled)", _migrate_v5),
+    Migration(6, "review_states.planned_due_at (when the interval a skip interrupted ends)", _migrate_v6),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -470,7 +489,7 @@ _ATTEMPT_COLUMNS = (
 # nor follow-ups on one key point
 _MASTERY_WHERE = ("kind IN ('answer', 'followup') AND score IS NOT NULL AND reference_shown = 0"
                   " AND focus = ''")
-_STATE_COLUMNS = "repetitions, interval_days, ease, due_at, last_score"
+_STATE_COLUMNS = "repetitions, interval_days, ease, due_at, last_score, planned_due_at"
 
 
 # --------------------------------------------------------------------------
@@ -591,11 +610,12 @@ def _attempt_from_row(row: sqlite3.Row | tuple) -> Attempt:
 
 
 def _state_from_row(row: tuple) -> ReviewState:
-    repetitions, interval_days, ease, due_at, last_score = row
+    repetitions, interval_days, ease, due_at, last_score, planned_due_at = row
     return ReviewState(
         repetitions=int(repetitions), interval_days=float(interval_days),
         ease=float(ease), due_at=float(due_at),
         last_score=None if last_score is None else float(last_score),
+        planned_due_at=None if planned_due_at is None else float(planned_due_at),
     )
 
 
@@ -613,7 +633,21 @@ def _apply(state: ReviewState | None, kind: str, score: float | None,
 
 
 def _save_state(conn: sqlite3.Connection, profile: str, question_id: str,
-                state: ReviewState, reviewed_at: float, attempt_id: int | None) -> None:
+                state: ReviewState, reviewed_at: float, attempt_id: int | None, plan_column: bool = True) -> None:
+    """Write a question's review state (``plan_column`` False for schemas older than v6, which lack
+    ``planned_due_at``)."""
+    if plan_column:
+        conn.execute(
+            "INSERT INTO review_states (profile, question_id, repetitions, interval_days, ease, due_at, "
+            "last_score, reviewed_at, last_attempt_id, planned_due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (profile, question_id) DO UPDATE SET repetitions = excluded.repetitions, "
+            "interval_days = excluded.interval_days, ease = excluded.ease, due_at = excluded.due_at, "
+            "last_score = excluded.last_score, reviewed_at = excluded.reviewed_at, "
+            "last_attempt_id = excluded.last_attempt_id, planned_due_at = excluded.planned_due_at",
+            (profile, question_id, state.repetitions, state.interval_days, state.ease,
+             state.due_at, state.last_score, reviewed_at, attempt_id, state.planned_due_at),
+        )
+        return
     conn.execute(
         """
         INSERT INTO review_states (profile, question_id, repetitions, interval_days,
@@ -631,12 +665,13 @@ def _save_state(conn: sqlite3.Connection, profile: str, question_id: str,
 
 
 def _rebuild_state(conn: sqlite3.Connection, profile: str, question_id: str,
-                   seen_column: str = "reference_shown", focus_column: str = "focus") -> None:
+                   seen_column: str = "reference_shown", focus_column: str = "focus",
+                   plan_column: bool = True) -> None:
     """Recompute a question's review state from its whole history, in time order.
 
     ``seen_column`` / ``focus_column`` are the SQL for the reference-shown flag
     and the follow-up focus ("0" / "''" for schemas older than v3 / v5, which
-    lack the columns).
+    lack the columns); ``plan_column`` is False before v6 (no ``planned_due_at``).
     """
     rows = conn.execute(
         f"SELECT id, kind, score, created_at, {seen_column}, {focus_column} FROM attempts "
@@ -653,7 +688,7 @@ def _rebuild_state(conn: sqlite3.Connection, profile: str, question_id: str,
         conn.execute("DELETE FROM review_states WHERE profile = ? AND question_id = ?",
                      (profile, question_id))
     else:
-        _save_state(conn, profile, question_id, state, reviewed_at, last_id)
+        _save_state(conn, profile, question_id, state, reviewed_at, last_id, plan_column)
 
 
 def _insert_attempt(conn: sqlite3.Connection, row: Mapping[str, object]) -> tuple[int, bool]:
@@ -689,11 +724,11 @@ def _insert_attempt(conn: sqlite3.Connection, row: Mapping[str, object]) -> tupl
             "WHERE profile = ? AND question_id = ?",
             (profile, qid),
         ).fetchone()
-        if current is not None and when < current[5]:
+        if current is not None and when < current[6]:
             # Arrived out of order (e.g. replayed from the journal): replay history.
             _rebuild_state(conn, profile, qid)  # type: ignore[arg-type]
         else:
-            state = None if current is None else _state_from_row(current[:5])
+            state = None if current is None else _state_from_row(current[:6])
             new = _apply(state, kind, score, when,  # type: ignore[arg-type]
                          bool(row["reference_shown"]))
             assert new is not None
@@ -945,25 +980,44 @@ class ProgressStore:
 
         Committed before returning. Sets ``attempt.id``. Recording the same
         ``uuid`` twice returns the existing id without adding a row. If the
-        database stays locked past the busy timeout, the attempt is appended
-        to the pending journal and :class:`AttemptJournaled` is raised.
+        database stays locked past the busy timeout, or fails (disk I/O error,
+        read-only file), the attempt is appended to the pending journal and
+        :class:`AttemptJournaled` is raised; only when the journal cannot be
+        written either is it :class:`ProgressStoreError` (NOT saved).
         """
         if not attempt.collection and self.scope is not None:
             attempt.collection = self.scope.key
         row = _attempt_row(attempt)
+        failure: ProgressStoreError | None = None
         # Older pending attempts go in first; if the database is still locked,
         # queue this one behind them instead of waiting a second time.
-        still_busy = self._journal_has_entries() and self._replay_journal(quiet=True) is None
+        try:
+            still_busy = self._journal_has_entries() and self._replay_journal(quiet=True) is None
+        except ProgressStoreError as exc:
+            still_busy, failure = True, exc
         if not still_busy:
             try:
                 with self._connect() as conn, _write_transaction(conn):
                     attempt_id, _ = _insert_attempt(conn, row)
             except sqlite3.Error as exc:
                 if not _is_busy(exc):
-                    raise self._translate(exc) from exc
+                    failure = self._translate(exc)
             else:
                 attempt.id = attempt_id
                 return attempt_id
+        if failure is not None:
+            try:
+                self._append_journal(row)
+            except ProgressStoreError:
+                raise ProgressStoreError(
+                    f"{failure} The attempt could not be saved to {self.journal_path} either; it was NOT saved."
+                ) from failure
+            raise AttemptJournaled(
+                f"The progress database {self.path} could not be written ({failure}). Your attempt was not "
+                f"lost: it was saved to {self.journal_path} and will be added to your progress once the "
+                f"database works again.",
+                self.journal_path, str(row["uuid"]),
+            ) from failure
         self._append_journal(row)
         raise AttemptJournaled(
             f"The progress database {self.path} is busy (another program kept it "
@@ -1393,7 +1447,14 @@ class ProgressStore:
 
 
 def _parse_journal(text: str) -> tuple[list[dict[str, object]], list[str]]:
-    """Journal text → (valid attempt rows, rejected raw lines)."""
+    """Journal text → (valid attempt rows, rejected raw lines).
+
+    A line whose format ``v`` is newer than :data:`_JOURNAL_FORMAT` (written by a
+    later version of the app) or not an integer is rejected rather than read as
+    the current format: its fields may mean something else. The line is kept
+    as written, so a newer version can still replay it. A line without ``v``
+    counts as the current format.
+    """
     rows: list[dict[str, object]] = []
     rejected: list[str] = []
     for line in text.splitlines():
@@ -1401,6 +1462,10 @@ def _parse_journal(text: str) -> tuple[list[dict[str, object]], list[str]]:
             continue
         try:
             entry = json.loads(line)
+            version = entry.get("v", _JOURNAL_FORMAT)
+            if isinstance(version, bool) or not isinstance(version, int) or version > _JOURNAL_FORMAT:
+                rejected.append(line)
+                continue
             components = entry.get("components", "{}")
             attempt = Attempt(
                 id=None, profile=entry["profile"], question_id=entry["question_id"],

@@ -58,6 +58,9 @@ _TEXT: dict[str, tuple[str, str]] = {
     "related": ("相关段落", "Related passages"),
     "question": ("题目", "Question"),
     "followup": ("追问", "Follow-up"),
+    "code_only_question": ("（这道题的参考答案只有代码或数据表格：你的回答会保存为笔记，不打分。）",
+                           "(This question's reference is code or a table of figures only: your answer will be "
+                           "kept as a note, not scored.)"),
     "no_ref_question": ("（这道题没有参考答案：你的回答会保存为笔记，不打分。）",
                         "(No reference answer: your answer is kept as a note, not scored.)"),
     "your_answer": ("你的回答", "Your answer"),
@@ -105,6 +108,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "tree_legend": ("✅ 有参考答案　⬜ 无参考答案", "✅ has a reference answer　⬜ no reference answer"),
     "questions_n": ("题", "questions"),
     "overview": ("概览", "Overview"),
+    "unpractised": ("还没练习过的章节", "Sections not practised yet"),
     "attempts": ("作答次数", "Attempts"),
     "scored": ("得分", "scored"),
     "practised": ("练过的题", "Questions practised"),
@@ -518,6 +522,8 @@ def question_markdown(collection: Any, question_id: str, prompt: str | None = No
         lines += ["", f"<sub>{escape_inline(q.section)}</sub>"]
         if hasattr(collection, "is_answered") and not collection.is_answered(question_id):
             lines += ["", f"_{t('no_ref_question', lang)}_"]
+        elif hasattr(collection, "has_prose_reference") and not collection.has_prose_reference(question_id):
+            lines += ["", f"_{t('code_only_question', lang)}_"]
     return "\n".join(lines)
 
 
@@ -569,15 +575,17 @@ def feedback_markdown(result: Any, collection: Any = None, lang: str = "zh", fol
     return "\n".join(lines).strip()
 
 
-def score_panel_markdown(result: Any, lang: str = "zh", noted: bool = False) -> str:
+def score_panel_markdown(result: Any, lang: str = "zh", noted: bool | str = False) -> str:
     """The score beside the chat: big number, band and the components table.
 
-    ``noted``: the answer went to a question without a reference and was kept as a note (no score).
+    ``noted``: the answer went to a question without a reference and was kept as a note (no score);
+    ``"code_only"`` when the reference is code or a table of figures only.
     """
     lang = _lang(lang)
     if result is None and noted:
         sep = "：" if lang == "zh" else ": "
-        return f"### {t('score', lang)}{sep}— / 100\n\n_{t('noted', lang)}_"
+        why = t("noted_code_only" if noted == "code_only" else "noted", lang)
+        return f"### {t('score', lang)}{sep}— / 100\n\n_{why}_"
     if result is None:
         return f"### {t('score', lang)}\n\n_{t('no_score_yet', lang)}_"
     score = _get(result, "score")
@@ -994,19 +1002,39 @@ def listed_title(collection: Any, question_id: str) -> tuple[str, str]:
     return " › ".join([*(a.title for a in ancestors), q.title]), q.section
 
 
+def unpractised_sections(collection: Any, practised: set[str]) -> list[tuple[str, int]]:
+    """(section, questions to practise there) for every section with scorable questions that no scored answer
+    has touched: a gap report must name them, although they have no mastery to chart."""
+    out = []
+    for section in getattr(collection, "sections", []):
+        if section.title in practised:
+            continue
+        n = sum(1 for q in collection.units([section.id]) if collection.has_prose_reference(q.id))
+        if n:
+            out.append((section.title, n))
+    return out
+
+
 def weakest_markdown(weakest: Sequence[tuple[str, float]], collection: Any, lang: str = "zh",
-                     practised: bool = False) -> str:
-    """The questions that need work; ``practised`` says whether any question has a score at all."""
+                     practised: bool = False, unpractised: Sequence[tuple[str, int]] = ()) -> str:
+    """The questions that need work; ``practised`` says whether any question has a score at all, and
+    ``unpractised`` (:func:`unpractised_sections`) lists the sections not practised yet after them."""
     lang = _lang(lang)
     lines = [f"### {t('weakest', lang)}", ""]
+    gap = []
+    if unpractised and practised:  # before any answer every section is unpractised: saying so adds nothing
+        sep = "、" if lang == "zh" else ", "
+        count = (lambda n: f"{n} 题") if lang == "zh" else (lambda n: f"{n} question" + ("" if n == 1 else "s"))
+        names = sep.join(f"{_md_cell(name)} ({count(n)})" for name, n in unpractised)
+        gap = ["", f"**{t('unpractised', lang)}**{'：' if lang == 'zh' else ': '}{names}"]
     if not weakest:
-        return "\n".join(lines + [f"_{t('nothing_needs_work' if practised else 'no_weakest', lang)}_"])
+        return "\n".join(lines + [f"_{t('nothing_needs_work' if practised else 'no_weakest', lang)}_"] + gap)
     lines += [f"| # | {t('question', lang)} | {t('section', lang)} | {t('mastery', lang)} |",
               "| ---: | --- | --- | ---: |"]
     for i, (qid, mastery) in enumerate(weakest, 1):
         title, section = listed_title(collection, qid)
         lines.append(f"| {i} | {_md_cell(title)} | {_md_cell(section)} | {format_score(mastery)} |")
-    return "\n".join(lines)
+    return "\n".join(lines + gap)
 
 
 def wait_text(seconds: float, lang: str = "zh") -> str:

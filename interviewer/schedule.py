@@ -33,6 +33,15 @@ due date; it only records the score. Without this, answering the same question
 three times in a row would push it 15 days away. A *failing* early answer still
 resets the item: failing is information whenever it happens.
 
+A skip is not an answer: it only brings the question back in 10 minutes
+(:func:`skip`). The state remembers when the interval the last graded review
+set actually ends (:attr:`ReviewState.planned_due_at`), and "before the
+question is due" above means before *that* time, not before the skip's
+come-back time. So skipping a learned item and then answering it well when it
+comes back is still an early re-drill (the plan is kept and restored), not an
+on-time review that multiplies the interval by the ease as if the whole
+interval had passed.
+
 An answer given after the user looked at the reference answer
 (:func:`review_seen`) is not a recall at all, whatever it scored: it is graded
 as a failed recall (quality at most 2), so the question comes back in 10
@@ -68,9 +77,14 @@ _QUALITY_THRESHOLDS: tuple[tuple[float, int], ...] = (
 class ReviewState:
     """Where one question stands in the schedule.
 
-    ``interval_days`` is the gap that produced ``due_at`` (0 for a question
-    never reviewed); ``due_at`` is epoch seconds; ``last_score`` is the most
-    recent 0–100 score, or None before the first graded answer.
+    ``interval_days`` is the gap the last graded review set (0 for a question
+    never reviewed); ``due_at`` (epoch seconds) is when the question should be
+    asked again; ``last_score`` is the most recent 0–100 score, or None before
+    the first graded answer. ``planned_due_at`` is set only by a skip, which
+    moves ``due_at`` to a come-back time: it keeps when the current interval
+    really ends, so the next answer is judged early or on time against the
+    plan. None means ``due_at`` is the plan (not stored by the progress store,
+    whose rows keep the first five fields).
     """
 
     repetitions: int
@@ -78,10 +92,16 @@ class ReviewState:
     ease: float
     due_at: float
     last_score: float | None
+    planned_due_at: float | None = None
 
     def is_due(self, now: float) -> bool:
         """True when the question should be asked again at ``now``."""
         return self.due_at <= now
+
+    @property
+    def interval_ends_at(self) -> float:
+        """When the current interval ends: the due time the last graded review set."""
+        return self.due_at if self.planned_due_at is None else self.planned_due_at
 
 
 def initial_state(now: float) -> ReviewState:
@@ -116,9 +136,11 @@ def review(state: ReviewState, score: float, now: float) -> ReviewState:
     score = float(score)
     if quality < PASSING_QUALITY:
         return _relearn(state, quality, score, now)
-    if state.repetitions > 0 and now < state.due_at:
-        # Early re-drill of a learned item: record the score, keep the plan.
-        return replace(state, last_score=score)
+    if state.repetitions > 0 and now < state.interval_ends_at:
+        # Early re-drill of a learned item (skipped or not): record the score,
+        # keep the plan and drop a skip's come-back time (it has come back).
+        return replace(state, last_score=score, due_at=state.interval_ends_at,
+                       planned_due_at=None)
     if state.repetitions == 0:
         interval = FIRST_INTERVAL_DAYS
     elif state.repetitions == 1:
@@ -163,8 +185,11 @@ def skip(state: ReviewState, now: float) -> ReviewState:
     A skip is not a graded answer: repetitions, interval, ease and last score
     are kept, and the question simply becomes due again in
     :data:`RELEARN_SECONDS` so it comes back later in the practice session.
+    When the current interval ends is kept in ``planned_due_at``, so an answer
+    given when the question comes back is not mistaken for an on-time review.
     """
-    return replace(state, due_at=now + RELEARN_SECONDS)
+    return replace(state, due_at=now + RELEARN_SECONDS,
+                   planned_due_at=state.interval_ends_at)
 
 
 def _check_score(score: float) -> float:

@@ -69,7 +69,6 @@ from typing import Callable, Sequence
 import numpy as np
 
 from corpus.model import Collection, Question
-from corpus.text import is_data_table_only
 from index.cache import EmbeddingCache
 from index.embedders import Embedder, load_embedder
 from index.search import PassageHit, SearchIndex
@@ -448,10 +447,18 @@ class Scorer:
         return np.ascontiguousarray(matrix, dtype=np.float32)
 
     # ------------------------------------------------------------ scoring
-    def hint_terms(self, question_id: str, n: int) -> list[str]:
+    def hint_terms(self, question_id: str, n: int, focus: str | None = None) -> list[str]:
         """The ``n`` heaviest key terms worth showing as a hint: not words of the question
-        itself (restating it is no hint) and not function words."""
+        itself (restating it is no hint) and not function words. For a follow-up on one key
+        term (``focus``), terms of the reference sentences about it, without the term itself."""
         terms = self.terms.terms_for(question_id) if self.has_reference(question_id) else []
+        if focus and terms:
+            if not self._prepared:
+                self.prepare()
+            ref = self._refs.get(question_id)
+            if ref is not None:
+                asked = {focus.lower(), *(v.lower() for v in self.terms.glossary.translations(focus))}
+                terms = [t for t in self._focused(ref, focus).terms if t.text not in asked]
         shown = [t.text for t in terms if not t.in_title and self.terms.is_display_term(t.text)]
         # terms that stand alone (稀疏, 特征图) first; other display terms only to make up the number
         topical = [t for t in shown if self.terms.is_topic_term(t)]
@@ -488,6 +495,8 @@ class Scorer:
                     question = self.collection.questions[question_id]
                     text = f"{question.title}\n{self.collection.answer_plain(question_id)}"
                 m = re.search(r"(?<![A-Za-z0-9])" + re.escape(term) + r"(?![A-Za-z0-9])", text, re.IGNORECASE)
+                if m is None and term.isalpha():  # a stem ("explod", "vanish"): the word the reference wrote
+                    m = re.search(r"(?<![A-Za-z0-9])" + re.escape(term) + r"[a-z]*", text, re.IGNORECASE)
                 term = m.group(0) if m else term
             out.append(term)
         return out
@@ -497,14 +506,12 @@ class Scorer:
         (the index leaves code out) has none, nor has one that is a table of figures (a benchmark of
         models' speeds: an answer in words cannot be compared with its numbers). An answer to such a
         question is kept as a note, like one to an unanswered question."""
-        if question_id not in self.collection.questions or not self.collection.is_answered(question_id):
+        if question_id not in self.collection.questions or not self.collection.has_prose_reference(question_id):
             return False
         if not self._prepared:
             self.prepare()
         ref = self._refs.get(question_id)
-        if ref is None or not ref.units.size:
-            return False
-        return not is_data_table_only(self.collection.answer_markdown(question_id))
+        return ref is not None and bool(ref.units.size)
 
     def _build_chance_table(self) -> None:
         """Every reference's key terms as one (questions × unique terms) weight matrix."""
@@ -722,12 +729,12 @@ class Scorer:
         elif self.is_bare_list(signals):
             score = min(score, self.weights.list_cap)
         score = round(max(0.0, min(100.0, score)), 1)
-        weight_of = {t.text: t.weight for t in ref.terms}
+        shown, topical = self.terms.is_display_term, self.terms.is_topic_term
+        weight_of = {t.text: t.weight for t in ref.terms if shown(t.text)}  # the points as the term lists read
         hit_points, miss_points = covered_points(ref.points, match.covered_texts, weight_of=weight_of)
         # heaviest first, but a sentence that needs its context ("那么下图…") only after those that read alone
         miss_points.sort(key=lambda p: (not reads_alone(p.text), -p.weight))
         hit_points.sort(key=lambda p: (not reads_alone(p.text), -p.weight))
-        shown, topical = self.terms.is_display_term, self.terms.is_topic_term
         # terms that stand alone (稀疏, 范数) first, then other display terms (等于), each by weight
         order = lambda t: (not topical(t.text), -t.weight)  # noqa: E731
         covered = self._as_written(ref.question_id, self._one_name_per_concept(

@@ -38,6 +38,7 @@ from .progress import (
     Attempt,
     AttemptJournaled,
     ProgressStore,
+    ProgressStoreError,
     normalize_profile,
 )
 
@@ -99,6 +100,7 @@ class Turn:
     reference_shown: bool = False  # the reference (this question's, or one containing it) was shown
     after_reference: bool = False  # answered after the reference was shown: saved, not counted
     saved_notice: str = ""
+    unsaved: str = ""  # why the answer could not be saved (the database failed); it is still shown and scored
     focus: str | None = None  # a follow-up on one key term is scored on the reference's points about it
 
 
@@ -179,7 +181,8 @@ def select_questions(
         return chosen, notices
     section_ids = resolve_sections(collection, options.sections) if options.sections else None
     units = collection.units(section_ids)
-    candidates = [q.id for q in units if options.include_unanswered or collection.is_answered(q.id)]
+    # a reference that is only code or a table of figures cannot score a spoken answer: like a missing one
+    candidates = [q.id for q in units if options.include_unanswered or collection.has_prose_reference(q.id)]
     if not candidates:
         titles = tuple(s.title for s in collection.sections if section_ids is not None and s.id in section_ids)
         if not units:
@@ -198,22 +201,28 @@ def select_questions(
     else:
         if store is None:
             raise SessionError("this mode needs the progress store")
+        strong: list[str] = []
         if options.mode == "weakest":
-            first = [qid for qid, _ in store.weakest(profile, len(candidates), question_ids=candidates)]
+            # below the 良好 band first, then new questions; one already answered well waits behind those
+            ranked = store.weakest(profile, len(candidates), question_ids=candidates)
+            first = [qid for qid, mastery in ranked if mastery < NEEDS_WORK_BELOW]
+            strong = [qid for qid, mastery in ranked if mastery >= NEEDS_WORK_BELOW]
         else:
             parts = [d.id for q in candidates for d in collection.descendants(q) if collection.is_answered(d.id)]
             first = store.due(profile, now, question_ids=candidates + parts)
         seen = set(store.review_states(profile))
-        unseen = [q for q in candidates if q not in seen and q not in first]
-        rest = [q for q in candidates if q not in first and q not in unseen]
+        unseen = [q for q in candidates if q not in seen and q not in first and q not in strong]
+        rest = [q for q in candidates if q not in first and q not in unseen and q not in strong]
         rng.shuffle(rest)
         if not first:
             notices.append(
                 "还没有需要复习的题目，先从新题开始 / nothing is due yet — starting with new questions."
                 if options.mode == "due" else
+                "没有需要加强的题目，先从新题开始 / nothing needs work — starting with new questions."
+                if strong else
                 "还没有作答记录，先从新题开始 / no scored answers yet — starting with new questions."
             )
-        chosen = (first + unseen + rest)[:count]
+        chosen = (first + unseen + strong + rest)[:count]
     if len(chosen) < options.count and len(chosen) == len(candidates):
         notices.append(f"只有 {len(chosen)} 道题可选 / only {plural(len(chosen), 'question')} "
                        f"{'is' if len(chosen) == 1 else 'are'} available.")
@@ -298,11 +307,12 @@ class InterviewSession:
             raise SessionError("这道题已经作答，请点“下一题” / already answered — go to the next question.")
         text = answer if isinstance(answer, str) else str(answer or "")
         q = self.collection.questions[turn.question_id]
-        # the turn is marked done only once the attempt is saved: if saving fails the
-        # error propagates and the question stays open, so the answer can be sent again
+        # if the database fails (disk full, read-only, I/O error) the interview goes on: the answer is shown
+        # with its feedback and ``turn.unsaved`` says it was not saved (a question kept open would leave submit,
+        # skip and next all failing); the attempt first goes to the pending journal when it can
         if not self.scorable(q.id):
             turn.saved_notice = self._record(turn, kind="note", score=None, band=None, components={},
-                                             answer=text)
+                                             answer=text, go_on=True)
             turn.answer, turn.result, turn.status = text, None, "noted"
             return turn
         result = self.scorer.score(q.id, text, focus=turn.focus)
@@ -310,7 +320,7 @@ class InterviewSession:
         turn.saved_notice = self._record(
             turn, kind="followup" if turn.kind == "followup" else "answer",
             score=getattr(result, "score", None), band=getattr(result, "band", None),
-            components=_numeric(getattr(result, "components", {})), answer=text, reference_shown=seen,
+            components=_numeric(getattr(result, "components", {})), answer=text, reference_shown=seen, go_on=True,
         )
         if seen:
             result = _with_notice(result, REFERENCE_SEEN_NOTICE)
@@ -363,7 +373,7 @@ class InterviewSession:
         if note.strip():
             notices.append(self._record(turn, kind="note", score=None, band=None, components={}, answer=note))
         if turn.status == "pending":
-            notices.append(self._record(turn, kind="skip", score=None, band=None, components={}))
+            notices.append(self._record(turn, kind="skip", score=None, band=None, components={}, go_on=True))
             turn.status = "skipped"
         if notices:
             turn.saved_notice = next((n for n in notices if n), "")
@@ -375,7 +385,10 @@ class InterviewSession:
         # the first hint names three key terms, each further one a term more (at most eight)
         n = min(MAX_HINT_TERMS, len(turn.hints) + 1) if turn.hints else 3
         terms_of = getattr(self.scorer, "hint_terms", None)
-        terms = [str(t) for t in terms_of(turn.question_id, n)] if callable(terms_of) else []
+        if callable(terms_of) and turn.focus:  # a follow-up on one term: hints about that term, not the term
+            terms = [str(t) for t in terms_of(turn.question_id, n, focus=turn.focus)]
+        else:
+            terms = [str(t) for t in terms_of(turn.question_id, n)] if callable(terms_of) else []
         if not terms:
             terms = self._key_terms(turn.question_id, n)
         if not terms:
@@ -490,8 +503,14 @@ class InterviewSession:
         return self.turns[-1]
 
     def _record(self, turn: Turn, kind: str, score: float | None, band: str | None,
-                components: dict[str, float], answer: str | None = None, reference_shown: bool = False) -> str:
-        """Save the attempt; returns a notice for the user ('' when saved normally)."""
+                components: dict[str, float], answer: str | None = None, reference_shown: bool = False,
+                go_on: bool = False) -> str:
+        """Save the attempt; returns a notice for the user ('' when saved normally).
+
+        With ``go_on`` a database that fails does not stop the interview: the reason goes in ``turn.unsaved``
+        and the notice says the attempt was NOT saved. Without it (notes of text still in the answer box) the
+        error propagates, so the caller keeps the text where the user typed it.
+        """
         if self.store is None:
             return ""
         q = self.collection.questions[turn.question_id]
@@ -504,8 +523,15 @@ class InterviewSession:
         try:
             self.store.record(attempt)
         except AttemptJournaled:
-            return ("进度数据库暂时被占用，你的回答已安全保存到待写入日志，稍后自动写入 / the progress database is busy; "
-                    "your answer is saved in the pending journal and will be written later.")
+            return ("进度数据库暂时无法写入，你的回答已安全保存到待写入日志，稍后自动写入 / the progress database could not "
+                    "be written just now; your answer is saved in the pending journal and will be written later.")
+        except ProgressStoreError as exc:
+            if not go_on:
+                raise
+            if kind == "skip":  # only the schedule misses it: the question comes back by its old plan
+                return ""
+            turn.unsaved = str(exc)
+            return f"⚠️ 这次作答没有保存（进度数据库出错）/ this answer was NOT saved (the progress database failed): {exc}"
         return ""
 
 

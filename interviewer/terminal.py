@@ -535,7 +535,8 @@ def _submit(session: InterviewSession, turn: Turn, answer: str, out: TextIO) -> 
 
     Ctrl-C while scoring saves the answer as a note (nothing typed is lost) and
     is raised again to end the interview. If the progress database fails, the
-    answer is printed back and the question stays open, so it can be sent again.
+    feedback says the answer was NOT saved and prints the answer back, and the
+    interview goes on.
     """
     started = time.perf_counter()
     try:
@@ -552,6 +553,8 @@ def _submit(session: InterviewSession, turn: Turn, answer: str, out: TextIO) -> 
                   f"可以重新输入后再提交，或输入 :end 结束 / type it again to retry, or :end to stop.")
         return False
     _say(out, format_feedback(session, turn))
+    if turn.unsaved:  # the notice is in the feedback; the text goes back on screen so it can be copied
+        _say(out, f"你的回答 / your answer:\n{_wrap(answer)}")
     _say(out, f"  ({(time.perf_counter() - started) * 1000:.0f} ms)")
     return True
 

@@ -274,12 +274,24 @@ def test_search_browse_and_reference(server: str, engine: Engine) -> None:
     assert "只有提问词" in results and len(pick["choices"]) >= 3
     assert all("区别" in engine.collection.questions[qid].title or "不同" in engine.collection.questions[qid].title
                for _, qid in pick["choices"][:3]), pick["choices"]
+    # an empty search shows a warning instead of the results, and the pick goes with them (it used to keep
+    # the previous results, so "practise" started a question no longer shown)
+    results, pick = c.predict(query="   ", api_name="/search")
+    assert results.startswith("⚠️") and not pick.get("choices") and pick.get("value") is None, pick
     tree, browse_pick = c.predict(query="LSTM", api_name="/browse")
     assert "LSTM" in tree and all(qid in engine.collection.questions for _, qid in browse_pick["choices"])
     assert len(browse_pick["choices"]) < len(engine.collection.questions)
     qid = next(qid for label, qid in browse_pick["choices"] if "✅" in label)
     reference = c.predict(question_id=qid, api_name="/question_reference")
     assert reference.startswith("### 参考答案") and engine.collection.questions[qid].title in reference
+    # practising the question whose reference Browse just showed: scored and saved, not counted toward mastery
+    out = c.predict(question_id=qid, api_name="/practise_question")
+    assert "刚在题库里看过这道题的参考答案" in out[STATUS]
+    asked = engine.collection.questions[qid]
+    answer = f"{asked.title}：我的理解是先看定义，再看原理和应用场景，最后总结优缺点。"
+    out = c.predict(answer=answer, api_name="/submit_answer")
+    saved = [a for a in engine.store.attempts(_profile(c)) if a.answer == answer]
+    assert len(saved) == 1 and saved[0].reference_shown, saved
 
 
 def test_progress_chart_and_export(server: str) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -311,6 +313,34 @@ def test_corrupt_embedding_cache_is_moved_aside(tmp_path: Path, e5_embedder) -> 
     assert list(tmp_path.glob("cache.sqlite3.corrupt-*"))
     again, embedded_again = EmbeddingCache(path).encode(e5_embedder, ["过拟合", "欠拟合"])
     assert embedded_again == 0 and np.allclose(again, vectors)
+
+
+def test_locked_embedding_cache_is_kept_and_used(tmp_path: Path, e5_embedder,  # type: ignore[no-untyped-def]
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """A cache another process holds locked (a concurrent build, BEGIN IMMEDIATE) is healthy: it used to be
+    renamed to *.corrupt-… after the busy timeout, its -wal/-shm deleted, and everything re-embedded."""
+    path = tmp_path / "cache.sqlite3"
+    stored, _ = EmbeddingCache(path).encode(e5_embedder, ["过拟合", "欠拟合"])
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # the write lock, held for the whole open-and-encode below
+        with caplog.at_level("WARNING", logger="index.cache"):
+            cache = EmbeddingCache(path, busy_timeout=0.2)
+            vectors, embedded = cache.encode(e5_embedder, ["过拟合", "欠拟合", "正则化"])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert embedded == 1  # the two stored rows were read from the locked file; only the new text was embedded
+    assert np.allclose(vectors[:2], stored)
+    assert np.allclose(vectors[2], e5_embedder.encode_passages(["正则化"])[0], atol=1e-5)
+    assert not list(tmp_path.glob("*.corrupt-*")) and path.exists()
+    assert "not usable now" in caplog.text  # the skipped write is reported, not raised
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 2
+    _, embedded_after = EmbeddingCache(path).encode(e5_embedder, ["过拟合", "欠拟合", "正则化"])
+    assert embedded_after == 1  # once the lock is gone the cache is written again
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 3
 
 
 def test_index_of_a_parsed_string_collection(tmp_path: Path, e5_embedder) -> None:  # type: ignore[no-untyped-def]

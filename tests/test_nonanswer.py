@@ -72,6 +72,18 @@ def test_restatement_of_a_comparison_question() -> None:
     assert kind_of("残差就是残差", "9. 残差指的是什么？") == "restatement"  # no formula: still a restatement
 
 
+def test_a_contrast_in_the_titles_glossary_words_is_an_answer_not_a_restatement() -> None:
+    """The scorer's title words include the glossary's names (RNNs → 循环神经网络 → 循环), so "RNN有循环，FNN没有循环"
+    was called a restatement and scored 0: it is the reference's main point. A contrast with a negation is a
+    claim; the question said again without one is still a restatement."""
+    title = "2. RNNs和FNNs有什么区别？"
+    words = {"rnns", "fnns", "循环", "循环神经网络", "神经网络", "前馈", "recurrent", "feedforward", "network"}
+    for answer in ("RNN有循环，FNN没有循环", "RNN 有循环结构，FNN 没有。", "An RNN has loops, an FNN does not."):
+        assert detect_non_answer(answer, title, TOKENIZER, title_tokens=words) is None, answer
+    for answer in ("RNNs和FNNs的区别就是RNN和FNN的区别", "循环神经网络和前馈神经网络"):
+        assert detect_non_answer(answer, title, TOKENIZER, title_tokens=words).kind == "restatement", answer
+
+
 @pytest.mark.parametrize(
     ("answer", "title"),
     [

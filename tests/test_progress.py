@@ -92,11 +92,11 @@ def store(db: Path) -> ProgressStore:
 def test_open_creates_folders_and_configures_sqlite(db: Path) -> None:
     store = ProgressStore(db)
     assert db.is_file()
-    assert store.schema_version() == progress.SCHEMA_VERSION == 5
+    assert store.schema_version() == progress.SCHEMA_VERSION == 6
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 6
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     finally:
         conn.close()
@@ -279,7 +279,7 @@ def make_v1_file(path: Path) -> list[tuple]:
 def test_v1_file_is_migrated_in_place_without_losing_rows(db: Path) -> None:
     rows = make_v1_file(db)
     store = ProgressStore(db)
-    assert store.schema_version() == 5
+    assert store.schema_version() == 6
 
     alice_q1 = store.history("alice", "q1")
     assert [(a.answer, a.score, a.band, a.session_id, a.created_at) for a in alice_q1] == [
@@ -351,7 +351,7 @@ def test_v2_file_is_migrated_to_v3_keeping_rows_and_schedule(db: Path) -> None:
     conn.close()
 
     store = ProgressStore(db)
-    assert store.schema_version() == 5
+    assert store.schema_version() == 6
     got = list(reversed(store.attempts("alice")))
     assert [(a.uuid, a.profile, a.question_id, a.section, a.question_title, a.answer, a.score,
              a.band, a.kind, a.session_id, a.created_at) for a in got] == [
@@ -364,7 +364,7 @@ def test_v2_file_is_migrated_to_v3_keeping_rows_and_schedule(db: Path) -> None:
     # The new column works next to the old rows, and reopening does not migrate again.
     store.record(att("alice", "q1", 100, T0 + 2 * DAY_SECONDS, reference_shown=True))
     reopened = ProgressStore(db)
-    assert reopened.schema_version() == 5
+    assert reopened.schema_version() == 6
     assert [a.reference_shown for a in reopened.history("alice", "q1")] == [False, False, True]
     assert reopened.mastery("alice") == {"q1": 95.0}
 
@@ -407,13 +407,17 @@ def test_v3_file_is_migrated_to_v4_and_keeps_everything_for_the_bundled_collecti
     rows = make_v3_file(db)
     before = sqlite3.connect(db).execute("SELECT * FROM review_states ORDER BY question_id").fetchall()
     bundled = ProgressStore(db, scope=BUNDLED)
-    assert bundled.schema_version() == progress.SCHEMA_VERSION == 5
+    assert bundled.schema_version() == progress.SCHEMA_VERSION == 6
     # Nothing lost: every row and every schedule is still there, unchanged.
     everything = ProgressStore(db).attempts("alice")
     assert sorted((a.uuid, a.question_id, a.answer, a.score, a.collection) for a in everything) == sorted(
         (r[0], r[2], r[5], r[6], "") for r in rows)
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT * FROM review_states ORDER BY question_id").fetchall() == before
+        # v6 adds planned_due_at (NULL for a state no skip set last) and replays the state a skip set last
+        # (q2) from its history; the fixture's hand-written q2 state is not the one its skip gives
+        after = [r[:-1] for r in conn.execute("SELECT * FROM review_states ORDER BY question_id")]
+        assert [r for r in after if r[1] != "q2"] == [r for r in before if r[1] != "q2"]
+        assert [r[5] for r in after if r[1] == "q2"] == [T0 + 5 + RELEARN_SECONDS]
     # Nothing hidden for the bundled collection: rows from before v4 count as its own,
     # even at a question whose heading has changed since (qold).
     assert {a.uuid for a in bundled.attempts("alice")} == {"u1", "u2", "u3", "u4"}
@@ -427,7 +431,7 @@ def test_v3_file_is_migrated_to_v4_and_keeps_everything_for_the_bundled_collecti
     mine.record(att("alice", "m2", 90, T0 + DAY_SECONDS, section="我的章节"))
     bundled.record(att("alice", "q2", 80, T0 + DAY_SECONDS + 1))
     reopened = ProgressStore(db)
-    assert reopened.schema_version() == 5
+    assert reopened.schema_version() == 6
     keys = {a.question_id: a.collection for a in reopened.attempts("alice") if a.created_at >= T0 + DAY_SECONDS}
     assert keys == {"m2": MINE.key, "q2": "bundled"}
     assert "m2" not in ProgressStore(db, scope=BUNDLED).mastery("alice")
@@ -461,13 +465,76 @@ def test_v4_file_is_migrated_to_v5_keeping_rows_and_schedule(db: Path) -> None:
     conn.close()
 
     store = ProgressStore(db)
-    assert store.schema_version() == progress.SCHEMA_VERSION == 5
+    assert store.schema_version() == progress.SCHEMA_VERSION == 6
     got = list(reversed(store.attempts("alice")))
     assert [(a.uuid, a.kind, a.score, a.focus) for a in got] == [("u1", "answer", 40.0, ""),
                                                                 ("u2", "followup", 70.0, "")]
     # old follow-ups were on whole questions: they keep counting, the schedule is untouched
     assert store.mastery("alice") == {"q1": 55.0}
     assert store.review_states("alice")["q1"] == progress.ReviewState(1, 1.0, 2.4, state[5], 70.0)
+
+
+# The v5 schema exactly as release 5 created it (v4 plus the v5 migration), frozen.
+V5_DDL = V4_DDL.replace("PRAGMA user_version = 4;", "") + """
+ALTER TABLE attempts ADD COLUMN focus TEXT NOT NULL DEFAULT '';
+PRAGMA user_version = 5;
+"""
+
+
+def test_v5_file_is_migrated_to_v6_and_remembers_an_old_skip(db: Path) -> None:
+    """Three good answers, then a skip stored by release 5 (which kept only the come-back time). After the
+    migration a good answer when the skipped question comes back keeps the interval, as it does for a skip
+    recorded now; the other question's state is left exactly as it was."""
+    from interviewer import schedule
+
+    db.parent.mkdir(parents=True, exist_ok=True)
+    times = [T0, T0 + DAY_SECONDS, T0 + 7 * DAY_SECONDS]
+    state = None
+    for when in times:
+        state = schedule.review(state or schedule.initial_state(when), 90.0, when)
+    assert state is not None
+    skipped_at = times[-1] + 60
+    old_skip = (state.repetitions, state.interval_days, state.ease, skipped_at + RELEARN_SECONDS, 90.0)
+    conn = sqlite3.connect(db)
+    conn.executescript(V5_DDL)
+    rows = [(f"u{i}", "alice", "q1", "S", "T", "a", 90.0, None, "{}", "answer", "s1", when, 0, "bundled", "")
+            for i, when in enumerate(times)]
+    rows.append(("u9", "alice", "q1", "S", "T", "", None, None, "{}", "skip", "s1", skipped_at, 0, "bundled", ""))
+    rows.append(("u10", "alice", "q2", "S", "T", "a", 70.0, None, "{}", "answer", "s1", T0, 0, "bundled", ""))
+    conn.executemany(
+        "INSERT INTO attempts (uuid, profile, question_id, section, question_title, answer, score, band,"
+        " components, kind, session_id, created_at, reference_shown, collection, focus)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    conn.execute("INSERT INTO review_states VALUES (?,?,?,?,?,?,?,?,?)", ("alice", "q1", *old_skip, skipped_at, 4))
+    kept = ("alice", "q2", 1, 1.0, 2.5, T0 + DAY_SECONDS, 70.0, T0, 5)
+    conn.execute("INSERT INTO review_states VALUES (?,?,?,?,?,?,?,?,?)", kept)
+    conn.commit()
+    conn.close()
+
+    store = ProgressStore(db)
+    assert store.schema_version() == progress.SCHEMA_VERSION == 6
+    migrated = store.review_states("alice")
+    assert migrated["q1"].due_at == skipped_at + RELEARN_SECONDS  # it still comes back soon
+    assert migrated["q1"].planned_due_at == state.due_at  # … and the interval it interrupted is remembered
+    assert migrated["q2"] == progress.ReviewState(1, 1.0, 2.5, T0 + DAY_SECONDS, 70.0)
+    store.record(att("alice", "q1", 90.0, skipped_at + 11 * 60))
+    after = store.review_states("alice")["q1"]
+    assert (after.repetitions, after.interval_days, after.due_at) == (state.repetitions, state.interval_days,
+                                                                     state.due_at)
+
+
+def test_a_skip_then_a_good_answer_when_it_comes_back_is_not_a_promotion(db: Path) -> None:
+    """The store keeps the skip's plan across its rows: before v6 it dropped it on save, so the answer counted
+    as on time and multiplied the interval (16 days → 45)."""
+    store = ProgressStore(db)
+    for when in (T0, T0 + DAY_SECONDS, T0 + 7 * DAY_SECONDS):
+        store.record(att("alice", "q1", 90.0, when))
+    before = store.review_states("alice")["q1"]
+    store.record(att("alice", "q1", None, T0 + 7 * DAY_SECONDS + 60, kind="skip"))
+    store.record(att("alice", "q1", 90.0, T0 + 7 * DAY_SECONDS + 12 * 60))
+    after = store.review_states("alice")["q1"]
+    assert (after.interval_days, after.repetitions, after.due_at) == (before.interval_days, before.repetitions,
+                                                                     before.due_at)
 
 
 def test_a_followup_on_one_point_is_kept_but_neither_scheduled_nor_counted(db: Path) -> None:
@@ -633,7 +700,7 @@ def test_open_or_recover_moves_corrupt_file_aside(db: Path) -> None:
     assert len(moved) == 1
     assert moved[0].read_bytes() == data  # kept intact, just renamed
     assert notice is not None and str(moved[0]) in notice and "damaged" in notice
-    assert store.schema_version() == 5 and store.profiles() == []
+    assert store.schema_version() == 6 and store.profiles() == []
     store.record(att("alice", "q1", 80, T0))
     assert len(ProgressStore(db).attempts("alice")) == 1
 
@@ -728,6 +795,39 @@ def test_journal_is_replayed_by_the_next_record(db: Path) -> None:
     assert store.review_states("alice")["q1"].interval_days == 6.0
 
 
+def test_a_failing_database_journals_the_attempt_and_says_why(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write that fails for another reason than a lock (disk I/O error, read-only file) used to lose the
+    attempt with a bare error; it now goes to the pending journal like a locked one, and is replayed once the
+    database works again. Only when the journal cannot be written either is the attempt NOT saved."""
+    store = ProgressStore(db)
+    real_insert = progress._insert_attempt
+
+    def failing_insert(conn, row):  # type: ignore[no-untyped-def]
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(progress, "_insert_attempt", failing_insert)
+    first = att("alice", "q1", 40, T0)
+    with pytest.raises(AttemptJournaled, match="could not be written.*disk I/O error"):
+        store.record(first)
+    assert store.pending_attempts("alice") == 1
+    with pytest.raises(AttemptJournaled):  # still failing: queued behind it, not lost
+        store.record(att("alice", "q2", 70, T0 + 1))
+    monkeypatch.setattr(progress, "_insert_attempt", real_insert)
+    store.record(att("alice", "q3", 90, T0 + 2))
+    assert sorted(a.question_id for a in store.attempts("alice")) == ["q1", "q2", "q3"]
+    assert store.pending_attempts("alice") == 0
+
+    monkeypatch.setattr(progress, "_insert_attempt", failing_insert)
+
+    def no_journal(row):  # type: ignore[no-untyped-def]
+        raise ProgressStoreError("disk full")
+
+    monkeypatch.setattr(store, "_append_journal", no_journal)
+    with pytest.raises(ProgressStoreError, match="NOT saved") as caught:
+        store.record(att("alice", "q4", 10, T0 + 3))
+    assert not isinstance(caught.value, AttemptJournaled)
+
+
 def test_torn_journal_line_is_set_aside_not_fatal(db: Path) -> None:
     store = ProgressStore(db)
     good = att("alice", "q1", 70, T0)
@@ -737,6 +837,24 @@ def test_torn_journal_line_is_set_aside_not_fatal(db: Path) -> None:
     assert store.replay_journal() == 1
     assert [a.uuid for a in store.attempts("alice")] == [good.uuid]
     assert store.rejected_path.read_text(encoding="utf-8") == '{"uuid": "abc", "prof\n'
+    assert store.journal_path.read_text(encoding="utf-8") == ""
+
+
+def test_journal_line_of_a_newer_format_is_kept_aside_not_replayed(db: Path) -> None:
+    store = ProgressStore(db)
+    current = att("alice", "q1", 70, T0)
+    unversioned = att("alice", "q2", 80, T0 + 1)  # no "v": read as the current format
+    future = att("alice", "q3", 90, T0 + 2)  # parseable today, but its fields may mean something else
+    future_line = json.dumps({**progress._attempt_row(future), "v": progress._JOURNAL_FORMAT + 1},
+                             sort_keys=True)
+    store.journal_path.write_text(
+        json.dumps({**progress._attempt_row(current), "v": progress._JOURNAL_FORMAT}) + "\n"
+        + future_line + "\n" + json.dumps(progress._attempt_row(unversioned)) + "\n",
+        encoding="utf-8")
+    assert store.pending_attempts("alice") == 2
+    assert store.replay_journal() == 2
+    assert sorted(a.uuid for a in store.attempts("alice")) == sorted([current.uuid, unversioned.uuid])
+    assert store.rejected_path.read_text(encoding="utf-8") == future_line + "\n"  # kept as written
     assert store.journal_path.read_text(encoding="utf-8") == ""
 
 

@@ -533,3 +533,20 @@ def test_reference_links_are_clickable_and_follow_one_rule(bundled_collection) -
     assert '<a href="https://x.y/z">https://x.y/z</a>' in md.render(render.link_markdown("见 https://x.y/z"))
     unsafe = md.render(render.link_markdown("[点我](javascript:alert(1)) <b>粗</b>"))
     assert "<a" not in unsafe and "<b>" not in unsafe and "javascript" in unsafe
+
+
+def test_the_gap_report_names_the_sections_not_practised_yet(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    """The chart shows only sections with scores, so untouched sections appeared nowhere in the Progress tab:
+    a gap report (查漏补缺) must name them, with how many questions each has to practise."""
+    gaps = render.unpractised_sections(bundled_collection, {"机器学习基础", "深度学习基础"})
+    names = [name for name, _ in gaps]
+    assert "机器学习基础" not in names and "深度学习基础" not in names
+    assert ("RNN&LSTM", 8) in gaps and ("经典网络", 2) in gaps  # 经典网络: two of its seven can be scored
+    assert "图像处理基础" not in names and "优化算法" not in names  # nothing there to practise yet
+    zh = render.weakest_markdown([], bundled_collection, "zh", practised=True, unpractised=gaps)
+    assert "还没练习过的章节" in zh and "RNN&LSTM (8 题)" in zh
+    en = render.weakest_markdown([], bundled_collection, "en", practised=True, unpractised=[("GAN", 1)])
+    assert "Sections not practised yet**: GAN (1 question)" in en
+    # before any scored answer every section is unpractised: the list would add nothing
+    assert "还没练习过" not in render.weakest_markdown([], bundled_collection, "zh", practised=False,
+                                                       unpractised=gaps)

@@ -6,7 +6,7 @@ import dataclasses
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from interviewer import schedule
@@ -154,7 +154,54 @@ def test_skip_only_moves_due_date() -> None:
     learned = review(initial_state(T0), 90, T0)
     skipped = schedule.skip(learned, T0 + 5 * DAY_SECONDS)
     assert skipped.due_at == T0 + 5 * DAY_SECONDS + RELEARN_SECONDS
-    assert dataclasses.replace(skipped, due_at=learned.due_at) == learned
+    assert skipped.interval_ends_at == learned.due_at  # the plan is remembered
+    assert dataclasses.replace(skipped, due_at=learned.due_at, planned_due_at=None) == learned
+
+
+def _three_good_reviews_on_time() -> ReviewState:
+    state, now = initial_state(T0), T0
+    for _ in range(3):
+        state = review(state, 95, now)
+        now = state.due_at
+    return state  # 1, 6, then 6 × 2.7 = 16.2 days
+
+
+def test_answer_when_a_skipped_question_comes_back_early_keeps_the_interval() -> None:
+    """Reviewer's scenario: skip, then a good answer 10 minutes later, is an early re-drill."""
+    learned = _three_good_reviews_on_time()
+    assert learned.interval_days == pytest.approx(16.2)
+    reviewed_at = learned.due_at - learned.interval_days * DAY_SECONDS
+    skip_at = reviewed_at + 60
+    skipped = schedule.skip(learned, skip_at)
+    assert skipped.is_due(skip_at + RELEARN_SECONDS)  # it does come back soon
+    back = skip_at + RELEARN_SECONDS + 60
+    redrill = review(skipped, 100, back)
+    assert redrill.interval_days == learned.interval_days  # not promoted to 16.2 × 2.8
+    assert redrill.repetitions == learned.repetitions
+    assert redrill.ease == learned.ease
+    assert redrill.last_score == 100.0
+    assert redrill.due_at == learned.due_at  # the plan again, not due right away
+    assert not redrill.is_due(back)
+    # ... the same as answering early without the skip
+    assert redrill == review(learned, 100, back)
+    # A bad answer when it comes back is still a lapse.
+    lapsed = review(skipped, 10, back)
+    assert lapsed.repetitions == 0 and lapsed.due_at == back + RELEARN_SECONDS
+    # After the real due time the skipped question is an on-time review and moves on.
+    promoted = review(skipped, 100, learned.due_at)
+    assert promoted.repetitions == learned.repetitions + 1
+    assert promoted.interval_days == pytest.approx(16.2 * 2.8)
+
+
+def test_skip_after_the_real_due_time_then_good_answer_is_on_time() -> None:
+    learned = _three_good_reviews_on_time()
+    skip_at = learned.due_at + DAY_SECONDS  # overdue: the whole interval has passed
+    skipped = schedule.skip(learned, skip_at)
+    for when in (skip_at + 60, skip_at + RELEARN_SECONDS):  # before or when it comes back
+        promoted = review(skipped, 100, when)
+        assert promoted.repetitions == learned.repetitions + 1
+        assert promoted.interval_days == pytest.approx(learned.interval_days * learned.ease)
+        assert promoted.planned_due_at is None
 
 
 def test_review_is_pure_and_state_is_frozen() -> None:
@@ -166,18 +213,32 @@ def test_review_is_pure_and_state_is_frozen() -> None:
         state.ease = 9.0  # type: ignore[misc]
 
 
-@given(
-    st.lists(
-        st.tuples(st.floats(min_value=0, max_value=100, allow_nan=False),
-                  st.floats(min_value=0, max_value=60 * DAY_SECONDS, allow_nan=False)),
-        min_size=1, max_size=30,
-    )
+_SCORES = st.floats(min_value=0, max_value=100, allow_nan=False)
+_WAITS = st.one_of(  # minutes (a skipped question coming back) as well as days
+    st.floats(min_value=0, max_value=2 * RELEARN_SECONDS, allow_nan=False),
+    st.floats(min_value=0, max_value=60 * DAY_SECONDS, allow_nan=False),
 )
-def test_invariants_hold_for_any_sequence(steps: list[tuple[float, float]]) -> None:
+
+
+@given(st.lists(st.tuples(st.one_of(st.none(), _SCORES), _WAITS), min_size=1, max_size=30))
+@example([(95.0, 0.0), (None, 60.0), (95.0, RELEARN_SECONDS + 60)])  # skip, back, answered well
+def test_invariants_hold_for_any_sequence(steps: list[tuple[float | None, float]]) -> None:
+    """Any mix of answers and skips (None): the review invariants hold, and skips
+    only change when the question comes back, never the interval or the ladder."""
     state = initial_state(T0)
+    unskipped = state  # the same answers at the same times, without the skips
     now = T0
     for score, wait in steps:
         now += wait
+        if score is None:
+            new = schedule.skip(state, now)
+            assert new.due_at == now + RELEARN_SECONDS
+            assert new.interval_days <= state.interval_days  # never lengthened
+            assert (new.repetitions, new.interval_days, new.ease, new.last_score) == (
+                state.repetitions, state.interval_days, state.ease, state.last_score)
+            assert new.interval_ends_at == unskipped.due_at
+            state = new
+            continue
         new = review(state, score, now)
         assert new.ease >= MIN_EASE
         assert new.repetitions >= 0
@@ -186,4 +247,6 @@ def test_invariants_hold_for_any_sequence(steps: list[tuple[float, float]]) -> N
         assert new.last_score == score
         if score_to_quality(score) < 3:
             assert new.repetitions == 0 and new.due_at == now + RELEARN_SECONDS
+        unskipped = review(unskipped, score, now)
+        assert new == unskipped  # earlier skips changed nothing an answer decides
         state = new

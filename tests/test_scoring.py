@@ -179,6 +179,19 @@ def test_followup_on_one_key_term_is_scored_on_that_point(scorer: Scorer, scorin
     assert focused.focus == "稀疏" and scorer.score(q, answer, focus="不存在的词").focus is None
 
 
+def test_hints_for_a_one_term_followup_are_about_that_term_without_it(scorer: Scorer,
+                                                                    scoring_collection: Collection) -> None:
+    """A hint at "你能具体讲讲「稀疏」吗？" used to list the question's heaviest terms, the asked term among them
+    (a follow-up on tanh was hinted "tanh"); it now lists terms of the reference sentences about the term."""
+    q = qid(scoring_collection, L012)
+    about = [p for p in scorer._refs[q].points if "稀疏" in p.terms]
+    assert about
+    hints = scorer.hint_terms(q, 5, focus="稀疏")
+    assert hints and "稀疏" not in hints and "sparse" not in [h.lower() for h in hints]
+    assert all(any(h.lower() in p.terms for p in about) for h in hints), hints
+    assert scorer.hint_terms(q, 5) != hints  # the question's own hint is another list
+
+
 def test_non_answer_to_a_one_term_followup_names_the_term(scorer: Scorer, scoring_collection: Collection) -> None:
     """"I don't know" to "can you expand on 「稀疏」?" is about that point, not the whole question."""
     q = qid(scoring_collection, L012)

@@ -378,7 +378,7 @@ def test_ctrl_c_while_scoring_keeps_the_answer_as_a_note(tmp_path: Path, bundled
     assert [(a.kind, a.answer, a.score) for a in saved(engine)] == [("note", PARTIAL_L012, None)]
 
 
-def test_an_answer_that_cannot_be_saved_is_shown_back_and_the_question_stays_open(
+def test_an_answer_that_cannot_be_saved_is_shown_back_and_the_interview_goes_on(
         tmp_path: Path, bundled_collection: Collection) -> None:
     from interviewer.progress import ProgressStoreError
 
@@ -394,8 +394,9 @@ def test_an_answer_that_cannot_be_saved_is_shown_back_and_the_question_stays_ope
     engine._store = BrokenStore(engine.config.progress_db)
     code, text = run(engine, Script(["我的回答", "", ":end"]), count=1)
     assert code == 0
-    assert "your answer could NOT be saved: disk full" in text and "我的回答" in text
-    assert "answered 0" in text and "Traceback" not in text
+    assert "this answer was NOT saved (the progress database failed):" in text and "disk full" in text
+    assert "your answer:\n  我的回答" in text and "Traceback" not in text
+    assert "追问 / follow-up" in text  # the interview went on
 
 
 def test_a_section_without_answered_questions_names_the_cli_flag(tmp_path: Path, bundled_collection: Collection,
