@@ -57,6 +57,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import logging
 import math
 import re
 import sys
@@ -77,6 +78,8 @@ from index.tokenize import ENGLISH_STOPWORDS
 from .excerpt import balanced_prefix, reads_alone
 from .keyterms import KeyPoint, KeyTerm, PreparedAnswer, TermModel, covered_points, match_terms
 from .nonanswer import MAX_ANSWER_CHARS, CleanedAnswer, NonAnswer, clean_answer, detect_non_answer
+
+log = logging.getLogger(__name__)
 
 WEIGHTS_FILE = Path(__file__).parent / "data" / "scoring_weights.json"
 WEIGHTS_VERSION = 1
@@ -335,6 +338,10 @@ class Scorer:
             self.secondary = None
         self.cache = cache if cache is not None else EmbeddingCache(None)
         self.weights = weights if weights is not None else ScoringWeights.load()
+        if not self.weights_fit_models:
+            log.warning("The scoring weights were fitted with %s, but answers are read with %s: scores are only "
+                        "approximate until the weights are refitted (python -m interviewer.scoring fit "
+                        "eval/scoring_dev.tsv).", self.weights.model, self.models_id)
         self.max_chars = max_chars
         self.terms = TermModel(self.collection, index.tokenizer, index.glossary)
         self._lock = threading.Lock()
@@ -357,6 +364,17 @@ class Scorer:
     @property
     def prepared(self) -> bool:
         return self._prepared
+
+    @property
+    def models_id(self) -> str:
+        """The models this scorer reads answers with, as the weights file records them."""
+        return self.semantic.id + (f" + {self.secondary.id}" if self.secondary else "")
+
+    @property
+    def weights_fit_models(self) -> bool:
+        """False when the weights were fitted with other models (``--model``, another model version): their
+        calibration and off-topic margins were set on those models' cosines, so scores are only approximate."""
+        return not self.weights.model or self.weights.model == self.models_id
 
     def prepare(self, progress: Progress | None = None) -> "Scorer":
         """Embed every reference passage (cached) and precompute key terms; idempotent."""
@@ -992,7 +1010,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         X = np.vstack([sig.vector() for sig, _ in rows])
         capped = [scorer.off_topic(sig) is not None for sig, _ in rows]
         fitted = fit_weights(X, [g for _, g in rows], capped, rule_grades, scorer.weights)
-        model = scorer.semantic.id + (f" + {scorer.secondary.id}" if scorer.secondary else "")
+        model = scorer.models_id
         fitted = ScoringWeights(**{**asdict(fitted), "model": model, "fitted_on": str(args.file)})
         metrics, _ = evaluate_file(scorer.with_weights(fitted), args.file)
         fitted = ScoringWeights(**{**asdict(fitted), "metrics": {str(args.file): metrics}})

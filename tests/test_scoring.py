@@ -563,3 +563,16 @@ def test_a_reference_that_is_a_table_of_figures_is_not_scored(scorer: Scorer, sc
     assert scoring_collection.is_answered(bench) and not scorer.has_reference(bench)
     assert scorer.hint_terms(bench, 5) == []
     assert scorer.has_reference(qid(scoring_collection, "1. **CNN**和**RNN**的区别 ？"))  # a table of words
+
+
+def test_weights_fitted_with_other_models_are_flagged(scorer: Scorer, caplog: pytest.LogCaptureFixture) -> None:
+    """The weights file records the models it was fitted with; scoring with others (``--model``, a new model
+    version) keeps working but is approximate, and the scorer says so instead of staying silent."""
+    from dataclasses import replace
+
+    assert scorer.weights.model == scorer.models_id and scorer.weights_fit_models  # the shipped weights fit
+    other = replace(scorer.weights, model="minilm:all-MiniLM-L6-v2")
+    assert not scorer.with_weights(other).weights_fit_models
+    with caplog.at_level("WARNING", logger="interviewer.scoring"):
+        Scorer(scorer.index, scorer.collection, semantic_embedder=scorer.semantic, weights=other)
+    assert any("fitted with minilm" in r.getMessage() and "refitted" in r.getMessage() for r in caplog.records)
