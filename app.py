@@ -122,10 +122,19 @@ SHOW_CHAT_JS = """() => {
   if (chat && window.innerWidth < 800) chat.scrollIntoView({block: "start"});
   return [];
 }"""
+# With no interview to restore (the server restarted, or dropped it after KEEP_S), the newest unsent text of the
+# last DRAFT_MAX_AGE_DAYS comes back into the box all the same: its question is gone, the user's words are not.
+DRAFT_MAX_AGE_DAYS = 30
 RESTORE_DRAFT_JS = f"""(text, token) => {{
   {_READ_DRAFTS_JS}
   try {{
-    const draft = token ? read()[token] : null;
+    const drafts = read();
+    let draft = token ? drafts[token] : null;
+    if (!token) {{
+      const recent = Object.values(drafts).filter((d) => d && typeof d.text === "string" && d.text
+                                                   && Date.now() - (d.t || 0) < {DRAFT_MAX_AGE_DAYS} * 86400000);
+      draft = recent.sort((a, b) => (b.t || 0) - (a.t || 0))[0] || null;
+    }}
     if (draft && typeof draft.text === "string" && draft.text && !text) return draft.text;
   }} catch (e) {{}}
   return text;

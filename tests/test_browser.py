@@ -317,6 +317,32 @@ def test_double_click_skips_once_and_reload_keeps_the_interview(browser, server:
         context.close()
 
 
+def test_unsent_text_comes_back_when_the_server_no_longer_has_its_interview(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    """After a server restart (or once the interview expired) a reload found no interview, so the draft kept for
+    its question was never shown again. With no interview to restore, the newest recent draft comes back into
+    the box; a month-old one does not."""
+    context, page, errors = _open(browser, server)
+    try:
+        page.evaluate("([v2, text]) => localStorage.setItem(v2, JSON.stringify({version: 2, drafts: {"
+                      " 'gone-1': {text: 'older words', t: Date.now() - 60000},"
+                      " 'gone-2': {text, t: Date.now() - 1000},"
+                      " 'gone-3': {text: 'a month old', t: Date.now() - 40 * 86400000}}}))",
+                      [app.DRAFT_KEY, "服务器重启前写的回答，还没提交"])
+        page.reload()
+        page.wait_for_selector("#btn-start")
+        _wait_answer_box(page, "服务器重启前写的回答，还没提交")
+        page.fill("#answer textarea", "")
+        page.evaluate("([v2]) => localStorage.setItem(v2, JSON.stringify({version: 2, drafts: {"
+                      " 'gone-3': {text: 'a month old', t: Date.now() - 40 * 86400000}}}))", [app.DRAFT_KEY])
+        page.reload()
+        page.wait_for_selector("#btn-start")
+        page.wait_for_timeout(1500)
+        assert page.input_value("#answer textarea") == ""
+        assert not errors, errors
+    finally:
+        context.close()
+
+
 def test_text_left_in_the_box_by_a_new_interview_survives_a_reload(browser, server: str) -> None:  # type: ignore[no-untyped-def]
     """Two tabs of one browser: tab B still shows question 1 after tab A skipped it. Drafts typed in A and B
     are kept apart (a reload of A gets A's back). Text typed in B and "start" cannot be filed under a question
