@@ -67,14 +67,14 @@ import pandas as pd
 from interviewer import render
 from interviewer.config import AppConfig
 from interviewer.engine import Engine, LazyScorer, load_engine
+from index.search import MAX_QUERY_CHARS
 from interviewer.exportdir import fresh_export_folder
+from interviewer.nonanswer import MAX_ANSWER_CHARS
 from interviewer.progress import ProgressStore, ProgressStoreError
 from interviewer.session import MAX_QUESTIONS, InterviewSession, SessionError, SessionOptions
 
 log = logging.getLogger("ai_interview.app")
 
-MAX_ANSWER_CHARS = 4000
-MAX_QUERY_CHARS = 300
 SEARCH_RESULTS = 8
 PROFILE_PREFIX = "web-"
 ACTION_WAIT_S = 120.0  # how long one user's action waits for that user's previous action to finish
@@ -337,7 +337,6 @@ class UserState:
     sources: list[Any] = field(default_factory=list)  # PassageHit list shown beside the chat
     sources_title: str | None = None
     reference_qid: str | None = None
-    search_ids: list[str] = field(default_factory=list)
     browsed_references: set[str] = field(default_factory=set)  # question ids whose reference Browse showed
     advanced_at: float = 0.0  # time.monotonic() when skip / next last showed a new question
     restorable: bool = False  # a browser page (with a stored profile): its running interview survives a reload
@@ -954,7 +953,6 @@ class InterviewApp:
                 choices.append((f"#{h.rank} · {h.question.title} › {focus.title}", focus.id))
             else:
                 choices.append((f"#{h.rank} · {h.question.title}", h.question.id))
-        user.search_ids = [qid for _, qid in choices]
         pick = gr.update(choices=choices, value=choices[0][1] if choices else None)
         return md, pick, user
 
@@ -1121,6 +1119,9 @@ def guarded(fallback: Callable[[Any, str], tuple],
 
     With ``serial``, the handler (whose last argument is the user's state) runs under that user's
     :class:`ActionLock`, so two actions of one user never change the interview at the same time.
+    A handler that is not serial (search, progress, browse) and finds no state yet (a click before the
+    page load finished) does not hand back the fresh one it made: the load's state, with the profile this
+    browser keeps, must not be replaced by one with a new random profile.
     """
 
     def wrap(fn: Callable[..., tuple]) -> Callable[..., tuple]:
@@ -1134,11 +1135,14 @@ def guarded(fallback: Callable[[Any, str], tuple],
             try:
                 with state.lock.held(lang) if serial else contextlib.nullcontext():
                     try:
-                        return fn(*args)
+                        out = fn(*args)
                     except Exception as exc:  # never a traceback in the UI
-                        return fallback(state, friendly_message(exc, lang))
+                        out = fallback(state, friendly_message(exc, lang))
             except UserFacingError as exc:  # the user's previous action is still running
-                return fallback(state, str(exc))
+                out = fallback(state, str(exc))
+            if not serial and state is None and isinstance(out, tuple) and out and isinstance(out[-1], UserState):
+                out = (*out[:-1], gr.skip())
+            return out
 
         return run
 

@@ -161,3 +161,16 @@ def test_count_field_shows_the_cap_the_interview_ran_with() -> None:
     # counts within the cap, and bad counts (which already got their message), are left as typed
     for typed in (3, 50, 0, -2, None, "x", float("nan")):
         assert app.shown_count(typed) == app.gr.skip()
+
+
+def test_a_read_only_handler_before_the_page_load_never_replaces_the_state() -> None:
+    """Search or Progress clicked before the page load finished got no state and made a fresh one (a new random
+    profile); returned last, it replaced the load's, and answers went to a profile the browser does not keep.
+    A handler that is not serial hands a fresh state back as "no change"; given a state, it returns it."""
+    run = app.guarded(_fallback([]))(lambda query, state: ("results", app._user(state)))
+    out = run("dropout", None)
+    assert out[0] == "results" and not isinstance(out[-1], app.UserState)
+    user = app.UserState()
+    assert run("dropout", user) == ("results", user)
+    serial = app.guarded(_fallback([]), serial=True)(lambda state: ("started", state))
+    assert isinstance(serial(None)[-1], app.UserState)  # an action that starts something keeps its new state
