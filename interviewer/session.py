@@ -256,6 +256,7 @@ class InterviewSession:
         self.ended = False
         self._followup_pending: Turn | None = None
         self._references_seen: set[str] = set()  # question ids whose reference text was shown
+        self._notes = 0  # notes kept: answers to unscorable questions, and text saved on skip / next / a new start
         self._ask(self.queue[0], "main")
 
     # ----------------------------------------------------------------- state
@@ -490,7 +491,7 @@ class InterviewSession:
             mean_score=mean,
             turns=list(self.turns),
             weakest=weakest,
-            notes=len([t for t in self.turns if t.status == "noted"]),
+            notes=self._notes,
             reference_seen=[self.collection.questions[t.question_id].display_path for t in scored
                             if t.after_reference],
             counted=len(own),
@@ -511,7 +512,8 @@ class InterviewSession:
         and the notice says the attempt was NOT saved. Without it (notes of text still in the answer box) the
         error propagates, so the caller keeps the text where the user typed it.
         """
-        if self.store is None:
+        if self.store is None:  # kept for this session only (every feedback says so)
+            self._notes += kind == "note"
             return ""
         q = self.collection.questions[turn.question_id]
         attempt = Attempt(
@@ -523,6 +525,7 @@ class InterviewSession:
         try:
             self.store.record(attempt)
         except AttemptJournaled:
+            self._notes += kind == "note"
             return ("进度数据库暂时无法写入，你的回答已安全保存到待写入日志，稍后自动写入 / the progress database could not "
                     "be written just now; your answer is saved in the pending journal and will be written later.")
         except ProgressStoreError as exc:
@@ -532,6 +535,7 @@ class InterviewSession:
                 return ""
             turn.unsaved = str(exc)
             return f"⚠️ 这次作答没有保存（进度数据库出错）/ this answer was NOT saved (the progress database failed): {exc}"
+        self._notes += kind == "note"
         return ""
 
 

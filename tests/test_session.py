@@ -253,6 +253,17 @@ def test_an_answer_that_cannot_be_scored_is_kept_as_a_note(bundled_collection: C
     assert session.end().notes == 1
 
 
+def test_the_summary_counts_every_note_kept(bundled_collection: Collection, store: ProgressStore) -> None:
+    """Text saved as a note on Skip was kept (the page said so) but the summary said "notes 0": it counted only
+    turns whose answer became a note."""
+    session = new_session(bundled_collection, _NoScorer(), store, mode="order", count=3)
+    session.skip(note="还没写完的想法")
+    session.keep_unscored("评分被中断的回答")
+    summary = session.end()
+    assert summary.notes == 2 and summary.skipped == 1
+    assert sorted(a.kind for a in store.attempts(PROFILE)) == ["note", "note", "skip"]
+
+
 def test_unknown_mode_and_profile_fail_before_any_answer(bundled_collection: Collection,
                                                         store: ProgressStore) -> None:
     with pytest.raises(SessionError, match="unknown mode"):
