@@ -129,6 +129,9 @@ def parse_sources(
                 f"{f.rel}: no Markdown headings found. Questions must be headings "
                 f"('## Section', '### Question'); add headings or choose another file."
             )
+            if _SETEXT.search(f.text):  # "标题\n===": a heading CommonMark knows, this parser does not
+                msg += (" Underlined (Setext) headings, a line followed by === or ---, are not read: "
+                        "write them as '## Title' / '### Question'. / 不支持下划线式标题，请改用 ## / ###。")
         if not headings:
             if len(files) == 1:
                 raise CorpusError(msg)
@@ -171,6 +174,9 @@ def parse_sources(
 # --------------------------------------------------------------------- reading
 
 
+_SETEXT = re.compile(r"^[^\s#>`|*-][^\n]*\n(?:=+|-+)[ \t]*$", re.MULTILINE)  # text, then a line of === or ---
+
+
 def _read_sources(root: Path) -> list[_SourceFile]:
     if not root.exists():
         raise CorpusError(
@@ -191,8 +197,31 @@ def _read_sources(root: Path) -> list[_SourceFile]:
                 f"The folder {root} holds no Markdown files (*.md). Put your questions in .md files "
                 f"there, or point --corpus at a single file. / 文件夹中没有 .md 文件。"
             )
-        return [_read_folder_file(p, p.relative_to(root).as_posix()) for p in paths]
+        housekeeping = [p for p in paths if _is_housekeeping(p, root)]
+        if len(housekeeping) == len(paths):  # nothing else: use them (a repository of one README)
+            housekeeping = []
+        return [_SourceFile(p.relative_to(root).as_posix(), p, "", skipped=True,
+                            warning=f"{p.relative_to(root).as_posix()}: a repository's {_kind_of_file(p)}, not "
+                                    f"questions (skipped; point --corpus at it to use it) / 跳过了仓库说明文件")
+                if p in housekeeping else _read_folder_file(p, p.relative_to(root).as_posix()) for p in paths]
     return [_read_file(root, root.name)]
+
+
+# A repository's own documents, not questions: its README (usually a table of contents), change log, GitBook
+# SUMMARY, licence and contribution guides, and any package's files under node_modules.
+_HOUSEKEEPING_NAMES = frozenset({"readme", "changelog", "changes", "history", "summary", "license", "licence",
+                                 "contributing", "code_of_conduct", "security", "authors"})
+
+
+def _is_housekeeping(path: Path, root: Path) -> bool:
+    """True for a file of a folder collection that documents the repository rather than asking questions."""
+    return path.stem.lower() in _HOUSEKEEPING_NAMES or "node_modules" in path.relative_to(root).parts
+
+
+def _kind_of_file(path: Path) -> str:
+    stem = path.stem.lower()
+    return {"readme": "README", "summary": "table of contents (SUMMARY)"}.get(stem, "package file" if stem not in
+                                                                          _HOUSEKEEPING_NAMES else path.stem)
 
 
 def _read_folder_file(path: Path, rel: str) -> _SourceFile:

@@ -43,6 +43,7 @@ from .session import (
 
 HELP = "（多行作答，空行提交 / finish with an empty line；:hint 提示  :skip 跳过  :ref 参考答案  :end 结束）"
 COMMANDS = (":hint", ":ref", ":skip", ":end")
+REFERENCE_SHOWN_CHARS = 3000  # a code-only reference printed after the note kept for it
 # a line like this is a (mistyped) command; any other line starting with ":" (":) 过拟合…") is answer text
 _COMMAND_LIKE = re.compile(r":[a-z]{1,12}")
 
@@ -90,8 +91,16 @@ def format_feedback(session: InterviewSession, turn: Turn) -> str:
     lines: list[str] = []
     if turn.status == "noted":
         if c.is_answered(turn.question_id):  # a reference that is only code: nothing to score against
-            lines.append(_for_terminal(f"{render_text('noted_code_only', 'zh')} / "
-                                       f"{render_text('noted_code_only', 'en')}"))
+            # shown here: the next question is on screen by the time this is read, so ":ref" would show its
+            # reference, and mark the next answer as given after seeing it
+            zh = render_text("noted_code_only", "zh").replace("可以点“参考答案”对照检查。", "参考答案如下，可以对照检查：")
+            en = render_text("noted_code_only", "en").replace("Use “Reference” to check it yourself.",
+                                                              "The reference follows, to check it yourself:")
+            reference = c.answer_markdown(turn.question_id)
+            if len(reference) > REFERENCE_SHOWN_CHARS:
+                reference = reference[:REFERENCE_SHOWN_CHARS].rstrip() + "\n…"
+            lines.append(f"{zh} / {en}")
+            lines.append(reference)
         else:
             lines.append("这道题还没有参考答案，你的回答已保存为笔记 / no reference yet — your answer is saved as a note.")
         index = session.index

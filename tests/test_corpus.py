@@ -593,9 +593,9 @@ def test_parse_markdown_bad_text():
 def test_folder_with_one_file_without_headings_warns():
     c = load_collection(FIXTURES / "mixed_folder")
     assert [q.display_path for q in c] == ["机器学习 › 什么是过拟合？"]
-    assert c.sources == ["good.md", "readme.md"]
+    assert c.sources == ["good.md", "notes.md"]
     assert len(c.warnings) == 1
-    assert c.warnings[0].startswith("readme.md: no Markdown headings found") and "(skipped)" in c.warnings[0]
+    assert c.warnings[0].startswith("notes.md: no Markdown headings found") and "(skipped)" in c.warnings[0]
 
 
 def test_folder_with_an_empty_file_warns(tmp_path):
@@ -691,3 +691,32 @@ def test_kangxi_radicals_become_the_characters_they_look_like():
     c = load_collection()
     assert not [q.title for q in c if re.search("[\u2e80-\u2fdf]", q.title + q.body + q.plain)]
     assert c.find_by_heading("4. 为什么 RNN 训练的时候 Loss 波动很大") is not None
+
+
+def test_folder_skips_a_repositorys_own_documents(tmp_path):
+    """A cloned interview-notes repository: its README (table of contents), change log, GitBook SUMMARY and
+    node_modules used to become interview questions ("Q: 目录", "pkg › Install: npm i pkg"). They are skipped with
+    a warning; a folder holding nothing but a README still uses it."""
+    (tmp_path / "README.md").write_text("# 面试题库\n\n## 目录\n\n- [深度学习](dl.md)\n", encoding="utf-8")
+    (tmp_path / "CHANGELOG.md").write_text("# 更新日志\n\n## 2024-01-01\n\n新增 10 题\n", encoding="utf-8")
+    (tmp_path / "SUMMARY.md").write_text("# Summary\n\n* [深度学习](dl.md)\n", encoding="utf-8")
+    (tmp_path / "node_modules" / "pkg").mkdir(parents=True)
+    (tmp_path / "node_modules" / "pkg" / "README.md").write_text("# pkg\n\n## Install\n\nnpm i pkg\n", encoding="utf-8")
+    (tmp_path / "dl.md").write_text("# 深度学习\n\n## 什么是过拟合？\n\n训练好测试差。\n", encoding="utf-8")
+    c = load_collection(tmp_path)
+    assert [q.title for q in c.questions.values()] == ["什么是过拟合？"]
+    assert sum("skipped" in w for w in c.warnings) == 4 and any("README.md" in w for w in c.warnings)
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "README.md").write_text("# 题库\n\n## 什么是 IoU？\n\n交并比。\n", encoding="utf-8")
+    assert [q.title for q in load_collection(alone).questions.values()] == ["什么是 IoU？"]
+
+
+def test_a_file_of_underlined_headings_is_told_to_use_hashes():
+    """Setext headings ("标题" over "===") are CommonMark, but not read here: the error said only "no Markdown
+    headings found", which the user, looking at headings, could not act on."""
+    with pytest.raises(CorpusError, match=r"Setext.*'## Title'"):
+        parse_markdown("目标检测面试题\n=======\n\n什么是 IoU？\n------\n\n交并比。\n", "setext.md")
+    with pytest.raises(CorpusError) as plain:
+        parse_markdown("只是一段文字，没有标题。\n", "plain.md")
+    assert "Setext" not in str(plain.value)

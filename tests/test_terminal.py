@@ -532,8 +532,10 @@ def test_wrap_never_starts_a_line_with_closing_punctuation() -> None:
     assert wrap("一二三四，五", 9) == ["一二三", "四，五"]
 
 
-def test_code_only_reference_feedback_names_the_terminal_command(tmp_path: Path) -> None:
-    """A reference that is only code: the note's feedback says :ref (the web app's wording names its button)."""
+def test_code_only_reference_feedback_shows_the_reference_itself(tmp_path: Path) -> None:
+    """A reference that is only code: the note's feedback prints the reference. It used to say "type :ref", but
+    the next question is on screen by then, so :ref showed the next question's reference and marked the next
+    answer as given after seeing it."""
     from corpus.parser import load_collection
     from interviewer.session import InterviewSession, SessionOptions
 
@@ -551,8 +553,8 @@ def test_code_only_reference_feedback_names_the_terminal_command(tmp_path: Path)
     [q] = collection.units()
     session = InterviewSession(collection, NoTextReference(), None, PROFILE, SessionOptions(question_ids=(q.id,)))
     text = format_feedback(session, session.submit("nn.Conv2d"))
-    assert ":ref" in text
-    assert "“参考答案”" not in text and "“Reference”" not in text, text
+    assert "nn.Conv2d(3, 16, 3)" in text and "可以对照检查" in text
+    assert ":ref" not in text and "“参考答案”" not in text and "“Reference”" not in text, text
 
 
 def test_a_section_name_matching_several_sections_says_which_were_picked(

@@ -63,8 +63,9 @@ class Terminal:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                select.select([self.fd], [], [], 0.2)
-                self.screen += os.read(self.fd, 65536).decode("utf-8", "replace")
+                ready, _, _ = select.select([self.fd], [], [], 0.2)
+                if ready:  # a read with nothing to read would block past the deadline
+                    self.screen += os.read(self.fd, 65536).decode("utf-8", "replace")
             except OSError:
                 pass
             pid, status = os.waitpid(self.pid, os.WNOHANG)
