@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import select
+import signal
 import sys
 import time
 from pathlib import Path
@@ -40,6 +41,11 @@ class Terminal:
     def __init__(self, argv: list[str], env: dict[str, str]) -> None:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: becomes the program
+            # as a shell starts it: an ignored signal survives exec, and the test process may ignore SIGINT
+            # or block it; the program must start with the defaults a shell gives it
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+                signal.signal(sig, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_SETMASK, [])  # a blocked signal survives exec too
             os.execvpe(argv[0], argv, env)
         self.screen = ""
 
