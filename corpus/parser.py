@@ -219,9 +219,11 @@ def _is_housekeeping(path: Path, root: Path) -> bool:
 
 
 def _kind_of_file(path: Path) -> str:
+    """What a skipped file is, for its warning: "README", "table of contents (SUMMARY)", "CHANGELOG" …"""
     stem = path.stem.lower()
-    return {"readme": "README", "summary": "table of contents (SUMMARY)"}.get(stem, "package file" if stem not in
-                                                                          _HOUSEKEEPING_NAMES else path.stem)
+    if stem not in _HOUSEKEEPING_NAMES:
+        return "package file"  # under node_modules
+    return {"summary": "table of contents (SUMMARY)"}.get(stem, path.stem)
 
 
 def _read_folder_file(path: Path, rel: str) -> _SourceFile:

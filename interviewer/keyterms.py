@@ -88,7 +88,7 @@ _DISCOURSE_WORDS = frozenset(
     " 正如 看成 当成 当做 看做 直到 直至 相当于 使得 可知 没法 拿出 挑选 想要 值得 试图 变得 才能 起到 具备 有着 带有"
     " 含有 涉及 满足 符合 允许 给出 做出 找出 取出 抽出 寻找 查看 观看 阅读 登陆 上当 回头 踏入 到达 接触 思考 讲解"
     " 演示 得名 得以 借鉴 依靠 抓住 积累 注重 不足以 取决于 有利于 不用 不够 适于 可行 更具 不失 无意 来讲 这点"
-    " 为准 好坏 来回 强迫 原有 放进去 或许 看出 假定 剩下 有利于 改用 改为 分成 来回".split())
+    " 为准 好坏 强迫 原有 放进去 或许 看出 假定 剩下 改用 改为 分成".split())
 # LaTeX command and operator names a formula leaves among the key terms ($\\arg\\min$ → arg, min): never shown
 _LATEX_WORDS = frozenset(
     "arg argmin argmax min max frac mathrm mathbf mathcal operatorname cdot cdots ldots left right begin end text"

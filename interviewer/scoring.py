@@ -470,13 +470,10 @@ class Scorer:
         itself (restating it is no hint) and not function words. For a follow-up on one key
         term (``focus``), terms of the reference sentences about it, without the term itself."""
         terms = self.terms.terms_for(question_id) if self.has_reference(question_id) else []
-        if focus and terms:
-            if not self._prepared:
-                self.prepare()
-            ref = self._refs.get(question_id)
-            if ref is not None:
-                asked = {focus.lower(), *(v.lower() for v in self.terms.glossary.translations(focus))}
-                terms = [t for t in self._focused(ref, focus).terms if t.text not in asked]
+        ref = self._refs.get(question_id) if focus and terms else None  # has_reference prepared the scorer
+        if ref is not None:
+            asked = {focus.lower(), *(v.lower() for v in self.terms.glossary.translations(focus))}
+            terms = [t for t in self._focused(ref, focus).terms if t.text not in asked]
         shown = [t.text for t in terms if not t.in_title and self.terms.is_display_term(t.text)]
         # terms that stand alone (稀疏, 特征图) first; other display terms only to make up the number
         topical = [t for t in shown if self.terms.is_topic_term(t)]
