@@ -1463,7 +1463,7 @@ def main() -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from corpus.parser import CorpusError
     from index.embedders import EmbedderError
-    from interviewer.cli import ProgressPrinter
+    from interviewer.cli import ProgressPrinter, print_collection_warnings
 
     config = AppConfig.from_env()
     print(f"AI 模拟面试 · loading the collection and the model (data folder: {config.resolved_data_dir}) …",
@@ -1473,6 +1473,7 @@ def main() -> int:
     except (CorpusError, EmbedderError, ProgressStoreError, OSError) as exc:
         print(f"Cannot start: {exc}", file=sys.stderr)
         return 2
+    print_collection_warnings(engine.collection)  # the person who chose the collection reads this console
     report = engine.build_report
     print(f"Index {report.action} ({report.passages} passages, {report.seconds:.1f}s); "
           f"{len(engine.collection.units())} interview questions.", flush=True)

@@ -48,11 +48,25 @@ from .text import (
     to_plain,
 )
 
-PARSER_VERSION = 4  # 3: front matter is not headings; 4: "**bold **" shows as bold, radicals as characters
+PARSER_VERSION = 5  # 3: front matter is not headings; 4: "**bold **" shows as bold, radicals as characters;
+# 5: answer-part headings (#### 答案) and reading lists (#### 推荐阅读) belong to their question, "##1." is a heading
 BUNDLED_COLLECTION = Path(__file__).parent / "data" / "ai_questions.md"
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
 _ATX_CJK = re.compile(r"^ {0,3}(#{1,6})([\u3000-\u9fff\uff00-\uffef].*?)[ \t]*$")
+# "##1. 问题" (no space after the hashes, common in Chinese notes): a heading for two or more hashes;
+# a single "#1" is more likely a hashtag or an issue number
+_ATX_NUMBERED = re.compile(r"^ {0,3}(#{2,6})(\d+(?:\.\d+)*[.、)）:：]?\s*\S.*?)[ \t]*$")
+# headings that label a part of the answer above them, not a question of their own
+_ANSWER_PART_LABELS = frozenset({
+    "答案", "参考答案", "标准答案", "答案解析", "解析", "解答", "回答", "参考回答", "答", "详解", "题解",
+    "answer", "answers", "solution", "explanation", "ans",
+})
+# headings over a list of links to read, which belong to the question above them
+_READING_LIST_LABELS = frozenset({
+    "推荐阅读", "参考资料", "参考文献", "参考链接", "参考文章", "相关链接", "相关阅读", "延伸阅读", "扩展阅读", "参考",
+    "参考阅读", "references", "reference", "further reading", "see also",
+})
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _MAX_FILE_BYTES = 200 * 1024 * 1024
 
@@ -71,7 +85,9 @@ class _Heading:
 
     @property
     def has_text(self) -> bool:
-        kept, _ = split_references(self.body)
+        """Answer text of its own; the links under a "参考" / "推荐阅读" heading are not."""
+        reading_list = _label_of(self.text) in _READING_LIST_LABELS
+        kept, _ = split_references(["参考：", *self.body] if reading_list else self.body)
         prose, code = split_code(kept)
         return bool(to_plain(prose)) or bool(code)
 
@@ -143,6 +159,16 @@ def parse_sources(
                 f"(headings after it are not questions). Close it with a matching ``` or ~~~ line."
             )
         file_title, sec_level, chapter_levels = _infer_levels(headings, section_level)
+        unused = _unused_text(headings, sec_level, file_title) if section_level is not None else []
+        if unused:  # the user chose the level: say what it leaves out
+            first, shallowest = unused[0], min(h.level for h in unused)
+            hint = (f"pass --section-level {shallowest - 1}" if shallowest > 1 else "leave out --section-level")
+            warnings.append(
+                f"{f.rel}:{first.line}: the text under '{clean_title(first.text)}'"
+                + (f" and {len(unused) - 1} other heading(s)" if len(unused) > 1 else "")
+                + f" is not asked: with --section-level {sec_level}, headings of {sec_level} or fewer '#' are "
+                f"sections, not questions. To ask it, {hint}. / 这些标题下的文字不会作为题目。"
+            )
         title = title or file_title
         chapter = [file_title] if file_title and len(files) > 1 else []
         _build_tree(f, headings, sec_level, chapter_levels, file_title, chapter, sections, questions, used_ids)
@@ -338,12 +364,45 @@ def _scan(text: str) -> tuple[list[_Heading], int]:
         elif m_fence:
             fence, fence_line = m_fence.group(1), number
         else:
-            m = _ATX.match(line) or _ATX_CJK.match(line)
+            m = _ATX.match(line) or _ATX_CJK.match(line) or _ATX_NUMBERED.match(line)
             if m and (m.group(2) or "").strip().strip("#").strip():
                 headings.append(_Heading(len(m.group(1)), m.group(2).strip(), number, body_start=number + 1))
                 continue
         (headings[-1].body if headings else preamble).append(line)
-    return headings, fence_line if fence is not None else 0
+    return _merge_answer_parts(headings), fence_line if fence is not None else 0
+
+
+def _label_of(heading: str) -> str:
+    """A heading as a label: no emphasis, numbering, trailing colon or case.
+
+    >>> _label_of("**答案：**"), _label_of("2. Answer"), _label_of("Further Reading:")
+    ('答案', 'answer', 'further reading')
+    """
+    label = strip_numbering(clean_title(heading)).strip().rstrip(":：").strip()
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", label)).lower()
+
+
+def _merge_answer_parts(headings: list[_Heading]) -> list[_Heading]:
+    """Fold answer-part headings into the heading above them.
+
+    ``#### 答案`` / ``#### 解析`` under a question label its answer, and a
+    ``#### 推荐阅读`` below a question lists what to read about it: neither is a
+    question to ask. Such a heading becomes a line of the body above it (a
+    blank line, or a ``推荐阅读：`` line so the links become references), so the
+    lines stay in source order. A reading list must be nested under the heading
+    above it: a ``## 参考`` section at the end of a file stays a section.
+    """
+    merged: list[_Heading] = []
+    for h in headings:
+        label = _label_of(h.text)
+        previous = merged[-1] if merged else None
+        if previous is not None and label in _ANSWER_PART_LABELS and h.level >= previous.level:
+            previous.body.extend(["", *h.body])  # the reference panel already says it is the answer
+        elif previous is not None and label in _READING_LIST_LABELS and h.level > previous.level:
+            previous.body.extend([f"{clean_title(h.text).rstrip(':：')}：", *h.body])
+        else:
+            merged.append(h)
+    return merged
 
 
 def _front_matter_end(lines: list[str], max_lines: int = 200) -> int:
@@ -394,6 +453,13 @@ def _infer_levels(headings: list[_Heading], forced: int | None) -> tuple[str, in
         else:
             break
     return title, section, {lv for lv in levels if lv < section}
+
+
+def _unused_text(headings: list[_Heading], section_level: int, file_title: str) -> list[_Heading]:
+    """Headings at or above the section level whose answer text no question will hold
+    (the document title's preamble excepted)."""
+    first = 1 if file_title else 0
+    return [h for h in headings[first:] if h.level <= section_level and h.has_text]
 
 
 def _is_question_level(headings: list[_Heading], level: int) -> bool:

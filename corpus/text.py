@@ -11,7 +11,8 @@ Two views of the same answer are needed:
   break (except in table rows, where it is the only way to break a cell).
   Fenced code and inline code spans are never changed.
 * **plain** text: what is embedded and scored. No images, no HTML, no link
-  URLs, no Markdown markup, no code (code is returned separately).
+  URLs, no Markdown markup, no code (code is returned separately), and no
+  ``<summary>`` label of a collapsed ``<details>`` answer.
 
 >>> split_references(["参考：", "", "- [a](http://x)", "正文"])
 (['正文'], ['[a](http://x)'])
@@ -25,8 +26,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 _REF_HEAD = re.compile(
-    r"^\s*(?:[>*_\s]*)(参考资料|参考文献|参考链接|参考文章|参考博客|参考来源|参考|相关链接|延伸阅读|扩展阅读"
-    r"|references?|reference links?)\s*[:：]?\s*(.*)$",
+    r"^\s*(?:[>*_\s]*)(参考资料|参考文献|参考链接|参考文章|参考博客|参考来源|参考阅读|参考|相关链接|相关阅读|推荐阅读"
+    r"|延伸阅读|扩展阅读|references?|reference links?|further reading|see also)\s*[:：]?\s*(.*)$",
     re.IGNORECASE,
 )
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)、])\s+(.*)$")
@@ -45,6 +46,8 @@ _EVENT_ATTR = re.compile(r"""[\s/] on[a-z]+\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)""", 
 _JS_URL = re.compile(r"j\s*a\s*v\s*a\s*s\s*c\s*r\s*i\s*p\s*t\s*:", re.IGNORECASE)
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*\b[^<>]*>")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+# the clickable label of a <details> block ("点击查看答案") is not answer text
+_HTML_SUMMARY = re.compile(r"<summary\b[^>]*>.*?</summary\s*>", re.IGNORECASE | re.DOTALL)
 _MD_LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
 _BARE_URL = re.compile(r"https?://[^\s)\]>，。]+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
@@ -286,6 +289,7 @@ def to_plain(lines: list[str]) -> str:
     """Clean prose lines (no code) into plain text for embedding and scoring."""
     text = "\n".join(lines)
     text = _HTML_COMMENT.sub(" ", text)
+    text = _HTML_SUMMARY.sub(" ", text)
     text = _DANGEROUS_BLOCK.sub(" ", text)
     text = _MD_IMAGE.sub(" ", text)
     text = _HTML_IMG.sub(" ", text)

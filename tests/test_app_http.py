@@ -656,11 +656,15 @@ def test_answer_that_cannot_be_saved_says_so(engine: Engine, tmp_path: Path) -> 
 
 
 def test_python_app_py_starts_and_serves(tmp_path: Path) -> None:
-    """The front door: `python app.py` loads, prints the URL and serves the API on GRADIO_SERVER_PORT."""
+    """The front door: `python app.py` loads, prints the URL and serves the API on GRADIO_SERVER_PORT.
+
+    The collection is saved as GBK, so loading it has a warning, which the console shows."""
     port = free_port()
+    corpus = tmp_path / "chapter_book_gbk.md"
+    corpus.write_bytes((ROOT / "tests" / "fixtures" / "collections" / "chapter_book.md").read_text("utf-8").encode("gbk"))
     env = {k: v for k, v in os.environ.items() if k != "SPACE_ID"}
     env.update({
-        "AI_INTERVIEW_CORPUS": str(ROOT / "tests" / "fixtures" / "collections" / "chapter_book.md"),
+        "AI_INTERVIEW_CORPUS": str(corpus),
         "AI_INTERVIEW_DATA_DIR": str(tmp_path / "data"),
         "GRADIO_SERVER_NAME": "127.0.0.1",
         "GRADIO_SERVER_PORT": str(port),
@@ -686,8 +690,9 @@ def test_python_app_py_starts_and_serves(tmp_path: Path) -> None:
         output = "".join(lines)
         assert url == f"http://127.0.0.1:{port}/", output
         assert "loading" in output and "Index built" in output  # progress shown while loading
+        assert "warning: chapter_book_gbk.md is not UTF-8; it was read as GB18030" in output
         results, pick = Client(url, verbose=False).predict(query="前向传播 反向传播", api_name="/search")
-        assert "前向传播与反向传播" in results and "chapter_book.md:" in results
+        assert "前向传播与反向传播" in results and "chapter_book_gbk.md:" in results
     finally:
         proc.terminate()
         try:

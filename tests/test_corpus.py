@@ -720,3 +720,55 @@ def test_a_file_of_underlined_headings_is_told_to_use_hashes():
     with pytest.raises(CorpusError) as plain:
         parse_markdown("只是一段文字，没有标题。\n", "plain.md")
     assert "Setext" not in str(plain.value)
+
+
+def test_answer_part_headings_belong_to_their_question():
+    md = ("## 节\n\n### 1. 什么是过拟合？\n\n#### 答案：\n\n训练集上好，测试集上差。\n\n#### **解析**\n\n"
+          "模型记住了噪声。\n\n#### 怎么解决\n\n正则化。\n\n### 2. 什么是欠拟合？\n\n### Answer\n\nThe model is too simple.\n")
+    c = parse_markdown(md)
+    assert [q.title for q in c.questions.values()] == ["1. 什么是过拟合？", "怎么解决", "2. 什么是欠拟合？"]
+    first, sub, second = c.questions.values()
+    assert "训练集上好，测试集上差。" in first.plain and "模型记住了噪声。" in first.plain
+    assert "答案" not in first.plain and "解析" not in first.plain  # labels are not answer text
+    assert sub.parent_id == first.id and sub.plain == "正则化。"
+    assert second.plain == "The model is too simple."  # a same-level "### Answer" answers the question above
+    # source lines stay right: the answer's block points at its own line
+    assert [b.line_start for b in first.blocks] == [7, 11]
+
+
+def test_a_reading_list_heading_becomes_references_not_a_question():
+    md = ("## 节\n\n### Dropout 原理\n\n随机丢弃神经元。\n\n#### 推荐阅读\n\n- [Dropout 论文](https://example.org/d)\n"
+          "- [博客](https://example.org/b)\n\n## 参考\n\n- [合集](https://example.org/c)\n")
+    c = parse_markdown(md)
+    (q,) = c.questions.values()
+    assert q.plain == "随机丢弃神经元。"
+    assert q.references == ["[Dropout 论文](https://example.org/d)", "[博客](https://example.org/b)"]
+    assert [s.title for s in c.sections] == ["节", "参考"]  # a section-level reading list stays a section
+
+
+def test_numbered_heading_without_a_space_is_a_heading():
+    md = "##1. 第一节\n\n###1.1 什么是 BN？\n\n归一化。\n\n###1.2 什么是 LN？\n\n按层归一化。\n\n#1 不是标题\n"
+    c = parse_markdown(md)
+    assert [s.title for s in c.sections] == ["1. 第一节"]
+    assert [q.title for q in c.questions.values()] == ["1.1 什么是 BN？", "1.2 什么是 LN？"]
+    assert "#1 不是标题" in list(c.questions.values())[-1].body  # one hash and a number: a hashtag, not a heading
+
+
+def test_a_details_summary_label_is_not_answer_text():
+    md = ("## 节\n\n### 什么是过拟合？\n\n<details>\n<summary>点击查看答案</summary>\n\n"
+          "训练集上好，测试集上差。\n\n</details>\n")
+    (q,) = parse_markdown(md).questions.values()
+    assert q.plain == "训练集上好，测试集上差。"
+    assert "训练集上好" in q.body
+
+
+def test_a_forced_section_level_says_which_text_it_leaves_out(bundled):
+    md = "## 节\n\n### 问题一\n\n答案一。\n\n#### 子问题\n\n子答案。\n\n### 问题二\n\n答案二。\n"
+    c = parse_markdown(md, section_level=3)
+    assert len(c) == 1
+    (warning,) = c.warnings
+    assert warning.startswith("collection.md:3: the text under '问题一' and 1 other heading(s) is not asked")
+    assert "pass --section-level 2" in warning
+    assert parse_markdown(md, section_level=2).warnings == [] and parse_markdown(md).warnings == []
+    assert bundled.warnings == [] and load_collection(section_level=2).warnings == []
+    assert "and 35 other heading(s)" in load_collection(section_level=3).warnings[0]
