@@ -34,6 +34,7 @@ import faiss
 import numpy as np
 
 from .chunking import Passage
+from .durable import fsync_dir
 
 FORMAT_NAME = "ai-interview-index"
 FORMAT_VERSION = 1
@@ -97,17 +98,6 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class IndexStore:
@@ -218,13 +208,13 @@ class IndexStore:
                 os.fsync(fh.fileno())
             gen_name = f"gen-{int(time.time())}-{uuid.uuid4().hex[:8]}"
             os.rename(tmp, self.folder / gen_name)
-            _fsync_dir(self.folder)
+            fsync_dir(self.folder)
             pointer_tmp = self.folder / f".CURRENT.{uuid.uuid4().hex[:8]}"
             pointer_tmp.write_text(gen_name, encoding="utf-8")
             with open(pointer_tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.replace(pointer_tmp, self.folder / "CURRENT")
-            _fsync_dir(self.folder)
+            fsync_dir(self.folder)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

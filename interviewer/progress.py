@@ -111,6 +111,8 @@ from uuid import uuid4
 
 import platformdirs
 
+from index.durable import fsync_dir
+
 from . import schedule
 from .schedule import ReviewState
 
@@ -788,15 +790,6 @@ def _file_lock(handle: io.IOBase) -> Iterator[None]:
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 # --------------------------------------------------------------------------
 # The store
 
@@ -1050,7 +1043,7 @@ class ProgressStore:
                 f"saved to {self.journal_path} either ({exc}); it was NOT saved."
             ) from exc
         if created:
-            _fsync_dir(self.journal_path.parent)
+            fsync_dir(self.journal_path.parent)
 
     def pending_attempts(self, profile: str) -> int:
         """How many answers and notes of ``profile`` wait in the pending journal (written there while the
@@ -1500,7 +1493,7 @@ def _move_aside(path: Path) -> Path:
         side = path.with_name(path.name + suffix)
         if side.exists():
             os.rename(side, target.with_name(target.name + suffix))
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return target
 
 
