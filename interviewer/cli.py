@@ -320,7 +320,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return 0
     engine = _engine(args, with_scorer=True)
     cases = read_scoring_file(args.file, engine.collection)
-    scores = [float(engine.scorer.score(c.question_id, c.answer).score or 0.0) for c in cases]
+    results = [engine.scorer.score(c.question_id, c.answer) for c in cases]
+    scores = [float(r.score or 0.0) for r in results]
+    unscorable = [c.line for c, r in zip(cases, results) if r.score is None]
+    if unscorable:  # the format has a number for every row; say which ones are not a real score
+        lines = ", ".join(map(str, unscorable[:10])) + (" …" if len(unscorable) > 10 else "")
+        print(f"warning: {len(unscorable)} row(s) ask a question without a reference that can be scored (none, or "
+              f"only code / a table of figures); they count as 0: line(s) {lines}. "
+              f"/ 这些行的题目没有可评分的参考答案，按 0 分计。", file=sys.stderr)
     result = evaluate_scoring(cases, scores)
     if args.verbose:
         for c, s in zip(cases, scores):

@@ -60,12 +60,17 @@ def test_eval_scoring_json_is_the_last_line_of_stdout(bundled_index, session_dat
     tsv.write_text("Dropout 原理\t4\tDropout 在训练时随机让一部分神经元失活，相当于训练很多更瘦的子网络再集成，"
                    "减弱神经元之间的共同适应，提高泛化能力；预测时不做 dropout。\n"
                    "Dropout 原理\t0\t不知道\n"
-                   "Dropout 原理\t1\t随便说说\n", encoding="utf-8")
+                   "Dropout 原理\t1\t随便说说\n"
+                   "手推交叉熵公式\t2\t交叉熵是负的对数似然\n", encoding="utf-8")  # a question without a reference
     out = subprocess.run([sys.executable, "-m", "interviewer", "eval", "scoring", str(tsv), "--json",
                           "--data-dir", str(session_data_dir)], capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr
     metrics = json.loads(out.stdout.strip().splitlines()[-1])
-    assert set(metrics) == {"spearman", "pairwise", "n", "mean_by_grade", "scores"} and metrics["n"] == 3
-    assert len(metrics["scores"]) == 3 and metrics["scores"][1] == 0  # "不知道" is a non-answer
+    assert set(metrics) == {"spearman", "pairwise", "n", "mean_by_grade", "scores"} and metrics["n"] == 4
+    assert len(metrics["scores"]) == 4 and metrics["scores"][1] == 0  # "不知道" is a non-answer
     assert metrics["scores"][0] > 50 > metrics["scores"][2]
-    assert set(metrics["mean_by_grade"]) == {"0", "1", "4"}
+    assert set(metrics["mean_by_grade"]) == {"0", "1", "2", "4"}
+    # a row whose question cannot be scored keeps its place as 0, and stderr says which line that is
+    assert metrics["scores"][3] == 0
+    assert "1 row(s) ask a question without a reference that can be scored" in out.stderr
+    assert "they count as 0: line(s) 4." in out.stderr
