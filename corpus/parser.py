@@ -43,6 +43,7 @@ from .text import (
     closes_fence,
     sanitize_display,
     split_code,
+    reading_list,
     split_references,
     strip_numbering,
     to_plain,
@@ -53,20 +54,29 @@ PARSER_VERSION = 5  # 3: front matter is not headings; 4: "**bold **" shows as b
 BUNDLED_COLLECTION = Path(__file__).parent / "data" / "ai_questions.md"
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
-_ATX_CJK = re.compile(r"^ {0,3}(#{1,6})([\u3000-\u9fff\uff00-\uffef].*?)[ \t]*$")
-# "##1. 问题" (no space after the hashes, common in Chinese notes): a heading for two or more hashes;
-# a single "#1" is more likely a hashtag or an issue number
-_ATX_NUMBERED = re.compile(r"^ {0,3}(#{2,6})(\d+(?:\.\d+)*[.、)）:：]?\s*\S.*?)[ \t]*$")
-# headings that label a part of the answer above them, not a question of their own
-_ANSWER_PART_LABELS = frozenset({
-    "答案", "参考答案", "标准答案", "答案解析", "解析", "解答", "回答", "参考回答", "答", "详解", "题解",
-    "answer", "answers", "solution", "explanation", "ans",
-})
-# headings over a list of links to read, which belong to the question above them
+# "##标题" (no space after the hashes); a line with more "#" in it is a hashtag line ("#面试 #机器学习", "#话题#")
+_ATX_CJK = re.compile(r"^ {0,3}(#{1,6})([\u3000-\u9fff\uff00-\uffef][^#]*?)[ \t]*$")
+# "##1. 问题", "##Q1. What…" (no space after the hashes, common in notes): a heading for two or more hashes
+# when a separator follows the number ("##100%" is not); a single "#1" is more likely a hashtag or an issue number
+_ATX_NUMBERED = re.compile(r"^ {0,3}(#{2,6})((?:[Qq]\d+|\d+(?:\.\d+)*)(?:[.、)）:：]|\s)\s*[^#\s][^#]*?)[ \t]*$")
+# a heading that labels a part of the answer above it, not a question of its own; text after a colon is answer
+# text written in the heading ("#### 答案：过拟合就是泛化差")
+_ANSWER_PART = re.compile(
+    r"^(?:参考答案|标准答案|答案与解析|答案及解析|答案解析|答案要点|答案|参考解答|解析|解答|参考回答|回答|答|详解|题解"
+    r"|解题思路|参考思路|思路|分析|(?:my |sample |reference |model )?answers?|solutions?|explanation|ans)"
+    r"(?:\s*\d+)?\s*(?::\s*(.*))?$",
+    re.IGNORECASE,
+)
+# headings over a list of links to read, which belong to the question they are under
 _READING_LIST_LABELS = frozenset({
     "推荐阅读", "参考资料", "参考文献", "参考链接", "参考文章", "相关链接", "相关阅读", "延伸阅读", "扩展阅读", "参考",
     "参考阅读", "references", "reference", "further reading", "see also",
 })
+# an answer that only says it is missing ("（待补充）", "TODO") is no answer
+_PLACEHOLDER = re.compile(
+    r"^[\s(（\[【]*(?:待补充|待完善|待更新|待续|未完待续|暂无答案|暂无|略|todo|tbd|to do|coming soon|wip)[\s)）\]】.。!！…]*$",
+    re.IGNORECASE,
+)
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _MAX_FILE_BYTES = 200 * 1024 * 1024
 
@@ -86,8 +96,9 @@ class _Heading:
     @property
     def has_text(self) -> bool:
         """Answer text of its own; the links under a "参考" / "推荐阅读" heading are not."""
-        reading_list = _label_of(self.text) in _READING_LIST_LABELS
-        kept, _ = split_references(["参考：", *self.body] if reading_list else self.body)
+        if _is_reading_list(self):
+            return False
+        kept, _ = split_references(self.body)
         prose, code = split_code(kept)
         return bool(to_plain(prose)) or bool(code)
 
@@ -130,6 +141,7 @@ def parse_sources(
     sections: list[Section] = []
     questions: dict[str, Question] = {}
     warnings: list[str] = []
+    auto_levels: list[int] = []  # the section level each file's headings suggest
     title = ""
     used_ids: set[str] = set()
     for f in files:
@@ -158,26 +170,35 @@ def parse_sources(
                 f"{f.rel}:{unclosed}: code fence is never closed, so the rest of the file is code "
                 f"(headings after it are not questions). Close it with a matching ``` or ~~~ line."
             )
-        file_title, sec_level, chapter_levels = _infer_levels(headings, section_level)
-        unused = _unused_text(headings, sec_level, file_title) if section_level is not None else []
+        # answer-part headings (#### 答案) belong to a question: they say nothing about the levels
+        structural = _without_answer_parts(headings)
+        file_title, sec_level, chapter_levels = _infer_levels(structural, section_level)
+        inferred = _infer_levels(structural, None)[1]
+        auto_levels.append(inferred)
+        unused = _unused_text(structural, sec_level, inferred, file_title) if section_level is not None else []
         if unused:  # the user chose the level: say what it leaves out
-            first, shallowest = unused[0], min(h.level for h in unused)
-            hint = (f"pass --section-level {shallowest - 1}" if shallowest > 1 else "leave out --section-level")
+            first = unused[0]
             warnings.append(
                 f"{f.rel}:{first.line}: the text under '{clean_title(first.text)}'"
                 + (f" and {len(unused) - 1} other heading(s)" if len(unused) > 1 else "")
                 + f" is not asked: with --section-level {sec_level}, headings of {sec_level} or fewer '#' are "
-                f"sections, not questions. To ask it, {hint}. / 这些标题下的文字不会作为题目。"
+                f"sections or chapters, not questions. To ask it, leave out --section-level (the headings suggest "
+                f"{max(1, inferred)}). / 这些标题下的文字不会作为题目。"
             )
         title = title or file_title
         chapter = [file_title] if file_title and len(files) > 1 else []
         _build_tree(f, headings, sec_level, chapter_levels, file_title, chapter, sections, questions, used_ids)
     if not questions:
-        names = ", ".join(f.rel for f in files[:5])
+        used = [f.rel for f in files if not f.skipped] or [f.rel for f in files]
+        names = ", ".join(used[:5]) + (" …" if len(used) > 5 else "")
         skipped = [f.warning for f in files if f.skipped]
+        advice = "Check the heading levels or pass --section-level."
+        if section_level is not None and auto_levels:
+            advice = (f"--section-level {section_level} leaves no heading below it; without it the headings "
+                      f"suggest {max(1, auto_levels[0])}.")
         raise CorpusError(
             f"No questions found in {names}: headings below the section level are questions "
-            f"(e.g. '## Section' then '### Question'). Check the heading levels or pass --section-level."
+            f"(e.g. '## Section' then '### Question'). {advice}"
             + (f" Also: {skipped[0]}" if skipped else "")
         )
     digest = hashlib.sha256(f"parser-v{PARSER_VERSION}".encode())
@@ -369,7 +390,7 @@ def _scan(text: str) -> tuple[list[_Heading], int]:
                 headings.append(_Heading(len(m.group(1)), m.group(2).strip(), number, body_start=number + 1))
                 continue
         (headings[-1].body if headings else preamble).append(line)
-    return _merge_answer_parts(headings), fence_line if fence is not None else 0
+    return headings, fence_line if fence is not None else 0
 
 
 def _label_of(heading: str) -> str:
@@ -382,27 +403,35 @@ def _label_of(heading: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", label)).lower()
 
 
-def _merge_answer_parts(headings: list[_Heading]) -> list[_Heading]:
-    """Fold answer-part headings into the heading above them.
+def _answer_part(heading: _Heading) -> str | None:
+    """The answer text written in an answer-part heading ("" for a bare label such as ``#### 答案``), or None
+    when the heading is not one.
 
-    ``#### 答案`` / ``#### 解析`` under a question label its answer, and a
-    ``#### 推荐阅读`` below a question lists what to read about it: neither is a
-    question to ask. Such a heading becomes a line of the body above it (a
-    blank line, or a ``推荐阅读：`` line so the links become references), so the
-    lines stay in source order. A reading list must be nested under the heading
-    above it: a ``## 参考`` section at the end of a file stays a section.
+    >>> [_answer_part(_Heading(4, t, 1)) for t in ("答案：", "**解析**", "Answer 2", "答案：过拟合", "答案的含义")]
+    ['', '', '', '过拟合', None]
     """
-    merged: list[_Heading] = []
+    label = unicodedata.normalize("NFKC", strip_numbering(clean_title(heading.text))).strip()
+    m = _ANSWER_PART.match(label)
+    return None if m is None else (m.group(1) or "").strip()
+
+
+def _without_answer_parts(headings: list[_Heading]) -> list[_Heading]:
+    """The headings that shape the collection, for inferring its levels: an answer-part heading's text
+    counts as text of the heading before it (a question whose answer sits under ``#### 答案`` is a
+    question with an answer, not an empty container)."""
+    shaped: list[_Heading] = []
     for h in headings:
-        label = _label_of(h.text)
-        previous = merged[-1] if merged else None
-        if previous is not None and label in _ANSWER_PART_LABELS and h.level >= previous.level:
-            previous.body.extend(["", *h.body])  # the reference panel already says it is the answer
-        elif previous is not None and label in _READING_LIST_LABELS and h.level > previous.level:
-            previous.body.extend([f"{clean_title(h.text).rstrip(':：')}：", *h.body])
+        if _answer_part(h) is not None and shaped:
+            before = shaped[-1]
+            shaped[-1] = _Heading(before.level, before.text, before.line, [*before.body, _answer_part(h) or "", *h.body],
+                                  before.body_start)
         else:
-            merged.append(h)
-    return merged
+            shaped.append(h)
+    return shaped
+
+
+def _is_reading_list(heading: _Heading) -> bool:
+    return _label_of(heading.text) in _READING_LIST_LABELS
 
 
 def _front_matter_end(lines: list[str], max_lines: int = 200) -> int:
@@ -455,11 +484,11 @@ def _infer_levels(headings: list[_Heading], forced: int | None) -> tuple[str, in
     return title, section, {lv for lv in levels if lv < section}
 
 
-def _unused_text(headings: list[_Heading], section_level: int, file_title: str) -> list[_Heading]:
-    """Headings at or above the section level whose answer text no question will hold
-    (the document title's preamble excepted)."""
+def _unused_text(headings: list[_Heading], section_level: int, inferred: int, file_title: str) -> list[_Heading]:
+    """Headings whose answer text no question holds at ``section_level`` but would at the ``inferred``
+    level (a section's or chapter's own intro is not a lost answer)."""
     first = 1 if file_title else 0
-    return [h for h in headings[first:] if h.level <= section_level and h.has_text]
+    return [h for h in headings[first:] if h.has_text and inferred < h.level <= section_level]
 
 
 def _is_question_level(headings: list[_Heading], level: int) -> bool:
@@ -501,6 +530,8 @@ def _build_tree(
     section: Section | None = None
     section_key = ""
     stack: list[Question] = []  # open questions, shallowest first
+    last: Question | None = None  # the question built last
+    parts_of: dict[str, list[_Part]] = {}  # question id → its answer text, in pieces (see _Part)
     total_lines = f.text.count("\n") + 1
 
     def new_section(parts: list[str], level: int, line: int) -> Section:
@@ -517,18 +548,42 @@ def _build_tree(
         end_line = headings[index + 1].line - 1 if index + 1 < len(headings) else total_lines
         if index == 0 and file_title:
             continue  # the document title (or, in a folder, the chapter)
+        inline = _answer_part(h)
+        if inline is not None and last is None and section is not None:
+            # an answer part with no question above it in its section: the section's text, not a question
+            kept, _ = split_references([inline, "", *h.body])
+            section.intro = "\n\n".join(t for t in (section.intro, to_plain(split_code(kept)[0])) if t)
+            continue
+        if inline is not None and last is not None:
+            # "#### 答案" under a question (or beside it, or mis-levelled above it) is part of its answer:
+            # the innermost open question above it, else the question just before it
+            enclosing = [q for q in stack if q.level < h.level and h.level > section_level]
+            target = enclosing[-1] if enclosing else last
+            lines, start = ([inline, "", *h.body], h.line) if inline else (h.body, h.body_start)
+            parts_of[target.id].append(_Part(lines, start))
+            _fill_answer(target, parts_of[target.id], base_dir)
+            continue
+        if _is_reading_list(h) and h.level > section_level:
+            # "#### 推荐阅读" under a question: its references; one beside the questions lists the
+            # section's reading, which is not a question to ask
+            enclosing = [q for q in stack if q.level < h.level]
+            stack = enclosing
+            if enclosing:
+                parts_of[enclosing[-1].id].append(_Part(h.body, h.body_start, reading=True))
+                _fill_answer(enclosing[-1], parts_of[enclosing[-1].id], base_dir)
+            continue
         if h.level < section_level:
             if h.level in chapter_levels:
                 chapters = {lv: t for lv, t in chapters.items() if lv < h.level}
                 chapters[h.level] = clean_title(h.text)
-            section, stack = None, []
+            section, stack, last = None, [], None
             continue
         if h.level == section_level:
             parts = [*chapter, *(chapters[lv] for lv in sorted(chapters)), clean_title(h.text)]
             section = new_section(parts, h.level, h.line)
             kept, _ = split_references(h.body)
             section.intro = to_plain(split_code(kept)[0])
-            stack = []
+            stack, last = [], None
             continue
         if section is None:  # questions before any section heading
             parts = [*chapter, *(chapters[lv] for lv in sorted(chapters))] or [file_title or Path(f.rel).stem]
@@ -540,9 +595,6 @@ def _build_tree(
         path = (*(parent.path if parent else ()), title)
         id_parts = [section_key, *(_norm(p) for p in path)]
         qid = _stable_id("q-", id_parts, used_ids)
-        kept, refs = split_references(h.body)
-        prose, code = split_code(kept)
-        display = "\n".join(_drop_blank_edges(kept))
         q = Question(
             id=qid,
             title=title,
@@ -552,21 +604,57 @@ def _build_tree(
             section=section.title,
             path=path,
             parent_id=parent.id if parent else None,
-            body=sanitize_display(display, base_dir).strip("\n"),
-            plain=to_plain(prose),
-            references=refs,
+            body="",
+            plain="",
+            references=[],
             source=f.rel,
             line_start=h.line,
             line_end=end_line,
-            code=code,
-            blocks=split_blocks(h.body, h.body_start),
         )
+        parts_of[qid] = [_Part(h.body, h.body_start)]
+        _fill_answer(q, parts_of[qid], base_dir)
+        last = q
         questions[qid] = q
         if parent is None:
             section.question_ids.append(qid)
         else:
             parent.children.append(qid)
         stack.append(q)
+
+
+@dataclass
+class _Part:
+    """A run of source lines that belongs to one question's answer: the text under its heading, or under
+    an answer-part heading (``#### 答案``) or a reading list (``#### 推荐阅读``, ``reading``) that joins it."""
+
+    lines: list[str]
+    first_line: int  # the source line of lines[0]
+    reading: bool = False
+
+
+def _fill_answer(q: Question, parts: list[_Part], base_dir: Path | None) -> None:
+    """Set a question's answer fields (display, plain text, code, references, blocks) from its parts.
+
+    A reading list adds each of its lines as a reference, so a note about what to read ("先读第一章")
+    is not answer text. An answer that only says it is missing ("（待补充）", "TODO") counts as none.
+    """
+    displays, plains, code, refs, blocks = [], [], [], [], []
+    for part in parts:
+        if part.reading:
+            refs.extend(reading_list(part.lines))
+            continue
+        kept, part_refs = split_references(part.lines)
+        prose, part_code = split_code(kept)
+        displays.append("\n".join(_drop_blank_edges(kept)))
+        plains.append(to_plain(prose))
+        code.extend(part_code)
+        refs.extend(part_refs)
+        blocks.extend(split_blocks(part.lines, part.first_line))
+    plain = "\n\n".join(p for p in plains if p)
+    if not code and _PLACEHOLDER.match(plain):
+        plain, blocks = "", []
+    q.body = sanitize_display("\n\n".join(d for d in displays if d), base_dir).strip("\n")
+    q.plain, q.code, q.references, q.blocks = plain, code, refs, blocks
 
 
 def _drop_blank_edges(lines: list[str]) -> list[str]:

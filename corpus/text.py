@@ -160,6 +160,31 @@ def reference_lines(lines: list[str]) -> tuple[set[int], list[str]]:
     return {k for k in range(len(lines)) if k not in kept_set}, refs
 
 
+def reading_list(lines: list[str]) -> list[str]:
+    """Every line of a reading list (the text under a ``推荐阅读`` heading) as a reference item: list
+    markers removed, blank lines and fenced code left out.
+
+    >>> reading_list(["先读第一章。", "", "- [L1 vs L2](https://x.org)", "```", "code", "```"])
+    ['先读第一章。', '[L1 vs L2](https://x.org)']
+    """
+    items: list[str] = []
+    fence: str | None = None
+    for line in lines:
+        f = _FENCE.match(line)
+        if fence is not None:
+            if closes_fence(fence, line):
+                fence = None
+            continue
+        if f:
+            fence = f.group(1)
+            continue
+        item = _LIST_ITEM.match(line)
+        text = (item.group(1) if item else line).strip()
+        if text:
+            items.append(text)
+    return items
+
+
 def _image_exists(url: str, base_dir: Path | None) -> bool:
     if is_remote(url):
         return True

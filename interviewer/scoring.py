@@ -126,9 +126,10 @@ class ScoringWeights:
     margin_low: float = -0.3
     margin_high: float = 0.3
     # off-topic rule: both models must prefer another question by these margins
-    offtopic_margin: float = -0.25
+    offtopic_margin: float = -0.1
     offtopic_margin_secondary: float = -0.02
-    offtopic_cap: float = 5.0
+    # an answer to another question earns (almost) nothing here, less than any on-topic attempt
+    offtopic_cap: float = 1.0
     # a bare list of terms (at most this share of its items explained) explains nothing:
     # it never passes, however many key terms it names
     list_explained_max: float = 0.25

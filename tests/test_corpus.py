@@ -662,7 +662,7 @@ def test_section_level_override(bundled):
 
     flat = load_collection(section_level=1)
     assert [s.title for s in flat.sections] == ["AI 问题合集"]
-    assert len(flat) == 14 + 202
+    assert len(flat) == 14 + 202 - 1  # "## 参考", a reading list beside the questions, is not one
     assert flat.find_by_heading("机器学习基础").display_path == "AI 问题合集 › 机器学习基础"
 
     same = load_collection(section_level=2)
@@ -736,22 +736,60 @@ def test_answer_part_headings_belong_to_their_question():
     assert [b.line_start for b in first.blocks] == [7, 11]
 
 
+def test_an_answer_part_after_sub_questions_or_mislevelled_joins_its_question():
+    md = ("## 模型\n\n### 什么是 LN？\n\n#### 1. 计算方式\n\n对单个样本的所有特征做标准化。\n\n#### 答案\n\n"
+          "LN 不依赖 batch 大小。\n\n#### 推荐阅读\n\n- [LN 论文](https://arxiv.org/abs/1607.06450)\n\n"
+          "### 什么是 dropout？\n\n## 答案\n\ndropout 训练时随机丢弃神经元。\n\n### 什么是 BN？\n\n"
+          "#### 答案：按 batch 归一化\n\n### 什么是 GN？\n\n#### Answer 1\n\n#### 解析\n\n")
+    c = parse_markdown(md)
+    assert [s.title for s in c.sections] == ["模型"]  # "## 答案" is no section
+    by_title = {q.title: q for q in c.questions.values()}
+    assert list(by_title) == ["什么是 LN？", "1. 计算方式", "什么是 dropout？", "什么是 BN？", "什么是 GN？"]
+    ln, how = by_title["什么是 LN？"], by_title["1. 计算方式"]
+    assert ln.plain == "LN 不依赖 batch 大小。" and how.plain == "对单个样本的所有特征做标准化。"
+    assert ln.references == ["[LN 论文](https://arxiv.org/abs/1607.06450)"]
+    assert [b.line_start for b in ln.blocks] == [11]  # the answer's own line, after the sub-question
+    assert by_title["什么是 dropout？"].plain == "dropout 训练时随机丢弃神经元。"
+    assert by_title["什么是 BN？"].plain == "按 batch 归一化"  # the answer written in the heading
+    assert by_title["什么是 BN？"].section == "模型"
+    assert not c.is_answered(by_title["什么是 GN？"].id)  # empty answer parts are no answer
+    # an answer part right under a section heading does not join the last question of the section before
+    c = parse_markdown(md + "## 评估\n\n#### 答案\n\n没有题目的一段。\n\n### 什么是 AUC？\n\nROC 曲线下的面积。\n")
+    assert [q.title for q in c.questions.values()][-1] == "什么是 AUC？"
+    assert not any("没有题目" in q.plain for q in c.questions.values())
+    assert c.sections[-1].intro == "没有题目的一段。"
+
+
 def test_a_reading_list_heading_becomes_references_not_a_question():
     md = ("## 节\n\n### Dropout 原理\n\n随机丢弃神经元。\n\n#### 推荐阅读\n\n- [Dropout 论文](https://example.org/d)\n"
-          "- [博客](https://example.org/b)\n\n## 参考\n\n- [合集](https://example.org/c)\n")
+          "- [博客](https://example.org/b)\n\n#### 参考资料\n\n这部分参考了《统计学习方法》第一章。\n\n"
+          "### 参考\n\n- [本节资料](https://example.org/s)\n\n## 参考\n\n- [合集](https://example.org/c)\n")
     c = parse_markdown(md)
-    (q,) = c.questions.values()
-    assert q.plain == "随机丢弃神经元。"
-    assert q.references == ["[Dropout 论文](https://example.org/d)", "[博客](https://example.org/b)"]
+    (q,) = c.questions.values()  # "### 参考" beside the questions lists the section's reading: not a question
+    assert q.plain == "随机丢弃神经元。"  # a note about what to read is not answer text
+    assert q.references == ["[Dropout 论文](https://example.org/d)", "[博客](https://example.org/b)",
+                            "这部分参考了《统计学习方法》第一章。"]
     assert [s.title for s in c.sections] == ["节", "参考"]  # a section-level reading list stays a section
 
 
+def test_a_placeholder_answer_is_no_answer():
+    md = "## 基础\n\n### 什么是交叉验证？\n\n（待补充）\n\n### 什么是 bagging？\n\nTODO\n\n### 什么是 SVM？\n\n略。见 TODO 列表。\n"
+    c = parse_markdown(md)
+    cv, bagging, svm = c.questions.values()
+    assert not c.is_answered(cv.id) and not c.is_answered(bagging.id)
+    assert "待补充" in cv.body  # still shown as the author wrote it
+    assert c.is_answered(svm.id)  # more than a placeholder
+
+
 def test_numbered_heading_without_a_space_is_a_heading():
-    md = "##1. 第一节\n\n###1.1 什么是 BN？\n\n归一化。\n\n###1.2 什么是 LN？\n\n按层归一化。\n\n#1 不是标题\n"
+    md = ("##1. 第一节\n\n###1.1 什么是 BN？\n\n归一化。\n\n###Q2. What is LN?\n\n按层归一化。\n\n"
+          "#1 不是标题\n\n##100% 也不是\n\n#面试 #机器学习 今天复盘到这里\n\n#话题#\n")
     c = parse_markdown(md)
     assert [s.title for s in c.sections] == ["1. 第一节"]
-    assert [q.title for q in c.questions.values()] == ["1.1 什么是 BN？", "1.2 什么是 LN？"]
-    assert "#1 不是标题" in list(c.questions.values())[-1].body  # one hash and a number: a hashtag, not a heading
+    assert [q.title for q in c.questions.values()] == ["1.1 什么是 BN？", "Q2. What is LN?"]
+    body = list(c.questions.values())[-1].body
+    for line in ("#1 不是标题", "##100% 也不是", "#面试 #机器学习 今天复盘到这里", "#话题#"):  # hashtags, not headings
+        assert line in body
 
 
 def test_a_details_summary_label_is_not_answer_text():
@@ -763,12 +801,16 @@ def test_a_details_summary_label_is_not_answer_text():
 
 
 def test_a_forced_section_level_says_which_text_it_leaves_out(bundled):
-    md = "## 节\n\n### 问题一\n\n答案一。\n\n#### 子问题\n\n子答案。\n\n### 问题二\n\n答案二。\n"
+    md = "## 节\n\n节的介绍。\n\n### 问题一\n\n答案一。\n\n#### 子问题\n\n子答案。\n\n### 问题二\n\n答案二。\n"
     c = parse_markdown(md, section_level=3)
     assert len(c) == 1
     (warning,) = c.warnings
-    assert warning.startswith("collection.md:3: the text under '问题一' and 1 other heading(s) is not asked")
-    assert "pass --section-level 2" in warning
+    assert warning.startswith("collection.md:5: the text under '问题一' and 1 other heading(s) is not asked")
+    assert "leave out --section-level (the headings suggest 2)" in warning
+    # the inferred level: a section's intro is not a lost answer
     assert parse_markdown(md, section_level=2).warnings == [] and parse_markdown(md).warnings == []
     assert bundled.warnings == [] and load_collection(section_level=2).warnings == []
     assert "and 35 other heading(s)" in load_collection(section_level=3).warnings[0]
+    with pytest.raises(CorpusError, match=r"--section-level 4 leaves no heading below it; without it the headings "
+                                          r"suggest 2"):
+        parse_markdown(md, section_level=4)
