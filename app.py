@@ -256,6 +256,8 @@ UI: dict[str, tuple[str, str]] = {
     "practise_after_reference": ("你刚在题库里看过这道题的参考答案：这次作答会评分并保存，但不计入掌握度。",
                                  "You have just read this question's reference in Browse: your answer is scored "
                                  "and saved but does not count toward mastery."),
+    "previous_ended": ("上一场面试已结束（作答 {answered} 题，都已保存，可在“进度”里查看）。",
+                       "Your previous interview has ended ({answered} answered, all saved; see Progress)."),
     "whole_question": ("「{part}」没有单独的参考答案，所以练习的是整道题「{whole}」。",
                        "“{part}” has no reference answer of its own, so the whole question “{whole}” is asked "
                        "instead."),
@@ -680,9 +682,15 @@ class InterviewApp:
 
     def _replace_interview(self, user: UserState, session: InterviewSession, unsent: Any, token: Any,
                            notices: list[str] | None = None) -> tuple:
-        """Start ``session`` in place of the running one, keeping what was typed (see :meth:`_keep_unsent`)."""
+        """Start ``session`` in place of the running one, keeping what was typed (see :meth:`_keep_unsent`);
+        the user is told when that ends an interview they had answered in."""
         kept = self._keep_unsent(user, unsent, token)
         said = self._unsent_notice(kept, user.lang)
+        previous = user.session
+        if previous is not None and previous is not session and not previous.ended:
+            summary = previous.end()
+            if summary.answered or summary.skipped or summary.notes:
+                said.append(ui("previous_ended", user.lang, answered=summary.answered))
         return self._begin(user, session, said + list(notices or []), clear_answer=kept != "kept")
 
     def _begin(self, user: UserState, session: InterviewSession, notices: list[str] | None = None,

@@ -33,7 +33,7 @@ MESSAGES: dict[str, str] = {
     "empty": "没有收到回答 / No answer was given. 试着用自己的话写下你知道的要点 (write down what you know).",
     "symbols_only": "回答里只有表情或标点符号 / The answer contains only emoji or punctuation — 没有可以评分的内容.",
     "dont_know": "看起来你还不会这道题 / Looks like you don't know this one yet — 先看看参考答案，稍后再练 (review the reference and try again later).",
-    "skip": "你跳过了这道题 / You skipped this question — 之后会再出现 (it will come back later).",
+    "skip": "你回答了“跳过”，记为 0 分 / You answered “pass”: it counts as 0 — 之后会再出现 (it will come back later).",
     "gibberish": "这看起来像是随手敲的字符 / This looks like random typing — 请输入真正的回答 (please type a real answer).",
     "filler": "回答里只有客套话或空泛的说法，没有具体的知识点 / Only filler or vague talk, no concrete point (e.g. 定义、原因、公式).",
     "restatement": "你只是复述了题目，没有给出新的内容 / You restated the question without answering it — 说说原因、定义或区别 (explain the why / what).",

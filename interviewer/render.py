@@ -197,7 +197,9 @@ _NON_ANSWER: dict[str, tuple[str, str]] = {
                      "The answer contains only emoji or punctuation — nothing to score."),
     "dont_know": ("看起来你还不会这道题：先看看参考答案，稍后再练。",
                   "Looks like you don't know this one yet: review the reference and try again later."),
-    "skip": ("你跳过了这道题，之后会再出现。", "You skipped this question — it will come back later."),
+    "skip": ("你回答了“跳过”：记为 0 分，这道题之后会再出现（不留分数地跳过请用“跳过”按钮或 :skip）。",
+             "You answered “pass”: it counts as 0 and the question will come back later (to skip without a score, "
+             "use the Skip button or :skip)."),
     "gibberish": ("这看起来像是随手敲的字符，请输入真正的回答。",
                   "This looks like random typing — please type a real answer."),
     "filler": ("回答里只有客套话或空泛的说法，没有具体的知识点（例如定义、原因、公式）。",

@@ -582,8 +582,9 @@ def _finish(session: InterviewSession, out: TextIO) -> int:
     for path, score in summary.weakest:
         _say(out, f"  值得复习 / to review: {path} ({score:.0f})")
     if not summary.weakest and summary.mean_score is not None:
-        _say(out, f"  值得复习 / to review: 无，每个回答都不低于 {NEEDS_WORK_BELOW:g} 分 / none — every answer "
-                  f"scored {NEEDS_WORK_BELOW:g} or more")
+        partly = summary.counted is not None and summary.counted < summary.answered
+        _say(out, f"  值得复习 / to review: 无，每个{'计入的' if partly else ''}回答都不低于 {NEEDS_WORK_BELOW:g} 分 / "
+                  f"none — every {'counted ' if partly else ''}answer scored {NEEDS_WORK_BELOW:g} or more")
     for path in summary.reference_seen:
         _say(out, f"  看过参考答案后作答，不计入掌握度 / answered after seeing the reference, not counted: {path}")
     return 0

@@ -550,3 +550,12 @@ def test_the_gap_report_names_the_sections_not_practised_yet(bundled_collection)
     # before any scored answer every section is unpractised: the list would add nothing
     assert "还没练习过" not in render.weakest_markdown([], bundled_collection, "zh", practised=False,
                                                        unpractised=gaps)
+
+
+def test_a_typed_pass_is_told_it_counts_as_zero_not_skipped() -> None:
+    """"pass" typed as the answer is saved as an answer scored 0; the message used to say the question was skipped."""
+    result = FakeResult(score=0.0, band="无效回答", kind="non_answer", covered=[], missed=[], message="", notices=[])
+    result.non_answer = "skip"  # type: ignore[attr-defined]
+    zh, en = render.feedback_markdown(result, None, "zh"), render.feedback_markdown(result, None, "en")
+    assert "记为 0 分" in zh and "“跳过”按钮" in zh and "你跳过了这道题" not in zh
+    assert "counts as 0" in en and "Skip button" in en and "You skipped" not in en

@@ -131,6 +131,12 @@ def test_summary_to_review_lists_only_answers_that_need_work(engine: Engine) -> 
     assert attempt.score is not None and attempt.score < 65, "precondition: a weak answer"
     assert f"值得复习 / to review: {l012.display_path} ({attempt.score:.0f})" in text
     assert "none — every answer" not in text
+    # an answer given after the reference is not counted, so "none to review" speaks of the counted answers only
+    code, text = run(engine, Script([strong, "", ":ref", "不知道", "", ":end"]), section=["机器学习基础"], count=2,
+                     profile="carol")
+    assert code == 0 and [a.reference_shown for a in saved(engine, "carol")] == [False, True]
+    assert flat("值得复习 / to review: 无，每个计入的回答都不低于 65 分 / none — every counted answer scored 65 or more"
+                ) in flat(text)  # (wrapped to the terminal)
 
 
 def test_eof_at_the_first_prompt_ends_cleanly(engine: Engine) -> None:
