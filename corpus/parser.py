@@ -41,9 +41,10 @@ from .model import Collection, Question, Section
 from .text import (
     clean_title,
     closes_fence,
+    is_reference_label,
+    reading_list,
     sanitize_display,
     split_code,
-    reading_list,
     split_references,
     strip_numbering,
     to_plain,
@@ -67,11 +68,6 @@ _ANSWER_PART = re.compile(
     r"(?:\s*\d+)?\s*(?::\s*(.*))?$",
     re.IGNORECASE,
 )
-# headings over a list of links to read, which belong to the question they are under
-_READING_LIST_LABELS = frozenset({
-    "推荐阅读", "参考资料", "参考文献", "参考链接", "参考文章", "相关链接", "相关阅读", "延伸阅读", "扩展阅读", "参考",
-    "参考阅读", "references", "reference", "further reading", "see also",
-})
 # an answer that only says it is missing ("（待补充）", "TODO") is no answer
 _PLACEHOLDER = re.compile(
     r"^[\s(（\[【]*(?:待补充|待完善|待更新|待续|未完待续|暂无答案|暂无|略|todo|tbd|to do|coming soon|wip)[\s)）\]】.。!！…]*$",
@@ -173,7 +169,7 @@ def parse_sources(
         # answer-part headings (#### 答案) belong to a question: they say nothing about the levels
         structural = _without_answer_parts(headings)
         file_title, sec_level, chapter_levels = _infer_levels(structural, section_level)
-        inferred = _infer_levels(structural, None)[1]
+        inferred = sec_level if section_level is None else _infer_levels(structural, None)[1]
         auto_levels.append(inferred)
         unused = _unused_text(structural, sec_level, inferred, file_title) if section_level is not None else []
         if unused:  # the user chose the level: say what it leaves out
@@ -393,14 +389,13 @@ def _scan(text: str) -> tuple[list[_Heading], int]:
     return headings, fence_line if fence is not None else 0
 
 
-def _label_of(heading: str) -> str:
-    """A heading as a label: no emphasis, numbering, trailing colon or case.
+def _heading_label(heading: str) -> str:
+    """A heading read as a label: no emphasis, numbering or surrounding space; NFKC ("：" → ":").
 
-    >>> _label_of("**答案：**"), _label_of("2. Answer"), _label_of("Further Reading:")
-    ('答案', 'answer', 'further reading')
+    >>> _heading_label("**答案：**"), _heading_label("2. Further Reading")
+    ('答案:', 'Further Reading')
     """
-    label = strip_numbering(clean_title(heading)).strip().rstrip(":：").strip()
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", label)).lower()
+    return unicodedata.normalize("NFKC", strip_numbering(clean_title(heading))).strip()
 
 
 def _answer_part(heading: _Heading) -> str | None:
@@ -410,8 +405,7 @@ def _answer_part(heading: _Heading) -> str | None:
     >>> [_answer_part(_Heading(4, t, 1)) for t in ("答案：", "**解析**", "Answer 2", "答案：过拟合", "答案的含义")]
     ['', '', '', '过拟合', None]
     """
-    label = unicodedata.normalize("NFKC", strip_numbering(clean_title(heading.text))).strip()
-    m = _ANSWER_PART.match(label)
+    m = _ANSWER_PART.match(_heading_label(heading.text))
     return None if m is None else (m.group(1) or "").strip()
 
 
@@ -421,9 +415,10 @@ def _without_answer_parts(headings: list[_Heading]) -> list[_Heading]:
     question with an answer, not an empty container)."""
     shaped: list[_Heading] = []
     for h in headings:
-        if _answer_part(h) is not None and shaped:
+        inline = _answer_part(h)
+        if inline is not None and shaped:
             before = shaped[-1]
-            shaped[-1] = _Heading(before.level, before.text, before.line, [*before.body, _answer_part(h) or "", *h.body],
+            shaped[-1] = _Heading(before.level, before.text, before.line, [*before.body, inline, *h.body],
                                   before.body_start)
         else:
             shaped.append(h)
@@ -431,7 +426,8 @@ def _without_answer_parts(headings: list[_Heading]) -> list[_Heading]:
 
 
 def _is_reading_list(heading: _Heading) -> bool:
-    return _label_of(heading.text) in _READING_LIST_LABELS
+    """``## 参考`` / ``#### 推荐阅读`` / ``### Further reading``: a heading over things to read."""
+    return is_reference_label(_heading_label(heading.text))
 
 
 def _front_matter_end(lines: list[str], max_lines: int = 200) -> int:
@@ -531,7 +527,7 @@ def _build_tree(
     section_key = ""
     stack: list[Question] = []  # open questions, shallowest first
     last: Question | None = None  # the question built last
-    parts_of: dict[str, list[_Part]] = {}  # question id → its answer text, in pieces (see _Part)
+    parts_of: dict[str, list[_Part]] = {}  # question id → its answer text, in pieces (filled in at the end)
     total_lines = f.text.count("\n") + 1
 
     def new_section(parts: list[str], level: int, line: int) -> Section:
@@ -551,8 +547,7 @@ def _build_tree(
         inline = _answer_part(h)
         if inline is not None and last is None and section is not None:
             # an answer part with no question above it in its section: the section's text, not a question
-            kept, _ = split_references([inline, "", *h.body])
-            section.intro = "\n\n".join(t for t in (section.intro, to_plain(split_code(kept)[0])) if t)
+            section.intro = "\n\n".join(t for t in (section.intro, _intro_of([inline, "", *h.body])) if t)
             continue
         if inline is not None and last is not None:
             # "#### 答案" under a question (or beside it, or mis-levelled above it) is part of its answer:
@@ -561,7 +556,6 @@ def _build_tree(
             target = enclosing[-1] if enclosing else last
             lines, start = ([inline, "", *h.body], h.line) if inline else (h.body, h.body_start)
             parts_of[target.id].append(_Part(lines, start))
-            _fill_answer(target, parts_of[target.id], base_dir)
             continue
         if _is_reading_list(h) and h.level > section_level:
             # "#### 推荐阅读" under a question: its references; one beside the questions lists the
@@ -570,7 +564,6 @@ def _build_tree(
             stack = enclosing
             if enclosing:
                 parts_of[enclosing[-1].id].append(_Part(h.body, h.body_start, reading=True))
-                _fill_answer(enclosing[-1], parts_of[enclosing[-1].id], base_dir)
             continue
         if h.level < section_level:
             if h.level in chapter_levels:
@@ -581,8 +574,7 @@ def _build_tree(
         if h.level == section_level:
             parts = [*chapter, *(chapters[lv] for lv in sorted(chapters)), clean_title(h.text)]
             section = new_section(parts, h.level, h.line)
-            kept, _ = split_references(h.body)
-            section.intro = to_plain(split_code(kept)[0])
+            section.intro = _intro_of(h.body)
             stack, last = [], None
             continue
         if section is None:  # questions before any section heading
@@ -612,7 +604,6 @@ def _build_tree(
             line_end=end_line,
         )
         parts_of[qid] = [_Part(h.body, h.body_start)]
-        _fill_answer(q, parts_of[qid], base_dir)
         last = q
         questions[qid] = q
         if parent is None:
@@ -620,6 +611,8 @@ def _build_tree(
         else:
             parent.children.append(qid)
         stack.append(q)
+    for qid, parts in parts_of.items():  # answer parts may join a question after its sub-questions
+        _fill_answer(questions[qid], parts, base_dir)
 
 
 @dataclass
@@ -655,6 +648,12 @@ def _fill_answer(q: Question, parts: list[_Part], base_dir: Path | None) -> None
         plain, blocks = "", []
     q.body = sanitize_display("\n\n".join(d for d in displays if d), base_dir).strip("\n")
     q.plain, q.code, q.references, q.blocks = plain, code, refs, blocks
+
+
+def _intro_of(lines: list[str]) -> str:
+    """A section's own text, as plain text (no reference links, no code)."""
+    kept, _ = split_references(lines)
+    return to_plain(split_code(kept)[0])
 
 
 def _drop_blank_edges(lines: list[str]) -> list[str]:

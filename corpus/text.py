@@ -160,6 +160,16 @@ def reference_lines(lines: list[str]) -> tuple[set[int], list[str]]:
     return {k for k in range(len(lines)) if k not in kept_set}, refs
 
 
+def is_reference_label(label: str) -> bool:
+    """True for a label that introduces things to read (``参考：``, ``推荐阅读``, ``Further reading``).
+
+    >>> is_reference_label("推荐阅读"), is_reference_label("References:"), is_reference_label("参考答案")
+    (True, True, False)
+    """
+    m = _REF_HEAD.match(label)
+    return m is not None and not m.group(2).strip().strip("*_:：").strip()
+
+
 def reading_list(lines: list[str]) -> list[str]:
     """Every line of a reading list (the text under a ``推荐阅读`` heading) as a reference item: list
     markers removed, blank lines and fenced code left out.
@@ -167,22 +177,9 @@ def reading_list(lines: list[str]) -> list[str]:
     >>> reading_list(["先读第一章。", "", "- [L1 vs L2](https://x.org)", "```", "code", "```"])
     ['先读第一章。', '[L1 vs L2](https://x.org)']
     """
-    items: list[str] = []
-    fence: str | None = None
-    for line in lines:
-        f = _FENCE.match(line)
-        if fence is not None:
-            if closes_fence(fence, line):
-                fence = None
-            continue
-        if f:
-            fence = f.group(1)
-            continue
-        item = _LIST_ITEM.match(line)
-        text = (item.group(1) if item else line).strip()
-        if text:
-            items.append(text)
-    return items
+    prose, _ = split_code(lines)
+    items = ((m.group(1) if (m := _LIST_ITEM.match(line)) else line).strip() for line in prose)
+    return [item for item in items if item]
 
 
 def _image_exists(url: str, base_dir: Path | None) -> bool:

@@ -638,31 +638,19 @@ def _save_state(conn: sqlite3.Connection, profile: str, question_id: str,
                 state: ReviewState, reviewed_at: float, attempt_id: int | None, plan_column: bool = True) -> None:
     """Write a question's review state (``plan_column`` False for schemas older than v6, which lack
     ``planned_due_at``)."""
+    values = {
+        "repetitions": state.repetitions, "interval_days": state.interval_days, "ease": state.ease,
+        "due_at": state.due_at, "last_score": state.last_score, "reviewed_at": reviewed_at,
+        "last_attempt_id": attempt_id,
+    }
     if plan_column:
-        conn.execute(
-            "INSERT INTO review_states (profile, question_id, repetitions, interval_days, ease, due_at, "
-            "last_score, reviewed_at, last_attempt_id, planned_due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (profile, question_id) DO UPDATE SET repetitions = excluded.repetitions, "
-            "interval_days = excluded.interval_days, ease = excluded.ease, due_at = excluded.due_at, "
-            "last_score = excluded.last_score, reviewed_at = excluded.reviewed_at, "
-            "last_attempt_id = excluded.last_attempt_id, planned_due_at = excluded.planned_due_at",
-            (profile, question_id, state.repetitions, state.interval_days, state.ease,
-             state.due_at, state.last_score, reviewed_at, attempt_id, state.planned_due_at),
-        )
-        return
+        values["planned_due_at"] = state.planned_due_at
+    columns = ", ".join(values)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in values)
     conn.execute(
-        """
-        INSERT INTO review_states (profile, question_id, repetitions, interval_days,
-                                   ease, due_at, last_score, reviewed_at, last_attempt_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (profile, question_id) DO UPDATE SET
-            repetitions = excluded.repetitions, interval_days = excluded.interval_days,
-            ease = excluded.ease, due_at = excluded.due_at,
-            last_score = excluded.last_score, reviewed_at = excluded.reviewed_at,
-            last_attempt_id = excluded.last_attempt_id
-        """,
-        (profile, question_id, state.repetitions, state.interval_days, state.ease,
-         state.due_at, state.last_score, reviewed_at, attempt_id),
+        f"INSERT INTO review_states (profile, question_id, {columns}) VALUES (?, ?{', ?' * len(values)}) "
+        f"ON CONFLICT (profile, question_id) DO UPDATE SET {updates}",
+        (profile, question_id, *values.values()),
     )
 
 

@@ -83,8 +83,8 @@ class ReviewState:
     the first graded answer. ``planned_due_at`` is set only by a skip, which
     moves ``due_at`` to a come-back time: it keeps when the current interval
     really ends, so the next answer is judged early or on time against the
-    plan. None means ``due_at`` is the plan (not stored by the progress store,
-    whose rows keep the first five fields).
+    plan. None means ``due_at`` is the plan (the progress store keeps it in
+    ``review_states.planned_due_at``, schema v6).
     """
 
     repetitions: int

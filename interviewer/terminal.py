@@ -574,7 +574,8 @@ def _finish(session: InterviewSession, out: TextIO) -> int:
     mean = f"{summary.mean_score:.0f}" if summary.mean_score is not None else "—"
     _say(out, f"作答 {summary.answered}，跳过 {summary.skipped}，笔记 {summary.notes}，平均分 {mean} / "
               f"answered {summary.answered}, skipped {summary.skipped}, notes {summary.notes}, mean {mean}")
-    if summary.counted is not None and summary.counted < summary.answered:
+    partly = summary.counted is not None and summary.counted < summary.answered  # some answers not counted
+    if partly:
         _say(out, f"  平均分只算 {summary.counted} 个回答（看过参考答案后的作答和针对单个要点的追问不计入）/ the mean is "
                   f"over {plural(summary.counted, 'answer')} (answers after the reference and one-point follow-ups "
                   f"are not counted)")
@@ -582,7 +583,6 @@ def _finish(session: InterviewSession, out: TextIO) -> int:
     for path, score in summary.weakest:
         _say(out, f"  值得复习 / to review: {path} ({score:.0f})")
     if not summary.weakest and summary.mean_score is not None:
-        partly = summary.counted is not None and summary.counted < summary.answered
         _say(out, f"  值得复习 / to review: 无，每个{'计入的' if partly else ''}回答都不低于 {NEEDS_WORK_BELOW:g} 分 / "
                   f"none — every {'counted ' if partly else ''}answer scored {NEEDS_WORK_BELOW:g} or more")
     for path in summary.reference_seen:
