@@ -46,6 +46,7 @@ _KEEP_FORMAT = {"\u200d"}
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN_WORD = re.compile(r"[a-z]+")
 _SENTENCE_END = re.compile(r"[。！？!?；;.\n]")
 
@@ -95,7 +96,7 @@ _FILLER_PHRASES = sorted(
 # Words that name nothing specific: an answer made only of these says nothing.
 _VAGUE = frozenset(
     """
-    效果 性能 结构 设计 任务 数据 情况 场景 印象 东西 方面 因素 影响 好处 优点 缺点 方法 算法 训练 结果 看看 知道 画出来
+    效果 性能 结构 设计 任务 模型 数据 情况 场景 印象 东西 方面 因素 影响 好处 优点 缺点 方法 算法 训练 结果 看看 知道 画出来
     具体 分析 问题 好 不好 比较 看 设计得 有关 关系 有关系 用途 功能 原因 本质 核心 关键 重要 复杂 简单 常见 经验
     实际 实践 理论 角度 层面 思路 过程 步骤 技术 技巧 方式 特点 概念 定义 内容 印象 了解 学习 掌握 好的 不错
     depends thing things stuff performance results data model task situation case factor factors aspect
@@ -198,7 +199,7 @@ def _is_repetitive(compact: str) -> bool:
     n = len(compact)
     if n < 3:
         return False
-    if len(set(compact)) <= 2 and n >= 3:
+    if len(set(compact)) <= 2 and n >= 4:  # "cnn", "all" are words; "aaa" is caught below
         return True
     for unit in range(1, min(4, n // 2) + 1):
         if n >= 2 * unit and all(compact[i] == compact[i % unit] for i in range(n)):
@@ -216,6 +217,13 @@ def _keyboard_score(word: str) -> float:
         if any(a in row and b in row and abs(row.index(a) - row.index(b)) == 1 for row in _KEYBOARD_ROWS):
             hits += 1
     return hits / (len(word) - 1)
+
+
+def _keyboard_run(word: str) -> bool:
+    """Three neighbouring keys in a row ("qwe", "zxc", "sdf"): too short for :func:`_keyboard_score`."""
+    return len(word) == 3 and all(
+        any(a in row and b in row and abs(row.index(a) - row.index(b)) == 1 for row in _KEYBOARD_ROWS)
+        for a, b in zip(word, word[1:]))
 
 
 def _unpronounceable(word: str) -> bool:
@@ -236,8 +244,12 @@ def is_gibberish(text: str, known_words: frozenset[str] | set[str] = frozenset()
         return True
     low = normalise(text)
     if _CJK.search(low):
-        # Chinese with no repetition is not judged here (restatement / filler rules apply)
-        return False
+        # Chinese with no repetition is not judged here (restatement / filler rules apply); a repeated run
+        # (哈哈哈, 啊啊啊) is noise, so the Latin letters beside it are judged as if alone
+        runs = _CJK_RUN.findall(low)
+        if not all(_is_repetitive(run) for run in runs):
+            return False
+        low = _CJK_RUN.sub(" ", low)
     words = _LATIN_WORD.findall(low)
     if not words:
         return False
@@ -245,7 +257,8 @@ def is_gibberish(text: str, known_words: frozenset[str] | set[str] = frozenset()
     if not unknown or len(unknown) < 0.6 * len(words):
         return False
     bad = sum(
-        1 for w in unknown if _keyboard_score(w) >= 0.5 or _unpronounceable(w) or _is_repetitive(w)
+        1 for w in unknown
+        if _keyboard_score(w) >= 0.5 or _keyboard_run(w) or _unpronounceable(w) or _is_repetitive(w)
     )
     return bad >= max(1, 0.6 * len(unknown))
 

@@ -118,6 +118,28 @@ def test_real_answers_are_not_flagged(answer: str, title: str) -> None:
     assert kind_of(answer, title) is None
 
 
+def test_a_hedge_about_the_model_in_general_is_not_an_answer() -> None:
+    """"我不太确定，大概是和模型有关吧" names nothing but 模型 — the Chinese twin of "model", already vague — and was
+    scored, then called an answer to another question. It is a don't-know; naming a real point still is not."""
+    assert kind_of("我不太确定，大概是和模型有关吧") == "dont_know"
+    assert kind_of("大概是模型的问题吧") == "filler"
+    assert kind_of("不清楚，可能和模型有关") == "dont_know"
+    assert kind_of("我不太确定，大概和模型太复杂、参数太多有关") is None  # 复杂 is vague, 参数 is a point
+
+
+@pytest.mark.parametrize("answer", ["asdkj qwe zxc 哈哈哈", "哈哈哈 sdfgh", "qwerty 啊啊啊 zxcvb"])
+def test_keyboard_mashing_with_chinese_laughter_is_gibberish(answer: str) -> None:
+    """Random Latin letters beside 哈哈哈 were not judged (any Chinese character skipped the check), so the scorer
+    called them a bare list of terms."""
+    assert kind_of(answer) == "gibberish"
+
+
+@pytest.mark.parametrize("answer", ["asdkj 随机丢弃神经元", "哈哈哈 dropout 就是随机丢弃神经元", "qwe 随机丢弃",
+                                    "CNN RNN GAN", "SGD with momentum"])
+def test_real_chinese_beside_noise_is_not_gibberish(answer: str) -> None:
+    assert kind_of(answer) is None
+
+
 def test_known_words_are_not_gibberish() -> None:
     assert is_gibberish("xgboost lstm", known_words={"xgboost", "lstm"}) is False
     assert is_gibberish("bagging boosting") is False
