@@ -118,6 +118,13 @@ def test_cross_language_matching_via_glossary() -> None:
     assert how.get("梯度下降") == "translation" and "随机梯度下降" not in how
 
 
+def test_chinese_spelling_variants_of_a_term_match() -> None:
+    """结点 and 节点 are one word in two spellings, and decision-tree texts say 属性 for 特征: an answer written in
+    the other spelling was told it missed the term (a correct answer scored 31)."""
+    how = covered([term("节点"), term("叶节点"), term("属性")], "每个结点按特征划分，叶子结点给出类别")
+    assert set(how) == {"节点", "叶节点", "属性"}
+
+
 def test_coverage_is_weighted() -> None:
     result = match_terms([term("稀疏", 1.0), term("先验", 0.25)], "L1 会产生稀疏解")
     assert [t.text for t in result.covered] == ["稀疏"]
