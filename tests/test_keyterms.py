@@ -6,6 +6,7 @@ import pytest
 
 from corpus.model import Collection
 from index.glossary import Glossary
+from index.tokenize import Tokenizer
 from interviewer.keyterms import (
     KeyTerm,
     PreparedAnswer,
@@ -123,6 +124,12 @@ def test_chinese_spelling_variants_of_a_term_match() -> None:
     the other spelling was told it missed the term (a correct answer scored 31)."""
     how = covered([term("节点"), term("叶节点"), term("属性")], "每个结点按特征划分，叶子结点给出类别")
     assert set(how) == {"节点", "叶节点", "属性"}
+
+
+def test_vector_is_not_cut_into_a_verb() -> None:
+    """jieba's dictionary rates 向量 low, so "是指向量" became 是 / 指向 / 量 and 指向 was shown as a key term."""
+    words = Tokenizer().words("范数是指向量的长度", search=False)
+    assert "向量" in words and "指向" not in words
 
 
 def test_coverage_is_weighted() -> None:
