@@ -50,6 +50,8 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _HTML_SUMMARY = re.compile(r"<summary\b[^>]*>.*?</summary\s*>", re.IGNORECASE | re.DOTALL)
 _MD_LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
 _BARE_URL = re.compile(r"https?://[^\s)\]>，。]+")
+# inline or display math on one line: its bars are absolute values and norms, not table cells
+_MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _HR = re.compile(r"^\s*([-*_=])(\s*\1){2,}\s*$")
 _TOC = re.compile(r"^\s*\[(toc|TOC)\]\s*$")
@@ -332,7 +334,7 @@ def to_plain(lines: list[str]) -> str:
         item = _LIST_ITEM.match(line)
         if item:
             line = item.group(1)
-        if line.startswith("|") or line.count("|") >= 2:
+        if line.startswith("|") or _MATH.sub("", line).count("|") >= 2:  # |x| in a formula is no cell wall
             line = " ".join(cell.strip() for cell in line.strip("|").split("|") if cell.strip())
         line = line.replace("$$", " ").strip()
         line = _EMPHASIS.sub("", line)
