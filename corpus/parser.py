@@ -50,8 +50,9 @@ from .text import (
     to_plain,
 )
 
-PARSER_VERSION = 5  # 3: front matter is not headings; 4: "**bold **" shows as bold, radicals as characters;
-# 5: answer-part headings (#### 答案) and reading lists (#### 推荐阅读) belong to their question, "##1." is a heading
+PARSER_VERSION = 6  # 3: front matter is not headings; 4: "**bold **" shows as bold, radicals as characters;
+# 5: answer-part headings (#### 答案) and reading lists (#### 推荐阅读) belong to their question, "##1." is a heading;
+# 6: an answer-part heading with no question before it is never a question
 BUNDLED_COLLECTION = Path(__file__).parent / "data" / "ai_questions.md"
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
@@ -183,7 +184,9 @@ def parse_sources(
             )
         title = title or file_title
         chapter = [file_title] if file_title and len(files) > 1 else []
-        _build_tree(f, headings, sec_level, chapter_levels, file_title, chapter, sections, questions, used_ids)
+        title_line = structural[0].line if file_title else 0
+        _build_tree(f, headings, sec_level, chapter_levels, file_title, title_line, chapter, sections, questions,
+                    used_ids, warnings)
     if not questions:
         used = [f.rel for f in files if not f.skipped] or [f.rel for f in files]
         names = ", ".join(used[:5]) + (" …" if len(used) > 5 else "")
@@ -412,11 +415,13 @@ def _answer_part(heading: _Heading) -> str | None:
 def _without_answer_parts(headings: list[_Heading]) -> list[_Heading]:
     """The headings that shape the collection, for inferring its levels: an answer-part heading's text
     counts as text of the heading before it (a question whose answer sits under ``#### 答案`` is a
-    question with an answer, not an empty container)."""
+    question with an answer, not an empty container), and one with no heading before it is left out."""
     shaped: list[_Heading] = []
     for h in headings:
         inline = _answer_part(h)
-        if inline is not None and shaped:
+        if inline is not None and not shaped:
+            continue  # "### 答案" opening a file answers nothing: _build_tree warns about it
+        if inline is not None:
             before = shaped[-1]
             shaped[-1] = _Heading(before.level, before.text, before.line, [*before.body, inline, *h.body],
                                   before.body_start)
@@ -516,11 +521,14 @@ def _build_tree(
     section_level: int,
     chapter_levels: set[int],
     file_title: str,
+    title_line: int,
     chapter: list[str],
     sections: list[Section],
     questions: dict[str, Question],
     used_ids: set[str],
+    warnings: list[str],
 ) -> None:
+    """Add the sections and questions of one file; ``title_line`` is the line of its title heading (0: none)."""
     base_dir = f.path.parent if f.path.exists() else None
     chapters: dict[int, str] = {}
     section: Section | None = None
@@ -542,12 +550,22 @@ def _build_tree(
 
     for index, h in enumerate(headings):
         end_line = headings[index + 1].line - 1 if index + 1 < len(headings) else total_lines
-        if index == 0 and file_title:
+        if h.line == title_line:
             continue  # the document title (or, in a folder, the chapter)
         inline = _answer_part(h)
-        if inline is not None and last is None and section is not None:
-            # an answer part with no question above it in its section: the section's text, not a question
-            section.intro = "\n\n".join(t for t in (section.intro, _intro_of([inline, "", *h.body])) if t)
+        if inline is not None and last is None:
+            # an answer part with no question above it (in its section, or at the top of the file) answers
+            # nothing and is no question: its text is the section's, or skipped when no section is open
+            label = clean_title(h.text)
+            if section is not None:
+                section.intro = "\n\n".join(t for t in (section.intro, _intro_of([inline, "", *h.body])) if t)
+                kept = f"kept as the introduction of section '{section.title}'"
+            else:
+                kept = "skipped"
+            warnings.append(
+                f"{f.rel}:{h.line}: '{label}' labels an answer, but no question comes before it: it is not asked "
+                f"(its text is {kept}). Put a question heading above it. / 「{label}」前没有题目，不作为题目。"
+            )
             continue
         if inline is not None and last is not None:
             # "#### 答案" under a question (or beside it, or mis-levelled above it) is part of its answer:

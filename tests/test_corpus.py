@@ -760,6 +760,27 @@ def test_an_answer_part_after_sub_questions_or_mislevelled_joins_its_question():
     assert c.sections[-1].intro == "没有题目的一段。"
 
 
+def test_an_answer_label_with_no_question_before_it_is_never_a_question():
+    """A file opening with "### 答案" made the app ask "答案": the label answers nothing, so its text is
+    skipped (or kept as the open section's intro) with a warning, and the levels ignore it."""
+    c = parse_markdown("### 答案\n\n开头的一段。\n\n### 什么是过拟合？\n\n泛化差。\n")
+    assert [q.title for q in c.questions.values()] == ["什么是过拟合？"]
+    assert not any("开头的一段" in q.plain for q in c.questions.values())
+    (warning,) = c.warnings
+    assert warning.startswith("collection.md:1: '答案' labels an answer, but no question comes before it")
+    assert "skipped" in warning
+    for md in ("# 题库\n\n#### **解析：** 开头的一段\n\n## 基础\n\n### 什么是过拟合？\n\n泛化差。\n",
+               "### Answer\n\n开头的一段。\n\n# 题库\n\n## 基础\n\n### 什么是过拟合？\n\n泛化差。\n"):
+        c = parse_markdown(md)
+        assert c.title == "题库" and [s.title for s in c.sections] == ["基础"], md
+        assert [q.title for q in c.questions.values()] == ["什么是过拟合？"], md
+        assert len(c.warnings) == 1 and "no question comes before it" in c.warnings[0], md
+    # in an open section the text is the section's own
+    c = parse_markdown("## 基础\n\n### 答案\n\n开头的一段。\n\n### 什么是过拟合？\n\n泛化差。\n")
+    assert [q.title for q in c.questions.values()] == ["什么是过拟合？"] and c.sections[0].intro == "开头的一段。"
+    assert len(c.warnings) == 1 and "introduction of section '基础'" in c.warnings[0]
+
+
 def test_a_reading_list_heading_becomes_references_not_a_question():
     md = ("## 节\n\n### Dropout 原理\n\n随机丢弃神经元。\n\n#### 推荐阅读\n\n- [Dropout 论文](https://example.org/d)\n"
           "- [博客](https://example.org/b)\n\n#### 参考资料\n\n这部分参考了《统计学习方法》第一章。\n\n"
