@@ -13,7 +13,13 @@ collections work without configuration:
   bundled collection, or ``##`` in "``#`` chapter / ``##`` 3.1 section /
   ``###`` 3.1.1 question" books (the chapter becomes part of the section name);
 * every deeper heading is a question; a question's sub-headings are its
-  sub-questions / answer parts.
+  sub-questions / answer parts;
+* a ``<details><summary>问题</summary>答案</details>`` block (outside code)
+  whose summary asks something is a question too, with the rest of the block
+  as its answer: a question of the section it sits in, or a sub-question of
+  the question in whose answer it sits. A summary that only labels the
+  answer ("点击查看答案", "答案", "Click to expand", the heading repeated)
+  leaves the block in the answer of the heading above it.
 
 In a folder of files, each file's own title (``# 第三章 …``) is a chapter:
 it prefixes the names of that file's sections, and the collection is named
@@ -33,7 +39,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .blocks import split_blocks
@@ -50,8 +56,9 @@ from .text import (
     to_plain,
 )
 
-PARSER_VERSION = 5  # 3: front matter is not headings; 4: "**bold **" shows as bold, radicals as characters;
-# 5: answer-part headings (#### 答案) and reading lists (#### 推荐阅读) belong to their question, "##1." is a heading
+PARSER_VERSION = 6  # 3: front matter is not headings; 4: "**bold **" shows as bold, radicals as characters;
+# 5: answer-part headings (#### 答案) and reading lists (#### 推荐阅读) belong to their question, "##1." is a heading;
+# 6: an answer-part heading with no question before it is never a question; <details> questions
 BUNDLED_COLLECTION = Path(__file__).parent / "data" / "ai_questions.md"
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
@@ -88,6 +95,8 @@ class _Heading:
     line: int  # 1-based
     body: list[str] = field(default_factory=list)
     body_start: int = 0
+    details: bool = False  # a question written as <details><summary>问题</summary>答案</details>
+    end_line: int = 0  # its last line (the </details> line) when known; else it runs to the next heading
 
     @property
     def has_text(self) -> bool:
@@ -145,7 +154,11 @@ def parse_sources(
             warnings.append(f.warning)
         if f.skipped:
             continue
-        headings, unclosed = _scan(f.text)
+        headings, unclosed, unclosed_details = _scan(f.text)
+        warnings.extend(
+            f"{f.rel}:{line}: <details> block is never closed (no </details>), so its question is read as text. "
+            f"Close it with </details>. / <details> 没有闭合，未作为题目。" for line in unclosed_details
+        )
         if not f.text.strip():
             msg = f"{f.rel} is empty. Add questions as Markdown headings ('## Section', '### Question')."
         else:
@@ -183,7 +196,9 @@ def parse_sources(
             )
         title = title or file_title
         chapter = [file_title] if file_title and len(files) > 1 else []
-        _build_tree(f, headings, sec_level, chapter_levels, file_title, chapter, sections, questions, used_ids)
+        title_line = structural[0].line if file_title else 0
+        _build_tree(f, headings, sec_level, chapter_levels, file_title, title_line, chapter, sections, questions,
+                    used_ids, warnings)
     if not questions:
         used = [f.rel for f in files if not f.skipped] or [f.rel for f in files]
         names = ", ".join(used[:5]) + (" …" if len(used) > 5 else "")
@@ -359,18 +374,27 @@ def _read_file(path: Path, rel: str, allow_empty: bool = False) -> _SourceFile:
 # --------------------------------------------------------------------- structure
 
 
-def _scan(text: str) -> tuple[list[_Heading], int]:
+def _scan(text: str) -> tuple[list[_Heading], int, list[int]]:
     """Headings with the lines under each; ``#`` lines inside code fences are text.
 
-    Also returns the line of a code fence that is never closed (0 if none).
+    A ``<details>`` block (outside code) whose summary is a question is a question heading of its own, one
+    level below the heading whose text it sits in (:func:`_details_question`); its lines are blank in that
+    heading's text. Also returns the line of a code fence that is never closed (0 if none), and the lines of
+    ``<details>`` blocks with a question summary that are never closed (read as text).
     """
     headings: list[_Heading] = []
+    owner: _Heading | None = None  # the last real heading: the text around <details> questions is its text
     preamble: list[str] = []
     fence: str | None = None
     fence_line = 0
+    unclosed_details: list[int] = []
     lines = text.split("\n")
     front = _front_matter_end(lines)
-    for number, line in enumerate(lines, start=1):
+    index = 0
+    while index < len(lines):
+        number, line = index + 1, lines[index]
+        index += 1
+        body = owner.body if owner is not None else preamble
         if number <= front:  # YAML / TOML front matter: "# comment" there is not a heading
             preamble.append(line)
             continue
@@ -383,10 +407,109 @@ def _scan(text: str) -> tuple[list[_Heading], int]:
         else:
             m = _ATX.match(line) or _ATX_CJK.match(line) or _ATX_NUMBERED.match(line)
             if m and (m.group(2) or "").strip().strip("#").strip():
-                headings.append(_Heading(len(m.group(1)), m.group(2).strip(), number, body_start=number + 1))
+                owner = _Heading(len(m.group(1)), m.group(2).strip(), number, body_start=number + 1)
+                headings.append(owner)
                 continue
-        (headings[-1].body if headings else preamble).append(line)
-    return headings, fence_line if fence is not None else 0
+            if _DETAILS_OPEN.match(line):
+                found = _details_question(lines, number - 1, clean_title(owner.text) if owner else "")
+                if found == "unclosed":
+                    unclosed_details.append(number)
+                elif found is not None:
+                    question, tail = found
+                    # one level below its heading; before any heading, below every level (a question of the first section)
+                    headings.append(replace(question, level=owner.level + 1 if owner else 7))
+                    body.extend([""] * (question.end_line - number) + [tail])  # keeps the owner's line numbers
+                    index = question.end_line
+                    continue
+        body.append(line)
+    return headings, fence_line if fence is not None else 0, unclosed_details
+
+
+# "<details>", "<details open>", also as a list item ("1. <details>")
+_DETAILS_OPEN = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?<details\b[^>]*>", re.IGNORECASE)
+_DETAILS_TAG = re.compile(r"<(/?)details\b[^>]*>", re.IGNORECASE)
+_SUMMARY = re.compile(r"^\s*<summary\b[^>]*>(.*?)</summary\s*>", re.IGNORECASE | re.DOTALL)
+_SUMMARY_LINES = 5  # a summary closes within this many lines of its <details>
+# the clickable label of a collapsed answer ("点击查看答案", "Click to expand"), which names no question
+_SUMMARY_LABEL = re.compile(
+    r"(?:点击|点我|点此|单击|戳)?(?:这里)?(?:以)?(?:查看|展开|显示|打开|收起|看)?(?:参考|完整|详细)?"
+    r"(?:答案|解析|解答|详情|详解|内容|全部|更多|代码)?"
+    r"|(?:(?:click|tap)(?: here)?(?: to)? ?)?(?:see|show|view|expand|reveal|open|toggle|hide)?(?: the)? ?"
+    r"(?:answers?|solutions?|details?|more|code|explanation|hints?)?",
+    re.IGNORECASE,
+)
+# what makes a summary a question: a question mark, numbering, a question word, what interview questions ask
+# about ("BN 的作用", "Dropout 原理"), or an instruction to answer; "代码实现" or "示例" is a part of an answer
+_QUESTION_CUE = re.compile(
+    r"[?？]\s*$"
+    r"|^(?:[(（]?\d+(?:\.\d+)*[)）.、:：]|[Qq]\d+|问题\s*\d+|题目?\s*\d+|第[一二三四五六七八九十百\d]+题)"
+    r"|什么|为什么|为何|为啥|如何|怎么|怎样|哪些|哪个|哪种|哪几|是否|吗|多少|几种|区别|异同|优缺点"
+    r"|原理|作用|含义|意义|定义|概念|优点|缺点|优势|好处|特点|用途|理解|推导|公式|对比|比较"
+    r"|^(?:请)?(?:简述|简单介绍|介绍|说说|谈谈|讲讲|解释|描述|列举|手推|写出|说明)"
+    r"|^(?:what|why|how|when|where|which|who|whose|is|are|was|were|do|does|did|can|could|should|would|will"
+    r"|explain|describe|compare|define|list|name|derive|implement|write|give|tell|discuss|contrast)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_question_summary(summary: str, owner_title: str) -> bool:
+    """Whether a ``<summary>`` names a question rather than labels an answer: not a label ("点击查看答案",
+    "答案", "Show answer", the heading's own title repeated) and asks something.
+
+    >>> [_is_question_summary(t, "过拟合") for t in ("什么是过拟合？", "<b>BN 的作用</b>", "1. Dropout", "Q2 SVM",
+    ...                                               "点击查看答案", "答案：见下", "Click to expand", "代码实现", "过拟合")]
+    [True, True, True, True, False, False, False, False, False]
+    """
+    label = _heading_label(summary)
+    bare = label.rstrip("?？ ")  # "答案？" is still a label
+    if not bare or _answer_part(_Heading(0, bare, 0)) is not None or _SUMMARY_LABEL.fullmatch(bare):
+        return False
+    if owner_title and _norm(summary) == _norm(owner_title):
+        return False
+    return bool(_QUESTION_CUE.search(unicodedata.normalize("NFKC", clean_title(summary))))
+
+
+def _details_question(lines: list[str], start: int, owner_title: str) -> tuple[_Heading, str] | str | None:
+    """The question written as the ``<details>`` block opening at ``lines[start]``: a heading (level left
+    to the caller) whose text is the summary and whose body is the rest of the block, and the text after
+    ``</details>`` on its last line. None when the block is not a question (no summary first, or one that
+    labels the answer); "unclosed" when a question's block has no ``</details>``.
+    """
+    opening = _DETAILS_OPEN.match(lines[start])
+    assert opening is not None
+    text, last = lines[start][opening.end():], start
+    while "</summary" not in text.lower() and last + 1 < len(lines) and last - start < _SUMMARY_LINES:
+        last += 1
+        text += "\n" + lines[last]
+    summary = _SUMMARY.match(text)
+    if summary is None:
+        return None
+    title = re.sub(r"\s+", " ", summary.group(1)).strip()
+    if not _is_question_summary(title, owner_title):
+        return None
+    rest, row, depth, fence = text[summary.end():], last, 1, None  # rest: what follows </summary> on row
+    body: list[str] = []
+    body_start = row + 1 if rest.strip() else row + 2  # 1-based line of the body's first line
+    while True:
+        if fence is not None:
+            if closes_fence(fence, rest):
+                fence = None
+        elif (m := _FENCE.match(rest)) and row > last:
+            fence = m.group(1)
+        else:
+            for tag in _DETAILS_TAG.finditer(rest):
+                depth += -1 if tag.group(1) else 1
+                if depth == 0:
+                    if row > last or rest[:tag.start()].strip():
+                        body.append(rest[:tag.start()])
+                    return (_Heading(0, title, start + 1, body, body_start, details=True, end_line=row + 1),
+                            rest[tag.end():])
+        if row > last or rest.strip():
+            body.append(rest)
+        row += 1
+        if row >= len(lines):
+            return "unclosed"
+        rest = lines[row]
 
 
 def _heading_label(heading: str) -> str:
@@ -412,14 +535,14 @@ def _answer_part(heading: _Heading) -> str | None:
 def _without_answer_parts(headings: list[_Heading]) -> list[_Heading]:
     """The headings that shape the collection, for inferring its levels: an answer-part heading's text
     counts as text of the heading before it (a question whose answer sits under ``#### 答案`` is a
-    question with an answer, not an empty container)."""
+    question with an answer, not an empty container), and one with no heading before it is left out."""
     shaped: list[_Heading] = []
     for h in headings:
         inline = _answer_part(h)
-        if inline is not None and shaped:
-            before = shaped[-1]
-            shaped[-1] = _Heading(before.level, before.text, before.line, [*before.body, inline, *h.body],
-                                  before.body_start)
+        if inline is not None and not shaped:
+            continue  # "### 答案" opening a file answers nothing: _build_tree warns about it
+        if inline is not None:
+            shaped[-1] = replace(shaped[-1], body=[*shaped[-1].body, inline, *h.body])
         else:
             shaped.append(h)
     return shaped
@@ -484,7 +607,7 @@ def _unused_text(headings: list[_Heading], section_level: int, inferred: int, fi
     """Headings whose answer text no question holds at ``section_level`` but would at the ``inferred``
     level (a section's or chapter's own intro is not a lost answer)."""
     first = 1 if file_title else 0
-    return [h for h in headings[first:] if h.has_text and inferred < h.level <= section_level]
+    return [h for h in headings[first:] if h.has_text and not h.details and inferred < h.level <= section_level]
 
 
 def _is_question_level(headings: list[_Heading], level: int) -> bool:
@@ -516,11 +639,14 @@ def _build_tree(
     section_level: int,
     chapter_levels: set[int],
     file_title: str,
+    title_line: int,
     chapter: list[str],
     sections: list[Section],
     questions: dict[str, Question],
     used_ids: set[str],
+    warnings: list[str],
 ) -> None:
+    """Add the sections and questions of one file; ``title_line`` is the line of its title heading (0: none)."""
     base_dir = f.path.parent if f.path.exists() else None
     chapters: dict[int, str] = {}
     section: Section | None = None
@@ -541,13 +667,26 @@ def _build_tree(
         return s
 
     for index, h in enumerate(headings):
-        end_line = headings[index + 1].line - 1 if index + 1 < len(headings) else total_lines
-        if index == 0 and file_title:
+        end_line = h.end_line or (headings[index + 1].line - 1 if index + 1 < len(headings) else total_lines)
+        if h.line == title_line:
             continue  # the document title (or, in a folder, the chapter)
-        inline = _answer_part(h)
-        if inline is not None and last is None and section is not None:
-            # an answer part with no question above it in its section: the section's text, not a question
-            section.intro = "\n\n".join(t for t in (section.intro, _intro_of([inline, "", *h.body])) if t)
+        if h.details and h.level <= section_level:
+            # a <details> question in a section's (or chapter's, or title's) text: a question of that section
+            h = replace(h, level=section_level + 1)
+        inline = None if h.details else _answer_part(h)
+        if inline is not None and last is None:
+            # an answer part with no question above it (in its section, or at the top of the file) answers
+            # nothing and is no question: its text is the section's, or skipped when no section is open
+            label = clean_title(h.text)
+            if section is not None:
+                section.intro = "\n\n".join(t for t in (section.intro, _intro_of([inline, "", *h.body])) if t)
+                kept = f"kept as the introduction of section '{section.title}'"
+            else:
+                kept = "skipped"
+            warnings.append(
+                f"{f.rel}:{h.line}: '{label}' labels an answer, but no question comes before it: it is not asked "
+                f"(its text is {kept}). Put a question heading above it. / 「{label}」前没有题目，不作为题目。"
+            )
             continue
         if inline is not None and last is not None:
             # "#### 答案" under a question (or beside it, or mis-levelled above it) is part of its answer:
@@ -557,7 +696,7 @@ def _build_tree(
             lines, start = ([inline, "", *h.body], h.line) if inline else (h.body, h.body_start)
             parts_of[target.id].append(_Part(lines, start))
             continue
-        if _is_reading_list(h) and h.level > section_level:
+        if not h.details and _is_reading_list(h) and h.level > section_level:
             # "#### 推荐阅读" under a question: its references; one beside the questions lists the
             # section's reading, which is not a question to ask
             enclosing = [q for q in stack if q.level < h.level]

@@ -43,13 +43,13 @@ import bm25s
 import faiss
 import numpy as np
 from rapidfuzz import fuzz as rf_fuzz
-from rapidfuzz import process as rf_process
 
 from corpus.model import Collection, Question
 
 from .chunking import Passage
 from .embedders import Embedder
 from .glossary import Glossary
+from .spelling import is_known_word, plausible_typo
 from .store import Manifest
 from .tokenize import Tokenizer, canonical_sizes, normalise
 
@@ -174,7 +174,6 @@ class SearchHit:
 # and embedding tens of thousands of characters would take seconds.
 MAX_QUERY_CHARS = 500
 _SEARCHABLE = re.compile(r"[^\W_]")  # a letter, digit or Chinese character
-SPELLING_CUTOFF = 80.0  # rapidfuzz ratio: one wrong, missing or extra letter in a 5–6-letter word still passes
 _SPELLABLE = re.compile(r"[a-z]{4,}")  # the collection words a mistyped query word may be corrected to
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 
@@ -349,11 +348,12 @@ class SearchIndex:
     def respelled(self, query: str) -> str:
         """``query`` with each mistyped Latin word replaced by the collection's closest word.
 
-        Only words of four or more letters that the collection does not use are
-        corrected, to a collection word with the same first letter at least
-        :data:`SPELLING_CUTOFF` similar (rapidfuzz ratio): "dropuot 原理" →
-        "dropout 原理", "resnt" → "resnet". Chinese is left alone (the embedding
-        model reads it; a wrong character rarely makes a common word).
+        Only a word of four or more letters that is not a known word (the collection's,
+        the glossary's, an English stop word or dictionary word: :func:`index.spelling.is_known_word`)
+        is corrected, to the most similar collection word that it is a plausible typo of
+        (:func:`index.spelling.plausible_typo`): "dropuot 原理" → "dropout 原理", "resnt" →
+        "resnet", while "Transformer" stays (it is not "transfer" mistyped). Chinese is left
+        alone (the embedding model reads it; a wrong character rarely makes a common word).
         """
         if not self._latin_words:
             return query
@@ -362,11 +362,12 @@ class SearchIndex:
         def fix(m: re.Match[str]) -> str:
             word = m.group(0)
             low = normalise(word)
-            if low in known or not _SPELLABLE.fullmatch(low):
+            if low in known or not _SPELLABLE.fullmatch(low) or is_known_word(low, self.glossary):
                 return word
-            found = rf_process.extractOne(low, [w for w in self._latin_words if w[0] == low[0]],
-                                          scorer=rf_fuzz.ratio, score_cutoff=SPELLING_CUTOFF)
-            return found[0] if found else word
+            candidates = [w for w in self._latin_words if plausible_typo(low, w)]
+            if not candidates:
+                return word
+            return max(candidates, key=lambda w: rf_fuzz.ratio(low, w))
 
         return _LATIN_WORD.sub(fix, query)
 

@@ -760,6 +760,27 @@ def test_an_answer_part_after_sub_questions_or_mislevelled_joins_its_question():
     assert c.sections[-1].intro == "没有题目的一段。"
 
 
+def test_an_answer_label_with_no_question_before_it_is_never_a_question():
+    """A file opening with "### 答案" made the app ask "答案": the label answers nothing, so its text is
+    skipped (or kept as the open section's intro) with a warning, and the levels ignore it."""
+    c = parse_markdown("### 答案\n\n开头的一段。\n\n### 什么是过拟合？\n\n泛化差。\n")
+    assert [q.title for q in c.questions.values()] == ["什么是过拟合？"]
+    assert not any("开头的一段" in q.plain for q in c.questions.values())
+    (warning,) = c.warnings
+    assert warning.startswith("collection.md:1: '答案' labels an answer, but no question comes before it")
+    assert "skipped" in warning
+    for md in ("# 题库\n\n#### **解析：** 开头的一段\n\n## 基础\n\n### 什么是过拟合？\n\n泛化差。\n",
+               "### Answer\n\n开头的一段。\n\n# 题库\n\n## 基础\n\n### 什么是过拟合？\n\n泛化差。\n"):
+        c = parse_markdown(md)
+        assert c.title == "题库" and [s.title for s in c.sections] == ["基础"], md
+        assert [q.title for q in c.questions.values()] == ["什么是过拟合？"], md
+        assert len(c.warnings) == 1 and "no question comes before it" in c.warnings[0], md
+    # in an open section the text is the section's own
+    c = parse_markdown("## 基础\n\n### 答案\n\n开头的一段。\n\n### 什么是过拟合？\n\n泛化差。\n")
+    assert [q.title for q in c.questions.values()] == ["什么是过拟合？"] and c.sections[0].intro == "开头的一段。"
+    assert len(c.warnings) == 1 and "introduction of section '基础'" in c.warnings[0]
+
+
 def test_a_reading_list_heading_becomes_references_not_a_question():
     md = ("## 节\n\n### Dropout 原理\n\n随机丢弃神经元。\n\n#### 推荐阅读\n\n- [Dropout 论文](https://example.org/d)\n"
           "- [博客](https://example.org/b)\n\n#### 参考资料\n\n这部分参考了《统计学习方法》第一章。\n\n"
@@ -798,6 +819,95 @@ def test_a_details_summary_label_is_not_answer_text():
     (q,) = parse_markdown(md).questions.values()
     assert q.plain == "训练集上好，测试集上差。"
     assert "训练集上好" in q.body
+
+
+DETAILS_MD = """# 机器学习面试题
+
+## 基础
+
+<details>
+<summary>1. 什么是过拟合？</summary>
+
+训练集上好，测试集上差。
+
+</details>
+
+<details><summary><b>2. 如何防止过拟合？</b></summary>
+
+正则化、dropout。
+</details>
+
+## 深度学习
+
+<details><summary>BN 有什么作用？</summary>加速收敛。</details>
+
+<details>
+<summary>
+  Why does dropout work?
+</summary>
+
+```python
+x = "</details>"
+```
+It averages many thinned networks.
+
+<details><summary>代码</summary>
+
+```python
+print(1)
+```
+</details>
+</details>
+
+```markdown
+<details><summary>什么是欠拟合？</summary>代码里的例子，不是题目。</details>
+```
+"""
+
+
+def test_details_blocks_whose_summary_asks_are_questions():
+    """GitHub question repos write each question as <details><summary>问题</summary>答案</details>: each such
+    block is a question of its section, the rest of the block its answer (the file used to give one question
+    per section, its answer every block's text)."""
+    c = parse_markdown(DETAILS_MD)
+    assert c.title == "机器学习面试题" and [s.title for s in c.sections] == ["基础", "深度学习"]
+    assert [(q.title, q.section, q.parent_id) for q in c.questions.values()] == [
+        ("1. 什么是过拟合？", "基础", None), ("2. 如何防止过拟合？", "基础", None),
+        ("BN 有什么作用？", "深度学习", None), ("Why does dropout work?", "深度学习", None)]
+    overfit, prevent, bn, dropout = c.questions.values()
+    assert overfit.plain == "训练集上好，测试集上差。" and prevent.plain == "正则化、dropout。"
+    assert bn.plain == "加速收敛。"  # all on one line
+    # code stays code (a "</details>" in it closes nothing); a nested <details> labelled "代码" is answer
+    assert dropout.plain == "It averages many thinned networks." and dropout.code == ['x = "</details>"', "print(1)"]
+    assert "代码" not in dropout.plain and "summary" not in dropout.plain
+    assert (overfit.line_start, overfit.line_end, [b.line_start for b in overfit.blocks]) == (5, 10, [8])
+    assert (dropout.line_start, dropout.line_end) == (21, 37)
+    assert c.warnings == []  # the block inside the code fence is no question, and nothing is left unclosed
+
+
+def test_a_details_block_under_a_question_heading_is_its_answer_or_a_follow_up():
+    """A summary that labels the answer ("点击查看答案", "答案", the heading repeated) leaves the heading the
+    question; one that asks something in a question's answer is a follow-up (a sub-question)."""
+    md = ("## 节\n\n### 什么是过拟合？\n\n<details><summary>答案？</summary>训练集上好。</details>\n\n"
+          "### 什么是欠拟合？\n\n<details><summary>**什么是欠拟合？**</summary>训练集上也差。</details>\n\n"
+          "### 什么是 BN？\n\n按 batch 归一化。\n\n<details><summary>追问：测试时怎么用？</summary>滑动平均。</details>\n")
+    c = parse_markdown(md)
+    assert [(q.title, q.plain) for q in c.questions.values()] == [
+        ("什么是过拟合？", "训练集上好。"), ("什么是欠拟合？", "训练集上也差。"), ("什么是 BN？", "按 batch 归一化。"),
+        ("追问：测试时怎么用？", "滑动平均。")]
+    bn, follow_up = list(c.questions.values())[2:]
+    assert follow_up.parent_id == bn.id
+    # a file of <details> questions under its title alone: one section named after it
+    c = parse_markdown("# 面试题\n\n<details><summary>什么是过拟合？</summary>训练集上好。</details>\n"
+                       "<details><summary>What is underfitting?</summary>Too simple.</details>\n")
+    assert [s.title for s in c.sections] == ["面试题"]
+    assert [(q.title, q.plain) for q in c.questions.values()] == [("什么是过拟合？", "训练集上好。"),
+                                                                 ("What is underfitting?", "Too simple.")]
+    # a block never closed is text, with a warning
+    c = parse_markdown("## 节\n\n### 问题一\n\n答案一。\n\n<details><summary>什么是过拟合？</summary>\n\n训练集上好。\n")
+    assert [q.title for q in c.questions.values()] == ["问题一"]
+    assert "训练集上好。" in c.questions[next(iter(c.questions))].plain
+    assert len(c.warnings) == 1 and c.warnings[0].startswith("collection.md:7: <details> block is never closed")
 
 
 def test_a_forced_section_level_says_which_text_it_leaves_out(bundled):

@@ -16,6 +16,7 @@ import pytest
 from index.embedders import CountingEmbedder
 from index.glossary import Glossary
 from index.search import MAX_QUERY_CHARS, SearchIndex, question_types
+from index.spelling import english_words, plausible_typo
 from index.tokenize import Tokenizer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -218,9 +219,38 @@ def test_words_the_collection_uses_are_never_respelled(bundled_index) -> None:  
     """Respelling every unknown word turned "sharpen" into "share" and "with" into "width": a query with a
     keyword the collection uses runs as typed."""
     for query in ("how to sharpen an image", "how to deal with vanishing gradients in recurrent networks",
-                  "dropout 原理"):
+                  "dropout 原理", "dropout resnt"):
         assert bundled_index.effective_query(query) == query
-    assert bundled_index.respelled("sharpen dropout") != "sharpen dropout"  # what the guard is for
+    assert bundled_index.respelled("dropout resnt") == "dropout resnet"  # what the guard is for
+
+
+@pytest.mark.parametrize("query", ["Transformer", "transformer 原理", "how does a transformer work",
+                                   "modal", "track"])
+def test_a_correctly_spelled_word_is_never_respelled(bundled_index, query: str) -> None:  # type: ignore[no-untyped-def]
+    """"Transformer" was searched as "transfer" (and found a normalisation answer about style transfer);
+    "modal" as "model", "track" as "trick". A glossary term or English word is no typo: the query runs as
+    typed, and as the collection has no such question it finds nothing."""
+    assert not bundled_index.passage_scores(query)[1].any()  # nothing matches as typed: respelling is tried
+    assert bundled_index.effective_query(query) == query
+    assert bundled_index.search(query, k=3) == []
+
+
+def test_glossary_terms_and_words_far_from_any_collection_word_stay_as_typed(bundled_index) -> None:  # type: ignore[no-untyped-def]
+    """Glossary names that no English word list has ("minibatch", "strided") are terms, not typos of
+    "minbatch" and "stride"; a word three edits from the nearest collection word is no typo of it."""
+    assert bundled_index.respelled("minibatch strided") == "minibatch strided"
+    assert not plausible_typo("transformer", "transfer")  # 84 % similar, but three letters missing
+    assert not plausible_typo("denoise", "dense")
+    assert plausible_typo("dropuot", "dropout") and plausible_typo("droupout", "dropout")
+    assert plausible_typo("resnt", "resnet") and plausible_typo("gradeint", "gradient")
+
+
+def test_the_english_word_list_is_installed() -> None:
+    """pyspellchecker's list is what keeps ordinary words ("modal", "track") from being respelled."""
+    words = english_words()
+    assert len(words) > 100_000
+    assert {"transformer", "modal", "track", "with"} <= words
+    assert not {"dropuot", "resnt", "gradeint"} & words
 
 
 def test_every_labelled_query_shares_a_keyword_with_the_collection(bundled_index) -> None:  # type: ignore[no-untyped-def]
