@@ -987,7 +987,7 @@ class InterviewApp:
         now = time.time()
         due = render.due_markdown(store.due(user.profile, now), self.collection, store.review_states(user.profile),
                                   lang, now=now)
-        history = render.history_markdown(store.attempts(user.profile, limit=20), lang)
+        history = render.history_markdown(store.attempts(user.profile, limit=20), lang, collection=self.collection)
         return frame, stats, weakest, due, history, user
 
     def export(self, fmt: str, state: Any) -> tuple:
@@ -998,9 +998,11 @@ class InterviewApp:
         folder = fresh_export_folder()
         stamp = time.strftime("%Y%m%d-%H%M")
         if fmt == "csv":
-            path = store.export_csv(user.profile, folder / f"ai-interview-progress-{stamp}.csv")
+            path = store.export_csv(user.profile, folder / f"ai-interview-progress-{stamp}.csv",
+                                    titles=self.collection.asked_titles())
         else:
-            path = store.export_markdown(user.profile, folder / f"ai-interview-report-{stamp}.md")
+            path = store.export_markdown(user.profile, folder / f"ai-interview-report-{stamp}.md",
+                                         titles=self.collection.asked_titles())
         return gr.update(value=str(path), visible=True), user
 
     # ---------------------------------------------------------------- browse

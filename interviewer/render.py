@@ -516,7 +516,7 @@ def question_markdown(collection: Any, question_id: str, prompt: str | None = No
     """The question as the interviewer asks it in the chat."""
     lang = _lang(lang)
     q = _question(collection, question_id)
-    title = followup_prompt(prompt, lang) if prompt else (q.title if q is not None else question_id)
+    title = followup_prompt(prompt, lang) if prompt else (q.asked_title if q is not None else question_id)
     tag = t("followup", lang) if kind == "followup" else t("question", lang)
     head = f"**{tag}" + (f" {escape_inline(progress_label)}**" if progress_label else "**")
     lines = [head, "", f"### {title}"]
@@ -766,7 +766,7 @@ def summary_markdown(summary: Any, collection: Any = None, lang: str = "zh") -> 
         lines += ["", f"**{t('turns', lang)}**", ""]
         for turn in turns:  # a bullet list: headings carry their own numbers ("1. 1. DataParallel" read badly)
             q = _question(collection, _get(turn, "question_id"))
-            title = q.title if q is not None else _get(turn, "prompt", "")
+            title = q.asked_title if q is not None else _get(turn, "prompt", "")
             status = _get(turn, "status", "pending")
             score = _get(_get(turn, "result"), "score") if _get(turn, "result") is not None else None
             mark = format_score(score) if score is not None else t(f"status_{status}", lang) \
@@ -996,12 +996,12 @@ def stats_markdown(stats: Any, lang: str = "zh", profile_label: str | None = Non
 
 def listed_title(collection: Any, question_id: str) -> tuple[str, str]:
     """(title, section) of a question in a progress list; a sub-question is named with its parents
-    ("14. 深度学习的模型参数量计算 › RNN"): "RNN" alone does not say which question it belongs to."""
+    ("14. 深度学习的模型参数量计算 › RNN", :attr:`~corpus.model.Question.asked_title`): "RNN" alone does not
+    say which question it belongs to."""
     q = _question(collection, question_id)
     if q is None:
         return question_id, ""
-    ancestors = collection.ancestors(question_id) if hasattr(collection, "ancestors") else []
-    return " › ".join([*(a.title for a in ancestors), q.title]), q.section
+    return q.asked_title, q.section
 
 
 def unpractised_sections(collection: Any, practised: set[str]) -> list[tuple[str, int]]:
@@ -1078,8 +1078,13 @@ def due_markdown(due: Sequence[str], collection: Any, states: dict[str, Any] | N
     return "\n".join(lines)
 
 
-def history_markdown(attempts: Sequence[Any], lang: str = "zh", limit: int = 20, answer_chars: int = 120) -> str:
-    """Recent attempts, newest first; the user's answers are escaped."""
+def history_markdown(attempts: Sequence[Any], lang: str = "zh", limit: int = 20, answer_chars: int = 120,
+                     collection: Any = None) -> str:
+    """Recent attempts, newest first; the user's answers are escaped.
+
+    A question still in ``collection`` is named as it is asked now (with its parent questions, see
+    :func:`listed_title`), also in attempts saved before titles carried them; else by its recorded title.
+    """
     lang = _lang(lang)
     lines = [f"### {t('history', lang)}", ""]
     if not attempts:
@@ -1095,6 +1100,8 @@ def history_markdown(attempts: Sequence[Any], lang: str = "zh", limit: int = 20,
         elif _get(a, "reference_shown", False):
             kind_label += f" ({t('not_counted_seen', lang)})"
         answer = escape_inline(_get(a, "answer", ""), answer_chars)
-        lines.append(f"| {_ts(_get(a, 'created_at'))} | {escape_inline(_get(a, 'question_title', ''), 80)} "
+        known = _question(collection, _get(a, "question_id"))
+        title = listed_title(collection, known.id)[0] if known is not None else _get(a, "question_title", "")
+        lines.append(f"| {_ts(_get(a, 'created_at'))} | {escape_inline(title, 80)} "
                      f"| {kind_label} | {format_score(_get(a, 'score'))} | {answer} |")
     return "\n".join(lines)

@@ -855,3 +855,23 @@ def test_hint_and_submit_say_the_scorer_is_loading_while_it_is(engine: Engine, t
     told.clear()
     a.submit(GOOD_DROPOUT_ANSWER, view[TOKEN], user)
     assert any("评分器正在准备" in m for m in told), told
+
+
+def test_a_sub_question_is_asked_listed_and_exported_with_its_parent_question(engine: Engine,
+                                                                              tmp_path: Path) -> None:
+    """"8.2 为什么不容易过拟合" showed alone in the chat, the history and the exports, with no hint that it is about
+    random forests: each names it with its parent question."""
+    a = app.InterviewApp(engine_on(engine, tmp_path))
+    user, _ = _page(a, None)
+    sub = a.collection.find_by_heading("8.2 为什么不容易过拟合")
+    asked = "8. 随机森林相关 › 8.2 为什么不容易过拟合"
+    view = a.practise(sub.id, "", "", user)
+    assert f"### {asked}" in texts(view[CHAT])[-1]
+    a.submit("每棵树的训练样本是随机抽的，分裂时的属性也是随机选的，所以不容易过拟合。", view[TOKEN], user)
+    history = a.progress(user)[4]
+    assert "| 8\\. 随机森林相关 › 8\\.2 为什么不容易过拟合 |" in history, history
+    csv_path = a.export("csv", user)[0]["value"]
+    assert f",{asked}," in Path(csv_path).read_text(encoding="utf-8-sig")
+    md_path = a.export("md", user)[0]["value"]
+    assert f"— {asked}\n" in Path(md_path).read_text(encoding="utf-8")
+

@@ -494,6 +494,26 @@ def test_weakest_due_and_history(bundled_collection) -> None:  # type: ignore[no
     assert "on “稀疏”, not counted" in en
 
 
+def test_a_sub_question_is_shown_with_its_parent_question(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    """"8.2 为什么不容易过拟合" alone does not say it is about random forests: the chat, the interview summary and
+    the history name it with its parent question, also for answers saved before titles carried the parent."""
+    c = bundled_collection
+    sub = c.find_by_heading("8.2 为什么不容易过拟合")
+    asked = "8. 随机森林相关 › 8.2 为什么不容易过拟合"
+    assert f"### {asked}\n" in render.question_markdown(c, sub.id, lang="zh")
+    summary = Summary(asked=1, answered=1, skipped=0, mean_score=40.0, weakest=[], notes=0,
+                      turns=[Turn(sub.id, "main", sub.title, answer="a", result=FakeResult(score=40.0),
+                                  status="answered")])
+    assert "- 8\\. 随机森林相关 › 8.2 为什么不容易过拟合 — **40**" in render.summary_markdown(summary, c, "zh")
+    old = Attempt(id=1, profile="p", question_id=sub.id, section=sub.section, question_title=sub.title,
+                  answer="随机", score=50.0, kind="answer", created_at=0.0)
+    gone = Attempt(id=2, profile="p", question_id="q-gone", section="旧章节", question_title="旧的题目",
+                   answer="x", score=10.0, kind="answer", created_at=0.0)
+    rows = render.history_markdown([old, gone], "zh", collection=c).splitlines()
+    assert f"| {render.escape_inline(asked)} |" in rows[-2]
+    assert "| 旧的题目 |" in rows[-1]  # no longer in the collection: the title recorded with it
+
+
 def test_labels_exist_in_both_languages() -> None:
     for key in ("score", "covered", "missed", "sources", "reference", "summary"):
         assert render.t(key, "zh") != render.t(key, "en")
