@@ -982,8 +982,8 @@ class InterviewApp:
         # only questions that need work (mastery below the 良好 band), not merely the lowest ones
         weakest = render.weakest_markdown(store.needs_work(user.profile, 10), self.collection, lang,
                                           practised=numbers.mean_mastery is not None,
-                                          unpractised=render.unpractised_sections(
-                                              self.collection, {s.section for s in sections}))
+                                          gaps=render.section_gaps(self.collection, {s.section for s in sections},
+                                                                   store.answered_sections(user.profile)))
         now = time.time()
         due = render.due_markdown(store.due(user.profile, now), self.collection, store.review_states(user.profile),
                                   lang, now=now)

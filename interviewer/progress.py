@@ -1252,6 +1252,24 @@ class ProgressStore:
         result.sort(key=lambda s: (s.mastery, s.section))
         return result
 
+    def answered_sections(self, profile: str) -> set[str]:
+        """Sections in which ``profile`` has answered anything: an answer, a follow-up or a note.
+
+        Unlike :meth:`section_mastery` this includes answers that do not count
+        toward mastery (given after seeing the reference, follow-ups on one
+        point, notes): such a section has been practised, its answers were
+        just not counted. Skips are not answers.
+        """
+        profile = normalize_profile(profile)
+        where, params = self._in_scope()
+        with self._reading() as conn:
+            rows = conn.execute(
+                f"SELECT DISTINCT section FROM attempts WHERE profile = ? "
+                f"AND kind IN ('answer', 'followup', 'note') AND {where}",
+                (profile, *params),
+            ).fetchall()
+        return {section for (section,) in rows}
+
     def stats(self, profile: str, now: float | None = None) -> ProgressStats:
         """Headline numbers for ``profile`` (``due_now`` counted at ``now``).
 

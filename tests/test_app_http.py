@@ -875,3 +875,22 @@ def test_a_sub_question_is_asked_listed_and_exported_with_its_parent_question(en
     md_path = a.export("md", user)[0]["value"]
     assert f"— {asked}\n" in Path(md_path).read_text(encoding="utf-8")
 
+
+def test_progress_does_not_call_a_section_answered_after_the_reference_not_practised(engine: Engine,
+                                                                                    tmp_path: Path) -> None:
+    """A section whose only answer came after viewing the reference was listed as "not practised yet"; it is
+    listed as answered with no answer counted, and every count says what it counts."""
+    a = app.InterviewApp(engine_on(engine, tmp_path))
+    user, _ = _page(a, None)
+    view = a.practise(a.collection.find_by_heading("Dropout 原理").id, "", "", user)
+    a.submit(GOOD_DROPOUT_ANSWER, view[TOKEN], user)  # counted: 深度学习基础 is practised
+    view = a.practise(a.collection.find_by_heading("10. 维数灾难").id, "", app.view_token(user.session), user)
+    view = a.reference(view[TOKEN], user)
+    a.submit("维度越高，样本越稀疏，距离度量失去意义，需要的样本量随维度指数增长。", view[TOKEN], user)
+    [seen] = [t for t in a.engine.store.attempts(user.profile) if t.section == "机器学习基础"]
+    assert seen.reference_shown and seen.score is not None  # saved, scored, not counted
+    weakest = a.progress(user)[2]
+    not_practised = next(line for line in weakest.splitlines() if "还没练习过的章节" in line)
+    assert "机器学习基础" not in not_practised and "深度学习基础" not in not_practised, weakest
+    assert "经典网络 (7 题，其中 2 题可打分)" in not_practised
+    assert "答过、但还没有回答计入掌握度的章节**：机器学习基础" in weakest

@@ -558,18 +558,58 @@ def test_reference_links_are_clickable_and_follow_one_rule(bundled_collection) -
 def test_the_gap_report_names_the_sections_not_practised_yet(bundled_collection) -> None:  # type: ignore[no-untyped-def]
     """The chart shows only sections with scores, so untouched sections appeared nowhere in the Progress tab:
     a gap report (查漏补缺) must name them, with how many questions each has to practise."""
-    gaps = render.unpractised_sections(bundled_collection, {"机器学习基础", "深度学习基础"})
-    names = [name for name, _ in gaps]
+    gaps = render.section_gaps(bundled_collection, {"机器学习基础", "深度学习基础"})
+    names = [g.section for g in gaps]
     assert "机器学习基础" not in names and "深度学习基础" not in names
-    assert ("RNN&LSTM", 8) in gaps and ("经典网络", 2) in gaps  # 经典网络: two of its seven can be scored
+    assert render.SectionGap("RNN&LSTM", 8, 8, False) in gaps
+    assert render.SectionGap("经典网络", 7, 2, False) in gaps  # 经典网络: two of its seven can be scored
     assert "图像处理基础" not in names and "优化算法" not in names  # nothing there to practise yet
-    zh = render.weakest_markdown([], bundled_collection, "zh", practised=True, unpractised=gaps)
+    zh = render.weakest_markdown([], bundled_collection, "zh", practised=True, gaps=gaps)
     assert "还没练习过的章节" in zh and "RNN&LSTM (8 题)" in zh
-    en = render.weakest_markdown([], bundled_collection, "en", practised=True, unpractised=[("GAN", 1)])
+    en = render.weakest_markdown([], bundled_collection, "en", practised=True,
+                                 gaps=[render.SectionGap("GAN", 1, 1, False)])
     assert "Sections not practised yet**: GAN (1 question)" in en
     # before any scored answer every section is unpractised: the list would add nothing
-    assert "还没练习过" not in render.weakest_markdown([], bundled_collection, "zh", practised=False,
-                                                       unpractised=gaps)
+    assert "还没练习过" not in render.weakest_markdown([], bundled_collection, "zh", practised=False, gaps=gaps)
+
+
+def test_the_gap_report_counts_questions_as_browse_does_and_says_which_can_be_scored(
+        bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    """Browse said "经典网络 (7 题)" and Progress "经典网络 (2 题)" without saying that it counted only the
+    questions with a reference answer in words: the gap report gives Browse's number and how many of them can
+    be scored, and says what that means."""
+    browse = render.tree_markdown(bundled_collection, "", "zh")
+    assert "#### 经典网络 <sub>(7 题)</sub>" in browse
+    gaps = render.section_gaps(bundled_collection, {"机器学习基础"})
+    zh = render.weakest_markdown([], bundled_collection, "zh", practised=True, gaps=gaps)
+    assert "经典网络 (7 题，其中 2 题可打分)" in zh and "RNN&LSTM (8 题)" in zh
+    assert "“可打分”的是有文字参考答案的题" in zh
+    en = render.weakest_markdown([], bundled_collection, "en", practised=True, gaps=gaps)
+    assert "经典网络 (7 questions, 2 can be scored)" in en and "questions with a reference answer in words" in en
+    # when every listed count is of questions that can be scored, there is nothing to explain
+    only_full = [g for g in gaps if g.section == "RNN&LSTM"]
+    assert "可打分" not in render.weakest_markdown([], bundled_collection, "zh", practised=True, gaps=only_full)
+
+
+def test_a_section_answered_only_after_seeing_the_reference_is_not_called_not_practised(
+        bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    """An answer given after viewing the reference is saved but not counted toward mastery; its section was
+    listed under "not practised yet". It is practised: it is listed apart, saying its answers were not counted."""
+    gaps = render.section_gaps(bundled_collection, {"机器学习基础"}, answered={"机器学习基础", "深度学习基础"})
+    seen = next(g for g in gaps if g.section == "深度学习基础")
+    assert seen.answered
+    zh = render.weakest_markdown([], bundled_collection, "zh", practised=True, gaps=gaps)
+    not_practised = next(line for line in zh.splitlines() if "还没练习过的章节" in line)
+    assert "深度学习基础" not in not_practised and "RNN&LSTM" in not_practised
+    uncounted = next(line for line in zh.splitlines() if "深度学习基础" in line)
+    assert "答过、但还没有回答计入掌握度的章节" in uncounted and "看过参考答案后的回答" in uncounted
+    en = render.weakest_markdown([], bundled_collection, "en", practised=True, gaps=gaps)
+    assert "Sections answered, no answer counted toward mastery yet**: 深度学习基础 (18 questions, 13 can be scored)" \
+        in en
+    # the only answers so far were not counted: the sections not practised yet are named all the same
+    gaps = render.section_gaps(bundled_collection, set(), answered={"深度学习基础"})
+    zh = render.weakest_markdown([], bundled_collection, "zh", practised=False, gaps=gaps)
+    assert "还没练习过的章节" in zh and "答过、但还没有回答计入掌握度的章节**：深度学习基础" in zh
 
 
 def test_a_typed_pass_is_told_it_counts_as_zero_not_skipped() -> None:
