@@ -982,12 +982,12 @@ class InterviewApp:
         # only questions that need work (mastery below the 良好 band), not merely the lowest ones
         weakest = render.weakest_markdown(store.needs_work(user.profile, 10), self.collection, lang,
                                           practised=numbers.mean_mastery is not None,
-                                          unpractised=render.unpractised_sections(
-                                              self.collection, {s.section for s in sections}))
+                                          gaps=render.section_gaps(self.collection, {s.section for s in sections},
+                                                                   store.answered_sections(user.profile)))
         now = time.time()
         due = render.due_markdown(store.due(user.profile, now), self.collection, store.review_states(user.profile),
                                   lang, now=now)
-        history = render.history_markdown(store.attempts(user.profile, limit=20), lang)
+        history = render.history_markdown(store.attempts(user.profile, limit=20), lang, collection=self.collection)
         return frame, stats, weakest, due, history, user
 
     def export(self, fmt: str, state: Any) -> tuple:
@@ -998,9 +998,11 @@ class InterviewApp:
         folder = fresh_export_folder()
         stamp = time.strftime("%Y%m%d-%H%M")
         if fmt == "csv":
-            path = store.export_csv(user.profile, folder / f"ai-interview-progress-{stamp}.csv")
+            path = store.export_csv(user.profile, folder / f"ai-interview-progress-{stamp}.csv",
+                                    titles=self.collection.asked_titles())
         else:
-            path = store.export_markdown(user.profile, folder / f"ai-interview-report-{stamp}.md")
+            path = store.export_markdown(user.profile, folder / f"ai-interview-report-{stamp}.md",
+                                         titles=self.collection.asked_titles())
         return gr.update(value=str(path), visible=True), user
 
     # ---------------------------------------------------------------- browse

@@ -81,6 +81,17 @@ class Question:
         return PATH_SEPARATOR.join((self.section, *self.path))
 
     @property
+    def asked_title(self) -> str:
+        """The question as it is asked and listed: parent questions' headings, then its own.
+
+        ``8. 随机森林相关 › 8.2 为什么不容易过拟合``: a sub-question's heading alone
+        often does not say what it is about. The section is left out (shown
+        apart). The one label the chat, the terminal, the history and the
+        exports use; a top-level question is just its title.
+        """
+        return PATH_SEPARATOR.join(self.path)
+
+    @property
     def location(self) -> str:
         """``file.md:LINE`` for showing where the text came from."""
         return f"{self.source}:{self.line_start}"
@@ -123,6 +134,10 @@ class Collection:
 
     def get(self, question_id: str) -> Question | None:
         return self.questions.get(question_id)
+
+    def asked_titles(self) -> dict[str, str]:
+        """Question id → :attr:`Question.asked_title`, for naming recorded attempts as they are asked now."""
+        return {qid: q.asked_title for qid, q in self.questions.items()}
 
     def top_level(self, section_ids: list[str] | None = None) -> list[Question]:
         """Questions directly under a section, in document order."""

@@ -1252,6 +1252,24 @@ class ProgressStore:
         result.sort(key=lambda s: (s.mastery, s.section))
         return result
 
+    def answered_sections(self, profile: str) -> set[str]:
+        """Sections in which ``profile`` has answered anything: an answer, a follow-up or a note.
+
+        Unlike :meth:`section_mastery` this includes answers that do not count
+        toward mastery (given after seeing the reference, follow-ups on one
+        point, notes): such a section has been practised, its answers were
+        just not counted. Skips are not answers.
+        """
+        profile = normalize_profile(profile)
+        where, params = self._in_scope()
+        with self._reading() as conn:
+            rows = conn.execute(
+                f"SELECT DISTINCT section FROM attempts WHERE profile = ? "
+                f"AND kind IN ('answer', 'followup', 'note') AND {where}",
+                (profile, *params),
+            ).fetchall()
+        return {section for (section,) in rows}
+
     def stats(self, profile: str, now: float | None = None) -> ProgressStats:
         """Headline numbers for ``profile`` (``due_now`` counted at ``now``).
 
@@ -1299,7 +1317,8 @@ class ProgressStore:
 
     # ---- export -------------------------------------------------------
 
-    def export_csv(self, profile: str, path: str | os.PathLike[str]) -> Path:
+    def export_csv(self, profile: str, path: str | os.PathLike[str], *,
+                   titles: Mapping[str, str] | None = None) -> Path:
         """Write every attempt of ``profile`` (oldest first) as CSV; return the path.
 
         UTF-8 with BOM (opens correctly in Excel), RFC 4180 quoting, so any
@@ -1310,6 +1329,9 @@ class ProgressStore:
         the collection answered in ('' before schema v4); ``focus`` the key term
         of a follow-up on one point ('' otherwise). A scoped store
         exports its collection's attempts only (see the module docstring).
+        ``titles`` (question id → title as asked now, with its parent questions)
+        names the questions still in the collection, also in attempts recorded
+        before their titles carried the parents; other rows keep their own.
         """
         rows = list(reversed(self.attempts(profile)))
         buffer = io.StringIO()
@@ -1322,7 +1344,7 @@ class ProgressStore:
             writer.writerow([
                 a.id, a.uuid, _iso(a.created_at), repr(a.created_at), _cell(a.profile),
                 _cell(a.session_id), a.kind, _cell(a.section), _cell(a.question_id),
-                _cell(a.question_title), "" if a.score is None else f"{a.score:g}",
+                _cell(_title_of(a, titles, "")), "" if a.score is None else f"{a.score:g}",
                 _cell(a.band or ""), json.dumps(a.components, ensure_ascii=False,
                                                 sort_keys=True),
                 _cell(a.answer), int(a.reference_shown), _cell(a.collection), _cell(a.focus),
@@ -1331,13 +1353,15 @@ class ProgressStore:
 
     def export_markdown(self, profile: str, path: str | os.PathLike[str], *,
                         now: float | None = None, top: int = 10,
-                        recent: int = 20) -> Path:
+                        recent: int = 20,
+                        titles: Mapping[str, str] | None = None) -> Path:
         """Write a Markdown gap report for ``profile``; return the path.
 
         Sections: summary, per-section mastery, weakest questions (only those
         below :data:`NEEDS_WORK_BELOW`), questions due for review, recent
         history. All user text is escaped (table pipes, HTML, Markdown syntax)
-        or put in a fence longer than any backtick run inside it.
+        or put in a fence longer than any backtick run inside it. ``titles`` as
+        in :meth:`export_csv`.
         """
         profile = normalize_profile(profile)
         now = time.time() if now is None else float(now)
@@ -1356,7 +1380,7 @@ class ProgressStore:
 
         def title(qid: str) -> str:
             a = latest.get(qid)
-            return _md(a.question_title or qid) if a else _md(qid)
+            return _md(_title_of(a, titles)) if a else _md((titles or {}).get(qid) or qid)
 
         def section(qid: str) -> str:
             a = latest.get(qid)
@@ -1416,7 +1440,7 @@ class ProgressStore:
                     if a.reference_shown else "")
             if a.focus:
                 seen += f", 追问「{_md(a.focus)}」/ follow-up on one point, not counted"
-            out += [f"### {_iso(a.created_at)} — {_md(a.question_title or a.question_id)}",
+            out += [f"### {_iso(a.created_at)} — {_md(_title_of(a, titles))}",
                     "", f"_{a.kind}{score}{band}{seen}_ · {_md(a.section)}", ""]
             if a.answer.strip():
                 out += [_fenced(_truncate(a.answer, 1200)), ""]
@@ -1425,6 +1449,13 @@ class ProgressStore:
 
 # --------------------------------------------------------------------------
 # Helpers for journal, files and export text
+
+
+def _title_of(attempt: Attempt, titles: Mapping[str, str] | None, untitled: str | None = None) -> str:
+    """An attempt's question as exported: its title in ``titles`` (as asked now), else the one recorded,
+    else ``untitled`` (the question id when None)."""
+    recorded = (titles or {}).get(attempt.question_id) or attempt.question_title
+    return recorded or (attempt.question_id if untitled is None else untitled)
 
 
 def _parse_journal(text: str) -> tuple[list[dict[str, object]], list[str]]:

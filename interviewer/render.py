@@ -29,7 +29,8 @@ import html
 import math
 import re
 import time
-from typing import Any, Iterable, Sequence
+from dataclasses import dataclass
+from typing import AbstractSet, Any, Iterable, Sequence
 
 from .excerpt import clip
 
@@ -109,6 +110,14 @@ _TEXT: dict[str, tuple[str, str]] = {
     "questions_n": ("题", "questions"),
     "overview": ("概览", "Overview"),
     "unpractised": ("还没练习过的章节", "Sections not practised yet"),
+    "answered_uncounted": ("答过、但还没有回答计入掌握度的章节", "Sections answered, no answer counted toward mastery yet"),
+    "uncounted_why": ("看过参考答案后的回答、笔记和只问一个要点的追问不计入",
+                      "answers given after seeing the reference, notes and follow-ups on one point are not counted"),
+    "gap_count": ("{n} 题", "{n} question"),
+    "gap_count_scorable": ("{n} 题，其中 {k} 题可打分", "{n} questions, {k} can be scored"),
+    "gap_count_note": ("题数与“浏览题库”相同；“可打分”的是有文字参考答案的题，面试默认只问这些。",
+                       "Counts as in Browse; “can be scored”: questions with a reference answer in words, "
+                       "the ones an interview asks by default."),
     "attempts": ("作答次数", "Attempts"),
     "scored": ("得分", "scored"),
     "practised": ("练过的题", "Questions practised"),
@@ -516,7 +525,7 @@ def question_markdown(collection: Any, question_id: str, prompt: str | None = No
     """The question as the interviewer asks it in the chat."""
     lang = _lang(lang)
     q = _question(collection, question_id)
-    title = followup_prompt(prompt, lang) if prompt else (q.title if q is not None else question_id)
+    title = followup_prompt(prompt, lang) if prompt else (q.asked_title if q is not None else question_id)
     tag = t("followup", lang) if kind == "followup" else t("question", lang)
     head = f"**{tag}" + (f" {escape_inline(progress_label)}**" if progress_label else "**")
     lines = [head, "", f"### {title}"]
@@ -766,7 +775,7 @@ def summary_markdown(summary: Any, collection: Any = None, lang: str = "zh") -> 
         lines += ["", f"**{t('turns', lang)}**", ""]
         for turn in turns:  # a bullet list: headings carry their own numbers ("1. 1. DataParallel" read badly)
             q = _question(collection, _get(turn, "question_id"))
-            title = q.title if q is not None else _get(turn, "prompt", "")
+            title = q.asked_title if q is not None else _get(turn, "prompt", "")
             status = _get(turn, "status", "pending")
             score = _get(_get(turn, "result"), "score") if _get(turn, "result") is not None else None
             mark = format_score(score) if score is not None else t(f"status_{status}", lang) \
@@ -996,39 +1005,76 @@ def stats_markdown(stats: Any, lang: str = "zh", profile_label: str | None = Non
 
 def listed_title(collection: Any, question_id: str) -> tuple[str, str]:
     """(title, section) of a question in a progress list; a sub-question is named with its parents
-    ("14. 深度学习的模型参数量计算 › RNN"): "RNN" alone does not say which question it belongs to."""
+    ("14. 深度学习的模型参数量计算 › RNN", :attr:`~corpus.model.Question.asked_title`): "RNN" alone does not
+    say which question it belongs to."""
     q = _question(collection, question_id)
     if q is None:
         return question_id, ""
-    ancestors = collection.ancestors(question_id) if hasattr(collection, "ancestors") else []
-    return " › ".join([*(a.title for a in ancestors), q.title]), q.section
+    return q.asked_title, q.section
 
 
-def unpractised_sections(collection: Any, practised: set[str]) -> list[tuple[str, int]]:
-    """(section, questions to practise there) for every section with scorable questions that no scored answer
-    has touched: a gap report must name them, although they have no mastery to chart."""
+@dataclass(frozen=True)
+class SectionGap:
+    """A section with questions to practise and no counted answer (see :func:`section_gaps`)."""
+
+    section: str
+    questions: int  # its interview questions, counted as Browse counts them
+    scorable: int  # of those, the ones with a reference answer in words: scored, and asked by default
+    answered: bool  # answered, but no answer counted toward mastery (after the reference, notes, ...)
+
+
+def section_gaps(collection: Any, counted: AbstractSet[str], answered: AbstractSet[str] = frozenset()
+                 ) -> list[SectionGap]:
+    """Sections with scorable questions and no counted answer, in document order: a gap report must name them,
+    although they have no mastery to chart.
+
+    ``counted``: sections with an answer counted toward mastery (the chart's); ``answered``: sections with any
+    answer (:meth:`~interviewer.progress.ProgressStore.answered_sections`). A section answered only in ways
+    that do not count was practised all the same: it is marked ``answered``, not listed as not practised.
+    Both counts are given, so the number matches Browse's and says how many of them can be scored.
+    """
     out = []
     for section in getattr(collection, "sections", []):
-        if section.title in practised:
+        if section.title in counted:
             continue
-        n = sum(1 for q in collection.units([section.id]) if collection.has_prose_reference(q.id))
-        if n:
-            out.append((section.title, n))
+        units = collection.units([section.id])
+        scorable = sum(1 for q in units if collection.has_prose_reference(q.id))
+        if scorable:
+            out.append(SectionGap(section.title, len(units), scorable, section.title in answered))
     return out
 
 
+def _gap_names(gaps: Sequence[SectionGap], lang: str) -> str:
+    """``经典网络 (7 题，其中 2 题可打分)、RNN&LSTM (8 题)``: a section and its question counts."""
+    def count(g: SectionGap) -> str:
+        if g.scorable != g.questions:
+            return t("gap_count_scorable", lang).format(n=g.questions, k=g.scorable)
+        text = t("gap_count", lang).format(n=g.questions)
+        return text + ("s" if lang == "en" and g.questions != 1 else "")
+    return ("、" if lang == "zh" else ", ").join(f"{_md_cell(g.section)} ({count(g)})" for g in gaps)
+
+
 def weakest_markdown(weakest: Sequence[tuple[str, float]], collection: Any, lang: str = "zh",
-                     practised: bool = False, unpractised: Sequence[tuple[str, int]] = ()) -> str:
+                     practised: bool = False, gaps: Sequence[SectionGap] = ()) -> str:
     """The questions that need work; ``practised`` says whether any question has a score at all, and
-    ``unpractised`` (:func:`unpractised_sections`) lists the sections not practised yet after them."""
+    ``gaps`` (:func:`section_gaps`) lists after them the sections not practised yet and those answered
+    without any answer counted."""
     lang = _lang(lang)
     lines = [f"### {t('weakest', lang)}", ""]
-    gap = []
-    if unpractised and practised:  # before any answer every section is unpractised: saying so adds nothing
-        sep = "、" if lang == "zh" else ", "
-        count = (lambda n: f"{n} 题") if lang == "zh" else (lambda n: f"{n} question" + ("" if n == 1 else "s"))
-        names = sep.join(f"{_md_cell(name)} ({count(n)})" for name, n in unpractised)
-        gap = ["", f"**{t('unpractised', lang)}**{'：' if lang == 'zh' else ': '}{names}"]
+    colon = "：" if lang == "zh" else ": "
+    not_yet = [g for g in gaps if not g.answered]
+    uncounted = [g for g in gaps if g.answered]
+    gap: list[str] = []
+    shown: list[SectionGap] = []
+    if not_yet and (practised or uncounted):  # before any answer every section is unpractised: that adds nothing
+        gap += ["", f"**{t('unpractised', lang)}**{colon}{_gap_names(not_yet, lang)}"]
+        shown += not_yet
+    if uncounted:
+        why = f"（{t('uncounted_why', lang)}）" if lang == "zh" else f" ({t('uncounted_why', lang)})"
+        gap += ["", f"**{t('answered_uncounted', lang)}**{colon}{_gap_names(uncounted, lang)}{why}"]
+        shown += uncounted
+    if any(g.scorable != g.questions for g in shown):  # "7 题，其中 2 题可打分": say what each number counts
+        gap += ["", f"<sub>{t('gap_count_note', lang)}</sub>"]
     if not weakest:
         return "\n".join(lines + [f"_{t('nothing_needs_work' if practised else 'no_weakest', lang)}_"] + gap)
     lines += [f"| # | {t('question', lang)} | {t('section', lang)} | {t('mastery', lang)} |",
@@ -1078,8 +1124,13 @@ def due_markdown(due: Sequence[str], collection: Any, states: dict[str, Any] | N
     return "\n".join(lines)
 
 
-def history_markdown(attempts: Sequence[Any], lang: str = "zh", limit: int = 20, answer_chars: int = 120) -> str:
-    """Recent attempts, newest first; the user's answers are escaped."""
+def history_markdown(attempts: Sequence[Any], lang: str = "zh", limit: int = 20, answer_chars: int = 120,
+                     collection: Any = None) -> str:
+    """Recent attempts, newest first; the user's answers are escaped.
+
+    A question still in ``collection`` is named as it is asked now (with its parent questions, see
+    :func:`listed_title`), also in attempts saved before titles carried them; else by its recorded title.
+    """
     lang = _lang(lang)
     lines = [f"### {t('history', lang)}", ""]
     if not attempts:
@@ -1095,6 +1146,8 @@ def history_markdown(attempts: Sequence[Any], lang: str = "zh", limit: int = 20,
         elif _get(a, "reference_shown", False):
             kind_label += f" ({t('not_counted_seen', lang)})"
         answer = escape_inline(_get(a, "answer", ""), answer_chars)
-        lines.append(f"| {_ts(_get(a, 'created_at'))} | {escape_inline(_get(a, 'question_title', ''), 80)} "
+        known = _question(collection, _get(a, "question_id"))
+        title = listed_title(collection, known.id)[0] if known is not None else _get(a, "question_title", "")
+        lines.append(f"| {_ts(_get(a, 'created_at'))} | {escape_inline(title, 80)} "
                      f"| {kind_label} | {format_score(_get(a, 'score'))} | {answer} |")
     return "\n".join(lines)

@@ -283,11 +283,11 @@ class InterviewSession:
         return f"{tag} {self.position + 1}/{len(self.queue)}"
 
     def _ask(self, question_id: str, kind: str, prompt: str | None = None) -> Turn:
-        """Put a question to the user; a sub-question asked on its own gets its full path."""
+        """Put a question to the user, named with its parent questions (:attr:`Question.asked_title`):
+        "8.2 为什么不容易过拟合" alone does not say it is about random forests."""
         q = self.collection.questions[question_id]
         if prompt is None:
-            alone = kind == "main" and self.collection.unit_of(question_id) != question_id
-            prompt = PATH_SEPARATOR.join(q.path) if alone else q.title
+            prompt = q.asked_title
         turn = Turn(question_id=question_id, kind=kind, prompt=prompt,
                     reference_shown=question_id in self._references_seen)
         self.turns.append(turn)
@@ -518,7 +518,7 @@ class InterviewSession:
         q = self.collection.questions[turn.question_id]
         attempt = Attempt(
             id=None, profile=self.profile, question_id=q.id, section=q.section,
-            question_title=q.title, answer=(turn.answer if answer is None else answer) or "", score=score, band=band,
+            question_title=q.asked_title, answer=(turn.answer if answer is None else answer) or "", score=score, band=band,
             components=components, kind=kind, session_id=self.id, reference_shown=reference_shown,
             focus=turn.focus or "",
         )

@@ -676,9 +676,9 @@ def show_progress(engine, args: argparse.Namespace, out: TextIO = sys.stdout) ->
 
         try:
             if export.suffix.lower() == ".csv":
-                store.export_csv(profile, export)
+                store.export_csv(profile, export, titles=c.asked_titles())
             else:
-                store.export_markdown(profile, export)
+                store.export_markdown(profile, export, titles=c.asked_titles())
         except OSError as exc:
             raise UserError(f"无法写入 / cannot write {export}: {exc.strerror or exc}") from None
         print(f"\nExported to {export}", file=out)

@@ -855,3 +855,42 @@ def test_hint_and_submit_say_the_scorer_is_loading_while_it_is(engine: Engine, t
     told.clear()
     a.submit(GOOD_DROPOUT_ANSWER, view[TOKEN], user)
     assert any("评分器正在准备" in m for m in told), told
+
+
+def test_a_sub_question_is_asked_listed_and_exported_with_its_parent_question(engine: Engine,
+                                                                              tmp_path: Path) -> None:
+    """"8.2 为什么不容易过拟合" showed alone in the chat, the history and the exports, with no hint that it is about
+    random forests: each names it with its parent question."""
+    a = app.InterviewApp(engine_on(engine, tmp_path))
+    user, _ = _page(a, None)
+    sub = a.collection.find_by_heading("8.2 为什么不容易过拟合")
+    asked = "8. 随机森林相关 › 8.2 为什么不容易过拟合"
+    view = a.practise(sub.id, "", "", user)
+    assert f"### {asked}" in texts(view[CHAT])[-1]
+    a.submit("每棵树的训练样本是随机抽的，分裂时的属性也是随机选的，所以不容易过拟合。", view[TOKEN], user)
+    history = a.progress(user)[4]
+    assert "| 8\\. 随机森林相关 › 8\\.2 为什么不容易过拟合 |" in history, history
+    csv_path = a.export("csv", user)[0]["value"]
+    assert f",{asked}," in Path(csv_path).read_text(encoding="utf-8-sig")
+    md_path = a.export("md", user)[0]["value"]
+    assert f"— {asked}\n" in Path(md_path).read_text(encoding="utf-8")
+
+
+def test_progress_does_not_call_a_section_answered_after_the_reference_not_practised(engine: Engine,
+                                                                                    tmp_path: Path) -> None:
+    """A section whose only answer came after viewing the reference was listed as "not practised yet"; it is
+    listed as answered with no answer counted, and every count says what it counts."""
+    a = app.InterviewApp(engine_on(engine, tmp_path))
+    user, _ = _page(a, None)
+    view = a.practise(a.collection.find_by_heading("Dropout 原理").id, "", "", user)
+    a.submit(GOOD_DROPOUT_ANSWER, view[TOKEN], user)  # counted: 深度学习基础 is practised
+    view = a.practise(a.collection.find_by_heading("10. 维数灾难").id, "", app.view_token(user.session), user)
+    view = a.reference(view[TOKEN], user)
+    a.submit("维度越高，样本越稀疏，距离度量失去意义，需要的样本量随维度指数增长。", view[TOKEN], user)
+    [seen] = [t for t in a.engine.store.attempts(user.profile) if t.section == "机器学习基础"]
+    assert seen.reference_shown and seen.score is not None  # saved, scored, not counted
+    weakest = a.progress(user)[2]
+    not_practised = next(line for line in weakest.splitlines() if "还没练习过的章节" in line)
+    assert "机器学习基础" not in not_practised and "深度学习基础" not in not_practised, weakest
+    assert "经典网络 (7 题，其中 2 题可打分)" in not_practised
+    assert "答过、但还没有回答计入掌握度的章节**：机器学习基础" in weakest

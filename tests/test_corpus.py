@@ -924,3 +924,17 @@ def test_a_forced_section_level_says_which_text_it_leaves_out(bundled):
     with pytest.raises(CorpusError, match=r"--section-level 4 leaves no heading below it; without it the headings "
                                           r"suggest 2"):
         parse_markdown(md, section_level=4)
+
+
+def test_a_sub_question_is_named_with_its_parent_question(bundled):
+    """"8.2 为什么不容易过拟合" is asked on its own (its parent only groups 8.1–8.4), and alone it does not say
+    that it is about random forests: the title it is asked and listed by carries its parent's heading."""
+    sub = bundled.find_by_heading("8.2 为什么不容易过拟合")
+    assert bundled.unit_of(sub.id) == sub.id  # asked as an interview question of its own
+    assert sub.asked_title == "8. 随机森林相关 › 8.2 为什么不容易过拟合"
+    top = bundled.find_by_heading("2. L0、L1、L2")
+    assert top.asked_title == top.title  # a top-level question is just its title (the section is shown apart)
+    l0 = q_by_path(bundled, "机器学习基础 › 2. L0、L1、L2 › 原理和公式 › L0范数")
+    assert l0.asked_title == "2. L0、L1、L2 › 原理和公式 › L0范数"
+    titles = bundled.asked_titles()
+    assert len(titles) == len(bundled) and titles[sub.id] == sub.asked_title

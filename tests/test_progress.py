@@ -1056,6 +1056,44 @@ def test_section_mastery(store: ProgressStore) -> None:
     ]
 
 
+def test_answered_sections_include_answers_that_do_not_count(tmp_path: Path) -> None:
+    """A section whose only answer came after seeing the reference has no mastery, yet it was practised:
+    answers, follow-ups and notes make a section answered (counted or not); skips do not; other profiles and
+    collections are left out like everywhere else."""
+    store = ProgressStore(tmp_path / "p.sqlite3", scope=CollectionScope("bundled"))
+    store.record(att("alice", "a1", 80, T0, section="机器学习基础"))
+    store.record(att("alice", "b1", 95, T0, section="深度学习基础", reference_shown=True))
+    store.record(att("alice", "c1", 70, T0, section="RNN&LSTM", kind="followup", focus="门控"))
+    store.record(att("alice", "d1", None, T0, section="计算机视觉", kind="note"))
+    store.record(att("alice", "e1", None, T0, section="经典网络", kind="skip"))
+    store.record(att("bob", "f1", 50, T0, section="GAN"))
+    store.record(att("alice", "g1", 50, T0, section="别的题库", collection="/elsewhere/q.md"))
+    assert [s.section for s in store.section_mastery("alice")] == ["机器学习基础"]
+    assert store.answered_sections("alice") == {"机器学习基础", "深度学习基础", "RNN&LSTM", "计算机视觉"}
+    assert store.answered_sections("nobody") == set()
+
+
+def test_exports_name_questions_as_they_are_asked_now(store: ProgressStore, tmp_path: Path) -> None:
+    """Answers saved with a sub-question's own heading ("8.2 为什么不容易过拟合") are exported with the title it is
+    asked by now, parent question included (``titles``); a question no longer in the collection keeps its own."""
+    asked = "8. 随机森林相关 › 8.2 为什么不容易过拟合"
+    store.record(att("alice", "q-rf", 30, T0, section="传统的机器学习算法", title="8.2 为什么不容易过拟合"))
+    store.record(att("alice", "q-gone", 20, T0 + 1, title="旧的题目"))
+    titles = {"q-rf": asked, "q-other": "不相干"}
+    with open(store.export_csv("alice", tmp_path / "a.csv", titles=titles), encoding="utf-8-sig",
+              newline="") as fh:
+        assert {r["question_id"]: r["question_title"] for r in csv.DictReader(fh)} == {
+            "q-rf": asked, "q-gone": "旧的题目"}
+    md = store.export_markdown("alice", tmp_path / "a.md", now=T0 + 2, titles=titles).read_text(encoding="utf-8")
+    weakest = md.split("Weakest questions")[1].split("## ")[0]
+    assert "| 1 | 旧的题目 |" in weakest and f"| 2 | {asked} |" in weakest, weakest
+    recent = md.split("Recent history")[1]
+    assert f"— {asked}\n" in recent and "— 旧的题目\n" in recent, recent
+    # without titles the recorded ones are used, as before
+    with open(store.export_csv("alice", tmp_path / "b.csv"), encoding="utf-8-sig", newline="") as fh:
+        assert {r["question_title"] for r in csv.DictReader(fh)} == {"8.2 为什么不容易过拟合", "旧的题目"}
+
+
 def test_one_store_shared_by_many_threads(store: ProgressStore) -> None:
     errors: list[BaseException] = []
 

@@ -494,6 +494,26 @@ def test_weakest_due_and_history(bundled_collection) -> None:  # type: ignore[no
     assert "on “稀疏”, not counted" in en
 
 
+def test_a_sub_question_is_shown_with_its_parent_question(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    """"8.2 为什么不容易过拟合" alone does not say it is about random forests: the chat, the interview summary and
+    the history name it with its parent question, also for answers saved before titles carried the parent."""
+    c = bundled_collection
+    sub = c.find_by_heading("8.2 为什么不容易过拟合")
+    asked = "8. 随机森林相关 › 8.2 为什么不容易过拟合"
+    assert f"### {asked}\n" in render.question_markdown(c, sub.id, lang="zh")
+    summary = Summary(asked=1, answered=1, skipped=0, mean_score=40.0, weakest=[], notes=0,
+                      turns=[Turn(sub.id, "main", sub.title, answer="a", result=FakeResult(score=40.0),
+                                  status="answered")])
+    assert "- 8\\. 随机森林相关 › 8.2 为什么不容易过拟合 — **40**" in render.summary_markdown(summary, c, "zh")
+    old = Attempt(id=1, profile="p", question_id=sub.id, section=sub.section, question_title=sub.title,
+                  answer="随机", score=50.0, kind="answer", created_at=0.0)
+    gone = Attempt(id=2, profile="p", question_id="q-gone", section="旧章节", question_title="旧的题目",
+                   answer="x", score=10.0, kind="answer", created_at=0.0)
+    rows = render.history_markdown([old, gone], "zh", collection=c).splitlines()
+    assert f"| {render.escape_inline(asked)} |" in rows[-2]
+    assert "| 旧的题目 |" in rows[-1]  # no longer in the collection: the title recorded with it
+
+
 def test_labels_exist_in_both_languages() -> None:
     for key in ("score", "covered", "missed", "sources", "reference", "summary"):
         assert render.t(key, "zh") != render.t(key, "en")
@@ -538,18 +558,58 @@ def test_reference_links_are_clickable_and_follow_one_rule(bundled_collection) -
 def test_the_gap_report_names_the_sections_not_practised_yet(bundled_collection) -> None:  # type: ignore[no-untyped-def]
     """The chart shows only sections with scores, so untouched sections appeared nowhere in the Progress tab:
     a gap report (查漏补缺) must name them, with how many questions each has to practise."""
-    gaps = render.unpractised_sections(bundled_collection, {"机器学习基础", "深度学习基础"})
-    names = [name for name, _ in gaps]
+    gaps = render.section_gaps(bundled_collection, {"机器学习基础", "深度学习基础"})
+    names = [g.section for g in gaps]
     assert "机器学习基础" not in names and "深度学习基础" not in names
-    assert ("RNN&LSTM", 8) in gaps and ("经典网络", 2) in gaps  # 经典网络: two of its seven can be scored
+    assert render.SectionGap("RNN&LSTM", 8, 8, False) in gaps
+    assert render.SectionGap("经典网络", 7, 2, False) in gaps  # 经典网络: two of its seven can be scored
     assert "图像处理基础" not in names and "优化算法" not in names  # nothing there to practise yet
-    zh = render.weakest_markdown([], bundled_collection, "zh", practised=True, unpractised=gaps)
+    zh = render.weakest_markdown([], bundled_collection, "zh", practised=True, gaps=gaps)
     assert "还没练习过的章节" in zh and "RNN&LSTM (8 题)" in zh
-    en = render.weakest_markdown([], bundled_collection, "en", practised=True, unpractised=[("GAN", 1)])
+    en = render.weakest_markdown([], bundled_collection, "en", practised=True,
+                                 gaps=[render.SectionGap("GAN", 1, 1, False)])
     assert "Sections not practised yet**: GAN (1 question)" in en
     # before any scored answer every section is unpractised: the list would add nothing
-    assert "还没练习过" not in render.weakest_markdown([], bundled_collection, "zh", practised=False,
-                                                       unpractised=gaps)
+    assert "还没练习过" not in render.weakest_markdown([], bundled_collection, "zh", practised=False, gaps=gaps)
+
+
+def test_the_gap_report_counts_questions_as_browse_does_and_says_which_can_be_scored(
+        bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    """Browse said "经典网络 (7 题)" and Progress "经典网络 (2 题)" without saying that it counted only the
+    questions with a reference answer in words: the gap report gives Browse's number and how many of them can
+    be scored, and says what that means."""
+    browse = render.tree_markdown(bundled_collection, "", "zh")
+    assert "#### 经典网络 <sub>(7 题)</sub>" in browse
+    gaps = render.section_gaps(bundled_collection, {"机器学习基础"})
+    zh = render.weakest_markdown([], bundled_collection, "zh", practised=True, gaps=gaps)
+    assert "经典网络 (7 题，其中 2 题可打分)" in zh and "RNN&LSTM (8 题)" in zh
+    assert "“可打分”的是有文字参考答案的题" in zh
+    en = render.weakest_markdown([], bundled_collection, "en", practised=True, gaps=gaps)
+    assert "经典网络 (7 questions, 2 can be scored)" in en and "questions with a reference answer in words" in en
+    # when every listed count is of questions that can be scored, there is nothing to explain
+    only_full = [g for g in gaps if g.section == "RNN&LSTM"]
+    assert "可打分" not in render.weakest_markdown([], bundled_collection, "zh", practised=True, gaps=only_full)
+
+
+def test_a_section_answered_only_after_seeing_the_reference_is_not_called_not_practised(
+        bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    """An answer given after viewing the reference is saved but not counted toward mastery; its section was
+    listed under "not practised yet". It is practised: it is listed apart, saying its answers were not counted."""
+    gaps = render.section_gaps(bundled_collection, {"机器学习基础"}, answered={"机器学习基础", "深度学习基础"})
+    seen = next(g for g in gaps if g.section == "深度学习基础")
+    assert seen.answered
+    zh = render.weakest_markdown([], bundled_collection, "zh", practised=True, gaps=gaps)
+    not_practised = next(line for line in zh.splitlines() if "还没练习过的章节" in line)
+    assert "深度学习基础" not in not_practised and "RNN&LSTM" in not_practised
+    uncounted = next(line for line in zh.splitlines() if "深度学习基础" in line)
+    assert "答过、但还没有回答计入掌握度的章节" in uncounted and "看过参考答案后的回答" in uncounted
+    en = render.weakest_markdown([], bundled_collection, "en", practised=True, gaps=gaps)
+    assert "Sections answered, no answer counted toward mastery yet**: 深度学习基础 (18 questions, 13 can be scored)" \
+        in en
+    # the only answers so far were not counted: the sections not practised yet are named all the same
+    gaps = render.section_gaps(bundled_collection, set(), answered={"深度学习基础"})
+    zh = render.weakest_markdown([], bundled_collection, "zh", practised=False, gaps=gaps)
+    assert "还没练习过的章节" in zh and "答过、但还没有回答计入掌握度的章节**：深度学习基础" in zh
 
 
 def test_a_typed_pass_is_told_it_counts_as_zero_not_skipped() -> None:

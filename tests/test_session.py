@@ -760,3 +760,18 @@ def test_section_names_match_ignoring_case_and_full_width_forms(bundled_collecti
 
     full = resolve_sections(bundled_collection, ["卷积神经网络（CNN）"])
     assert full and resolve_sections(bundled_collection, ["卷积神经网络(cnn)"]) == full
+
+
+def test_a_sub_question_is_asked_and_saved_with_its_parent_question(bundled_collection: Collection,
+                                                                     store: ProgressStore) -> None:
+    """"8.2 为什么不容易过拟合" was asked (and saved) by its own heading, with no hint that it is about random
+    forests; the prompt the chat and the terminal show, and the title saved with the answer, name the parent."""
+    c = bundled_collection
+    sub = c.find_by_heading("8.2 为什么不容易过拟合")
+    assert sub is not None and c.unit_of(sub.id) == sub.id
+    session = new_session(c, _NoScorer(), store, question_ids=(sub.id,))
+    turn = session.current
+    assert turn is not None and turn.prompt == "8. 随机森林相关 › 8.2 为什么不容易过拟合"
+    session.keep_unscored("每棵树的样本和特征都是随机选的")
+    [attempt] = store.attempts(PROFILE)
+    assert attempt.question_title == "8. 随机森林相关 › 8.2 为什么不容易过拟合" and attempt.question_id == sub.id

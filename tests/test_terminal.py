@@ -593,3 +593,23 @@ def test_progress_says_when_answers_wait_in_the_pending_journal(tmp_path: Path,
     text = out.getvalue()
     assert "busy" in text and "2 answers are waiting" in text, text
     assert str(store.journal_path) in text
+
+
+def test_a_sub_question_is_asked_and_exported_with_its_parent_question(engine: Engine, tmp_path: Path) -> None:
+    """"Q: 8.2 为什么不容易过拟合" did not say it is about random forests: the terminal asks it with its parent
+    question, and the exported progress names it so, also for an answer saved before with the bare heading."""
+    c = engine.collection
+    sub = c.find_by_heading("8.2 为什么不容易过拟合")
+    assert sub is not None
+    asked = "8. 随机森林相关 › 8.2 为什么不容易过拟合"
+    code, text = run(engine, Script([":skip"] * 6 + [":end"]), section=["传统的机器学习算法"], count=11)
+    assert code == 0
+    assert flat(f"Q: {asked}") in flat(text)
+    assert flat("Q: 8. 随机森林相关 › 8.1 随机森林思想怎么添加的随机性") in flat(text)
+    ProgressStore(engine.config.progress_db).record(Attempt(  # saved by an earlier version: the bare heading
+        id=None, profile=PROFILE, question_id=sub.id, section=sub.section, question_title=sub.title, answer="随机"))
+    export = tmp_path / "report.csv"
+    assert show_progress(engine, argparse.Namespace(profile=PROFILE, export=str(export)), out=io.StringIO()) == 0
+    rows = list(csv.DictReader(io.StringIO(export.read_text(encoding="utf-8-sig"))))
+    assert {(r["kind"], r["question_title"]) for r in rows if r["question_id"] == sub.id} == {
+        ("skip", asked), ("answer", asked)}
