@@ -40,6 +40,7 @@ from .progress import (
     ProgressStore,
     ProgressStoreError,
     normalize_profile,
+    plural,
 )
 
 MODES = ("random", "order", "weakest", "due")
@@ -537,11 +538,6 @@ class InterviewSession:
             return f"⚠️ 这次作答没有保存（进度数据库出错）/ this answer was NOT saved (the progress database failed): {exc}"
         self._notes += kind == "note"
         return ""
-
-
-def plural(n: int, noun: str) -> str:
-    """``1 question``, ``2 questions``: an English count with the right plural."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _with_notice(result: Any, notice: str) -> Any:
