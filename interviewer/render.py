@@ -32,6 +32,7 @@ import time
 from typing import Any, Iterable, Sequence
 
 from .excerpt import clip
+from .progress import plural
 
 LANGS = ("zh", "en")
 
@@ -84,9 +85,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "answered": ("得分题数", "Scored answers"),
     "skipped_n": ("跳过", "Skipped"),
     "notes": ("笔记", "Notes"),
+    "followups_n": ("追问", "Follow-ups"),
     "mean": ("平均分", "Mean score"),
     "mean_leaves_out": ("平均分只算 {n} 个回答：看过参考答案后的作答和针对单个要点的追问不计入（见下方标记）。",
-                        "The mean is over {n} answers: answers given after seeing the reference and follow-ups on "
+                        "The mean is over {answers}: answers given after seeing the reference and follow-ups on "
                         "one point are not counted (marked below)."),
     "not_counted": ("不计入平均分", "not in the mean"),
     "weakest_in_session": ("本次最薄弱", "Weakest this session"),
@@ -745,22 +747,23 @@ def note_markdown(related: Sequence[Any], collection: Any, lang: str = "zh", cod
 
 
 def summary_markdown(summary: Any, collection: Any = None, lang: str = "zh") -> str:
-    """End-of-interview report: counts, mean score, weakest answers, every turn."""
+    """End-of-interview report: counts (the interview's questions, follow-ups apart), mean score, weakest
+    answers, every turn."""
     lang = _lang(lang)
     mean = _get(summary, "mean_score")
     lines = [f"## 🏁 {t('summary', lang)}", "",
-             f"| {t('asked', lang)} | {t('answered', lang)} | {t('skipped_n', lang)} | {t('notes', lang)} "
-             f"| {t('mean', lang)} |",
-             "| ---: | ---: | ---: | ---: | ---: |",
+             f"| {t('asked', lang)} | {t('answered', lang)} | {t('skipped_n', lang)} | {t('followups_n', lang)} "
+             f"| {t('notes', lang)} | {t('mean', lang)} |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: |",
              f"| {_get(summary, 'asked', 0)} | {_get(summary, 'answered', 0)} | {_get(summary, 'skipped', 0)} "
-             f"| {_get(summary, 'notes', 0)} | {format_score(mean)} |"]
+             f"| {_get(summary, 'followups', 0)} | {_get(summary, 'notes', 0)} | {format_score(mean)} |"]
     weakest = _get(summary, "weakest") or []
     if weakest:
         lines += ["", f"**{t('weakest_in_session', lang)}**", ""]
         lines += [f"- {_list_item(path)} — {format_score(score)}" for path, score in weakest]
-    answered, counted = _get(summary, "answered", 0) or 0, _get(summary, "counted", None)
-    if isinstance(counted, int) and counted < answered:
-        lines += ["", f"_{t('mean_leaves_out', lang).format(n=counted)}_"]
+    counted = _get(summary, "counted", None)
+    if _get(summary, "mean_leaves_out", False) and isinstance(counted, int):
+        lines += ["", f"_{t('mean_leaves_out', lang).format(n=counted, answers=plural(counted, 'answer'))}_"]
     turns = [x for x in (_get(summary, "turns") or []) if _get(x, "status") != "pending"]
     if turns:
         lines += ["", f"**{t('turns', lang)}**", ""]

@@ -339,7 +339,8 @@ def test_summary_markdown(bundled_collection) -> None:  # type: ignore[no-untype
     summary = Summary(asked=3, answered=1, skipped=1, mean_score=40.0, turns=turns,
                       weakest=[(units[0].display_path, 40.0)], notes=1)
     md = render.summary_markdown(summary, bundled_collection, "zh")
-    assert "| 3 | 1 | 1 | 1 | 40 |" in md
+    assert "| 已处理题数 | 得分题数 | 跳过 | 追问 | 笔记 | 平均分 |" in md
+    assert "| 3 | 1 | 1 | 0 | 1 | 40 |" in md
     assert units[0].title.startswith("1. ")  # a numbered title is listed without nesting a list
     escaped = "1\\. " + units[0].title[len("1. "):]
     assert "- " + escaped + " — **40**" in md, md  # a bullet: never "1. 1. DataParallel"
@@ -353,11 +354,15 @@ def test_summary_markdown(bundled_collection) -> None:  # type: ignore[no-untype
                    status="answered", focus="稀疏"),
               Turn(units[4].id, "main", units[4].title, answer="d", result=FakeResult(score=0.0),
                    status="answered", after_reference=True)]
-    summary = Summary(asked=5, answered=3, skipped=1, mean_score=40.0, turns=turns, weakest=[], notes=1, counted=1)
+    summary = Summary(asked=4, answered=2, skipped=1, mean_score=40.0, turns=turns, weakest=[], notes=1, counted=1,
+                      followups=2, scored=3)
     md = render.summary_markdown(summary, bundled_collection, "zh")
+    assert "| 4 | 2 | 1 | 2 | 1 | 40 |" in md  # the follow-ups apart from the questions
     assert "平均分只算 1 个回答" in md
     assert "- 追问「稀疏」 · " in md and md.count("不计入平均分") == 2, md
-    assert "The mean is over 1 answers" in render.summary_markdown(summary, bundled_collection, "en")
+    english = render.summary_markdown(summary, bundled_collection, "en")
+    assert "| Questions handled | Scored answers | Skipped | Follow-ups | Notes | Mean score |" in english
+    assert "The mean is over 1 answer:" in english  # one answer, not "1 answers"
 
 
 # ------------------------------------------------------------------ search and tree
