@@ -818,7 +818,8 @@ class InterviewApp:
             user.reference_qid = qid
             follow = s.followup_candidate() is not None
             user.chat.append({"role": "assistant", "content": render.feedback_markdown(
-                result, self.collection, lang, followup_next=follow) + unsaved})
+                result, self.collection, lang, followup_next=follow, reference_shown=user.reference_qid == qid)
+                + unsaved})
         extra = [turn.saved_notice] if turn.saved_notice and not turn.unsaved else []  # unsaved: said below
         if extra:
             gr.Warning(render.localize(turn.saved_notice, lang))

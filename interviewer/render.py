@@ -538,12 +538,13 @@ def answer_markdown(answer: str, lang: str = "zh") -> str:
 
 
 def feedback_markdown(result: Any, collection: Any = None, lang: str = "zh", followup_next: bool = False,
-                      max_points: int = 5) -> str:
+                      max_points: int = 5, reference_shown: bool = False) -> str:
     """The interviewer's reply to an answer: score and band, then the scorer's explanation.
 
     The scorer's ``message`` already names covered and missed points; when a
     result has no message, the covered / missed terms and a better-matching
-    question are listed here instead.
+    question are listed here instead. It ends with what to click next; the
+    reference is offered only when it is not shown already (``reference_shown``).
     """
     lang = _lang(lang)
     kind = _get(result, "kind", "scored") or "scored"
@@ -575,7 +576,8 @@ def feedback_markdown(result: Any, collection: Any = None, lang: str = "zh", fol
             lines += ["", f"❌ {t('missed', lang)}{sep}" + "、".join(escape_inline(m, 80) for m in missed)]
     for notice in _get(result, "notices") or []:
         lines += ["", f"> ℹ️ {escape_inline(localize(notice, lang), 400)}"]
-    lines += ["", f"_{t('followup_next' if followup_next else 'next_hint', lang)}_"]
+    after = "followup_next" if followup_next else "next_hint_note" if reference_shown else "next_hint"
+    lines += ["", f"_{t(after, lang)}_"]
     return "\n".join(lines).strip()
 
 

@@ -149,6 +149,7 @@ def test_interview_answer_gets_score_and_source_passage(server: str, engine: Eng
     assert out[ANSWER] == ""  # cleared after a successful submit
     assert "ai_questions.md:" in out[SOURCES] and q.section in out[SOURCES]
     assert out[REFERENCE].startswith("### 参考答案") and "dropout" in out[REFERENCE].lower()
+    assert "参考答案" not in chat[-1], chat[-1]  # shown beside the chat: the feedback does not offer it again
     assert "✅" in out[POINTS] and "❌" in out[POINTS]
     # the attempt is in the progress store with the same score
     stored = engine.store.attempts(_profile(c), limit=5)

@@ -119,7 +119,12 @@ def test_feedback_markdown_scored(bundled_collection) -> None:  # type: ignore[n
     assert md.startswith("**得分：72/100** · 良好\n")  # a bilingual band shows in the UI's language
     assert "\\*\\*但是\\*\\*" in md  # the scorer's message is shown literally
     assert "答到的要点" not in md  # the message already explains the points
-    assert "下一题" in md
+    assert "下一题" in md and "“参考答案”查看完整答案" in md
+    # the reference already shown beside the chat is not offered again
+    shown = render.feedback_markdown(FakeResult(), bundled_collection, "zh", reference_shown=True)
+    assert shown.endswith("_点击“下一题”继续。_") and "参考答案" not in shown, shown
+    english = render.feedback_markdown(FakeResult(), bundled_collection, "en", reference_shown=True)
+    assert english.endswith("_Click “Next” to continue._") and "Reference" not in english
     bare = render.feedback_markdown(FakeResult(message=""), bundled_collection, "zh")
     assert "稀疏解" in bare and "L1" in bare
     assert "拉普拉斯&lt;b&gt;先验&lt;/b&gt;" in bare and "<b>" not in bare
