@@ -228,6 +228,8 @@ _SCORE_PART = re.compile(r"得分 (?P<score>\d+)（(?P<band>[^（）]*)）。")
 _LIST_PARTS = {"covered": (re.compile(r"答到的要点 \(covered\): (?P<items>.*)。"), "答到的要点", "Covered"),
                "missed": (re.compile(r"遗漏的要点 \(missed\): (?P<items>.*)。"), "遗漏的要点", "Missed"),
                "add": (re.compile(r"可以补充 \(add\): (?P<items>.*)。"), "可以补充", "You could add")}
+# A list cut short by the scorer says how many there are in all (interviewer.scoring.Scorer._listed).
+_LIST_TOTAL = re.compile(r"(?P<items>.*) 等 (?P<n>\d+) 项 \((?P=n) in all\)")
 _WHY_PART = re.compile(r"语义相似度 \(semantic similarity\) (?P<s>\d+%)，关键词覆盖 \(key-term coverage\) "
                        r"(?P<c>\d+%)，切题程度 \(on-topic\) (?P<o>\d+%)。")
 # Follow-up prompts of interviewer.session (InterviewSession.followup_candidate).
@@ -340,14 +342,26 @@ def scorer_message(message: object, lang: str = "zh") -> str:
         for key, (pattern, zh_label, en_label) in _LIST_PARTS.items():
             m = pattern.fullmatch(part)
             if m:
-                items = m["items"]
+                items, total = m["items"], ""
+                cut = _LIST_TOTAL.fullmatch(items)
+                if cut:
+                    items, total = cut["items"], in_all(int(cut["n"]), lang)
                 if en:  # English separators between the items (terms; or reference excerpts, Chinese inside)
                     items = items.replace("；", "; ") if key == "add" else items.replace("、", ", ")
-                out.append(f"{en_label}: {items}." if en else f"{zh_label}：{items}。")
+                out.append(f"{en_label}: {items}{total}." if en else f"{zh_label}：{items}{total}。")
                 break
         else:
             out.append(localize(part, lang))
     return " ".join(out)
+
+
+def in_all(n: int, lang: str = "zh") -> str:
+    """What follows a list cut short: how many items there are in all.
+
+    >>> in_all(12, "zh"), in_all(12, "en")
+    (' 等 12 项', ' … (12 in all)')
+    """
+    return f" … ({n} in all)" if lang == "en" else f" 等 {n} 项"
 
 
 def followup_prompt(prompt: str, lang: str = "zh") -> str:
@@ -624,11 +638,13 @@ def points_markdown(result: Any, lang: str = "zh", max_points: int = 12) -> str:
     for key, terms_field, points_field, empty in (("covered", "covered", "covered_points", "nothing_covered"),
                                                   ("missed", "missed", "missed_points", "nothing_missed")):
         mark = "✅" if key == "covered" else "❌"
-        terms = [_point_text(p) for p in (_get(result, terms_field) or [])][:max_points]
+        every_term = [_point_text(p) for p in (_get(result, terms_field) or [])]
+        terms = every_term[:max_points]
         points = [_point_text(p) for p in (_get(result, points_field) or [])][:5]
         out += [f"**{mark} {t(key, lang)}**", ""]
         if terms:
-            out.append("、".join(f"`{_code(x)}`" for x in terms))
+            total = in_all(len(every_term), lang) if len(every_term) > len(terms) else ""  # cut short: says so
+            out.append("、".join(f"`{_code(x)}`" for x in terms) + total)
         if points:
             out += [""] + [f"- {escape_inline(x, 160)}" for x in points]
         if not terms and not points:

@@ -189,6 +189,18 @@ def test_scorer_message_is_shown_in_one_language() -> None:
     assert "Score 58 \\(Pass\\)" in md and "得分" not in md
 
 
+def test_a_list_of_key_terms_cut_short_says_how_many_there_are() -> None:
+    """The chat named 6 missed terms and the panel beside it 12, and neither said the list went on."""
+    cut = SCORER_MESSAGE.replace("遗漏的要点 (missed): 集成、缩放。", "遗漏的要点 (missed): 集成、缩放 等 12 项 (12 in all)。")
+    assert "遗漏的要点：集成、缩放 等 12 项。" in render.scorer_message(cut, "zh")
+    assert "Missed: 集成, 缩放 … (12 in all)." in render.scorer_message(cut, "en")
+    assert "12 in all" not in render.scorer_message(cut, "zh") and "等 12 项" not in render.scorer_message(cut, "en")
+    many = FakeResult(missed=[f"术语{i}" for i in range(15)])
+    assert "`术语11` 等 15 项" in render.points_markdown(many, "zh") and "术语12" not in render.points_markdown(many)
+    assert "`术语11` … (15 in all)" in render.points_markdown(many, "en")
+    assert "in all" not in render.points_markdown(FakeResult(), "en")  # a whole list says nothing more
+
+
 def test_bilingual_text_is_split_only_where_reliable() -> None:
     assert render.localize("请先作答或跳过 / answer or skip this question first.", "en") == \
         "Answer or skip this question first."
