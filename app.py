@@ -33,7 +33,8 @@ click of a double click — changes nothing, so one double click never skips
 two questions. A browser page's running interview is also kept on the server
 by its secret profile id (:class:`InterviewKeeper`: bounded, expiring), so a
 reload picks it up again, with an answer typed but not sent yet (kept in the
-browser's local storage for the question it was typed for); a returning
+browser's local storage for the question it was typed for, and forgotten once
+it is sent or saved as a note); a returning
 visitor with saved answers is told so and offered "due for review". The scorer's Chinese band names and bilingual
 messages are shown in the UI's language (:mod:`interviewer.render`).
 
@@ -90,6 +91,10 @@ BROWSER_SECRET = os.environ.get("AI_INTERVIEW_BROWSER_SECRET", "ai-interview-coa
 # it was typed for, so a reload (or a closed tab reopened) puts it back while that question is still current.
 # One entry per view token (the newest DRAFT_LIMIT kept), so two tabs showing different questions do not
 # overwrite each other's text. Both run in the browser only: no request per keystroke.
+# A page remembers under which tokens the text in its box is kept (``window.__aiInterviewDraftTokens``): when
+# the box is emptied — the text was sent, or saved as a note on skip / next / start, so the server cleared it —
+# every one of them is forgotten, not only the entry of the question now shown; a reload must not bring back
+# text that was already saved. Text the server leaves in the box (it could not be saved) stays kept.
 DRAFT_KEY = "ai-interview-coach-drafts-v2"
 DRAFT_KEY_V1 = "ai-interview-coach-draft-v1"  # one {token, text} slot; still read, so no draft is lost on upgrade
 DRAFT_LIMIT = 20
@@ -102,13 +107,19 @@ _READ_DRAFTS_JS = f"""const read = () => {{
           if (old && old.token && old.text && !(old.token in drafts)) drafts[old.token] = {{text: old.text, t: 0}};
     }} catch (e) {{}}
     return drafts;
-  }};"""
+  }};
+  const mine = (window.__aiInterviewDraftTokens = window.__aiInterviewDraftTokens || []);"""
 SAVE_DRAFT_JS = f"""(text, token) => {{
   {_READ_DRAFTS_JS}
   try {{
-    if (!token) return [];
     const drafts = read();
-    if (text) drafts[token] = {{text: text, t: Date.now()}}; else delete drafts[token];
+    if (text) {{
+      if (!token) return [];
+      drafts[token] = {{text: text, t: Date.now()}};
+      if (!mine.includes(token)) mine.push(token);
+    }} else {{  // the box was emptied: its text was sent or saved (or deleted by the user) wherever it was kept
+      for (const kept of [token, ...mine.splice(0)]) delete drafts[kept];
+    }}
     const newest = Object.entries(drafts).sort((a, b) => (b[1].t || 0) - (a[1].t || 0)).slice(0, {DRAFT_LIMIT});
     localStorage.setItem("{DRAFT_KEY}", JSON.stringify({{version: 2, drafts: Object.fromEntries(newest)}}));
     localStorage.removeItem("{DRAFT_KEY_V1}");
@@ -129,13 +140,16 @@ RESTORE_DRAFT_JS = f"""(text, token) => {{
   {_READ_DRAFTS_JS}
   try {{
     const drafts = read();
-    let draft = token ? drafts[token] : null;
+    let kept = token && drafts[token] ? [token, drafts[token]] : null;
     if (!token) {{
-      const recent = Object.values(drafts).filter((d) => d && typeof d.text === "string" && d.text
-                                                   && Date.now() - (d.t || 0) < {DRAFT_MAX_AGE_DAYS} * 86400000);
-      draft = recent.sort((a, b) => (b.t || 0) - (a.t || 0))[0] || null;
+      const recent = Object.entries(drafts).filter(([t, d]) => d && typeof d.text === "string" && d.text
+                                                     && Date.now() - (d.t || 0) < {DRAFT_MAX_AGE_DAYS} * 86400000);
+      kept = recent.sort((a, b) => (b[1].t || 0) - (a[1].t || 0))[0] || null;
     }}
-    if (draft && typeof draft.text === "string" && draft.text && !text) return draft.text;
+    if (kept && typeof kept[1].text === "string" && kept[1].text && !text) {{
+      if (!mine.includes(kept[0])) mine.push(kept[0]);  // sent or saved later: forgotten under its old token too
+      return kept[1].text;
+    }}
   }} catch (e) {{}}
   return text;
 }}"""

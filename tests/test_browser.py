@@ -343,6 +343,43 @@ def test_unsent_text_comes_back_when_the_server_no_longer_has_its_interview(brow
         context.close()
 
 
+def test_text_saved_as_a_note_does_not_come_back_after_a_reload(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    """Skip with an answer typed: the text is saved as a note. Its copy in the browser's storage was kept under
+    the question skipped, so once the interview was over a reload put the newest such copy back in the box.
+    Text saved (or sent) is forgotten; text never sent still comes back."""
+    context, page, errors = _open(browser, server)
+    try:
+        _start(page, count=2)
+        page.click("#answer textarea")
+        page.keyboard.type("跳过前写下的文字")
+        page.wait_for_timeout(300)
+        page.click("#btn-skip")
+        _wait_text(page, "#status", r"题目 2/2")
+        _wait_answer_box(page, "")
+        page.click("#btn-end")
+        _wait_text(page, "#status", "面试已结束")
+        page.wait_for_timeout(300)
+        page.reload()
+        page.wait_for_selector("#btn-start")
+        _wait_text(page, "#status", "欢迎回来")  # loaded (the note is a saved answer)
+        page.wait_for_timeout(1500)
+        assert page.input_value("#answer textarea") == ""
+        assert "跳过前写下的文字" not in (page.evaluate("(key) => localStorage.getItem(key)", app.DRAFT_KEY) or "")
+
+        _start(page, count=1)  # text typed and never sent still comes back, its interview over or not
+        page.click("#answer textarea")
+        page.keyboard.type("没有提交的文字")
+        page.wait_for_timeout(300)
+        page.click("#btn-end")
+        _wait_text(page, "#status", "面试已结束")
+        page.reload()
+        page.wait_for_selector("#btn-start")
+        _wait_answer_box(page, "没有提交的文字")
+        assert not errors, errors
+    finally:
+        context.close()
+
+
 def test_text_left_in_the_box_by_a_new_interview_survives_a_reload(browser, server: str) -> None:  # type: ignore[no-untyped-def]
     """Two tabs of one browser: tab B still shows question 1 after tab A skipped it. Drafts typed in A and B
     are kept apart (a reload of A gets A's back). Text typed in B and "start" cannot be filed under a question
