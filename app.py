@@ -33,9 +33,13 @@ click of a double click — changes nothing, so one double click never skips
 two questions. A browser page's running interview is also kept on the server
 by its secret profile id (:class:`InterviewKeeper`: bounded, expiring), so a
 reload picks it up again, with an answer typed but not sent yet (kept in the
-browser's local storage for the question it was typed for); a returning
-visitor with saved answers is told so and offered "due for review". The scorer's Chinese band names and bilingual
-messages are shown in the UI's language (:mod:`interviewer.render`).
+browser's local storage for the question it was typed for, and forgotten once
+it is sent or saved as a note); a returning visitor with saved answers is told
+so and offered "due for review". After a server restart (every page's state
+gone) a page's next action first takes the profile and the language the
+browser keeps (:meth:`InterviewApp.page_state`), and says that the interview
+the page showed is no longer on the server. The scorer's Chinese band names
+and bilingual messages are shown in the UI's language (:mod:`interviewer.render`).
 
 Named API endpoints (for ``gradio_client``; the view ``token`` of ``/submit_answer``, ``/skip`` and
 ``/next_question`` is optional, and without it they act as asked): ``/start_interview``,
@@ -90,6 +94,10 @@ BROWSER_SECRET = os.environ.get("AI_INTERVIEW_BROWSER_SECRET", "ai-interview-coa
 # it was typed for, so a reload (or a closed tab reopened) puts it back while that question is still current.
 # One entry per view token (the newest DRAFT_LIMIT kept), so two tabs showing different questions do not
 # overwrite each other's text. Both run in the browser only: no request per keystroke.
+# A page remembers under which tokens the text in its box is kept (``window.__aiInterviewDraftTokens``): when
+# the box is emptied — the text was sent, or saved as a note on skip / next / start, so the server cleared it —
+# every one of them is forgotten, not only the entry of the question now shown; a reload must not bring back
+# text that was already saved. Text the server leaves in the box (it could not be saved) stays kept.
 DRAFT_KEY = "ai-interview-coach-drafts-v2"
 DRAFT_KEY_V1 = "ai-interview-coach-draft-v1"  # one {token, text} slot; still read, so no draft is lost on upgrade
 DRAFT_LIMIT = 20
@@ -102,13 +110,19 @@ _READ_DRAFTS_JS = f"""const read = () => {{
           if (old && old.token && old.text && !(old.token in drafts)) drafts[old.token] = {{text: old.text, t: 0}};
     }} catch (e) {{}}
     return drafts;
-  }};"""
+  }};
+  const mine = (window.__aiInterviewDraftTokens = window.__aiInterviewDraftTokens || []);"""
 SAVE_DRAFT_JS = f"""(text, token) => {{
   {_READ_DRAFTS_JS}
   try {{
-    if (!token) return [];
     const drafts = read();
-    if (text) drafts[token] = {{text: text, t: Date.now()}}; else delete drafts[token];
+    if (text) {{
+      if (!token) return [];
+      drafts[token] = {{text: text, t: Date.now()}};
+      if (!mine.includes(token)) mine.push(token);
+    }} else {{  // the box was emptied: its text was sent or saved (or deleted by the user) wherever it was kept
+      for (const kept of [token, ...mine.splice(0)]) delete drafts[kept];
+    }}
     const newest = Object.entries(drafts).sort((a, b) => (b[1].t || 0) - (a[1].t || 0)).slice(0, {DRAFT_LIMIT});
     localStorage.setItem("{DRAFT_KEY}", JSON.stringify({{version: 2, drafts: Object.fromEntries(newest)}}));
     localStorage.removeItem("{DRAFT_KEY_V1}");
@@ -129,13 +143,16 @@ RESTORE_DRAFT_JS = f"""(text, token) => {{
   {_READ_DRAFTS_JS}
   try {{
     const drafts = read();
-    let draft = token ? drafts[token] : null;
+    let kept = token && drafts[token] ? [token, drafts[token]] : null;
     if (!token) {{
-      const recent = Object.values(drafts).filter((d) => d && typeof d.text === "string" && d.text
-                                                   && Date.now() - (d.t || 0) < {DRAFT_MAX_AGE_DAYS} * 86400000);
-      draft = recent.sort((a, b) => (b.t || 0) - (a.t || 0))[0] || null;
+      const recent = Object.entries(drafts).filter(([t, d]) => d && typeof d.text === "string" && d.text
+                                                     && Date.now() - (d.t || 0) < {DRAFT_MAX_AGE_DAYS} * 86400000);
+      kept = recent.sort((a, b) => (b[1].t || 0) - (a[1].t || 0))[0] || null;
     }}
-    if (draft && typeof draft.text === "string" && draft.text && !text) return draft.text;
+    if (kept && typeof kept[1].text === "string" && kept[1].text && !text) {{
+      if (!mine.includes(kept[0])) mine.push(kept[0]);  // sent or saved later: forgotten under its old token too
+      return kept[1].text;
+    }}
   }} catch (e) {{}}
   return text;
 }}"""
@@ -201,7 +218,12 @@ UI: dict[str, tuple[str, str]] = {
     "score_title": ("得分", "Score"),
     "points_title": ("要点", "Points"),
     # messages
-    "no_session": ("请先点击“开始面试” / start an interview first.", "Start an interview first."),
+    "no_session": ("请先点击“开始面试”。", "Start an interview first: click “Start interview”."),
+    "interview_lost": ("这场面试已不在服务器上了（服务器可能重启过）。已提交的回答都已保存，输入框里的文字也还在；"
+                       "点击“开始面试”开始新的面试。",
+                       "This interview is no longer on the server (it may have restarted). The answers you "
+                       "submitted are saved and your text is still in the box; click “Start interview” to begin a "
+                       "new one."),
     "empty_answer": ("回答是空的，请先输入你的回答。", "The answer is empty — type your answer first."),
     "too_long": ("回答太长（{n} 字，最多 {max} 字），请精简后再提交；你的回答仍保留在输入框里。",
                  "The answer is too long ({n} characters, at most {max}); shorten it and submit again — "
@@ -344,6 +366,7 @@ class UserState:
     restorable: bool = False  # a browser page (with a stored profile): its running interview survives a reload
     left_in_box: str = ""  # text a new interview left in the answer box (written for an earlier question)
     welcomed: int = 0  # saved answers a returning visitor was welcomed back with (0: no welcome)
+    lost_view: str = ""  # view token of an interview the page showed but the server no longer holds (a restart)
     lock: ActionLock = field(default_factory=ActionLock, repr=False, compare=False)
 
 
@@ -510,10 +533,14 @@ class InterviewApp:
                 score, points, sources, reference, view_token(user.session), user)
 
     def fail_view(self, user: UserState, message: str) -> tuple:
-        """Warn, keep the typed answer, leave the interview as it is."""
+        """Warn, keep the typed answer, leave the interview as it is (a lost one's chat and panels too)."""
         gr.Warning(message)
         user.status = "⚠️ " + message
-        return self.interview_view(user, answer=None, remember=False)
+        view = self.interview_view(user, answer=None, remember=False)
+        if user.session is None and user.lost_view:  # what the page shows is all that is left of it: kept
+            chat, answer, status, *panels, token, state = view
+            return (gr.skip(), answer, status, *(gr.skip() for _ in panels), gr.skip(), state)
+        return view
 
     @staticmethod
     def _position(s: InterviewSession) -> str:
@@ -565,9 +592,28 @@ class InterviewApp:
             user.sources_title = render.t("related", user.lang)
 
     def _require_session(self, user: UserState) -> InterviewSession:
+        """The running interview; without one, a message saying whether the page's interview was lost."""
         if user.session is None:
-            raise UserFacingError(ui("no_session", user.lang))
+            raise UserFacingError(ui("interview_lost" if user.lost_view else "no_session", user.lang))
         return user.session
+
+    def page_state(self, stored_profile: Any, page_lang: Any, token: Any, state: Any) -> UserState:
+        """The page's state, before a page action runs (a step of its own: the action's API keeps its inputs).
+
+        A page whose state the server no longer holds (it restarted) is set up as on a page load: the profile
+        and the language this browser keeps, its running interview if the server still has it. When it has
+        not, the state remembers the interview the page showed (``token``), so the action can say it is lost.
+        """
+        if isinstance(state, UserState):
+            return state
+        user = UserState()
+        try:
+            self.on_load(stored_profile, user, page_lang)
+        except Exception as exc:  # noqa: BLE001 - the action itself then says what it can
+            log.warning("page state: %s", friendly_message(exc, user.lang))
+        if user.session is None:
+            user.lost_view = token if isinstance(token, str) else ""
+        return user
 
     def _finish(self, user: UserState) -> None:
         s = user.session
@@ -699,6 +745,7 @@ class InterviewApp:
         user.chat = []
         user.advanced_at = 0.0
         user.welcomed = 0  # the welcome back has served its purpose
+        user.lost_view = ""
         self._ask_current(user)
         user.status = self._status(user, list(session.notices) + list(notices or []))
         if session.store is None:  # say so before the user types an answer
@@ -818,7 +865,8 @@ class InterviewApp:
             user.reference_qid = qid
             follow = s.followup_candidate() is not None
             user.chat.append({"role": "assistant", "content": render.feedback_markdown(
-                result, self.collection, lang, followup_next=follow) + unsaved})
+                result, self.collection, lang, followup_next=follow, reference_shown=user.reference_qid == qid)
+                + unsaved})
         extra = [turn.saved_notice] if turn.saved_notice and not turn.unsaved else []  # unsaved: said below
         if extra:
             gr.Warning(render.localize(turn.saved_notice, lang))
@@ -1308,23 +1356,35 @@ def build_app(engine: Engine) -> gr.Blocks:
                 return tuple(gr.skip() for _ in range(n))
             return fb
 
+        def page_state_first(trigger: Callable[..., Any]) -> Any:
+            """``trigger`` (a click, …) first makes sure of the page's state (after a server restart: the
+            browser's profile and language, see :meth:`InterviewApp.page_state`); the action follows with
+            ``.then``, so its API endpoint keeps its inputs."""
+            return trigger(app.page_state, [stored_profile, lang, shown, state], [state], api_name=False,
+                           queue=False, show_progress="hidden")
+
         g = guarded(interview_fallback, serial=True)  # per user, one interview action at a time
         # start / practise also send what is typed but not sent, which is then kept as a note
         # text left in the box by a new interview belongs to the new view: kept across a reload (see DRAFT_KEY)
-        start_btn.click(g(app.start), [sections, mode, count, include_unanswered, answer, shown, state],
-                        interview_out, api_name="start_interview").then(
+        page_state_first(start_btn.click).then(
+            g(app.start), [sections, mode, count, include_unanswered, answer, shown, state], interview_out,
+            api_name="start_interview").then(
             shown_count, [count], [count], api_name=False, queue=False).then(
             None, [answer, shown], None, js=SAVE_DRAFT_JS, api_name=False).then(
             None, None, None, js=SHOW_CHAT_JS, api_name=False)
         # submit / skip / next send the question shown (``token``; optional for API callers); skip / next
         # also send the text in the box, which is saved as a note rather than wiped
-        submit_btn.click(g(app.submit), [answer, shown, state], interview_out, api_name="submit_answer")
-        answer.submit(g(app.submit), [answer, shown, state], interview_out, api_name=False)  # Shift+Enter
-        hint_btn.click(g(app.hint), [shown, state], interview_out, api_name="hint")
-        skip_btn.click(g(app.skip), [shown, answer, state], interview_out, api_name="skip")
-        ref_btn.click(g(app.reference), [shown, state], interview_out, api_name="show_reference")
-        next_btn.click(g(app.next), [shown, answer, state], interview_out, api_name="next_question")
-        end_btn.click(g(app.end), [state], interview_out, api_name="end_interview")
+        page_state_first(submit_btn.click).then(g(app.submit), [answer, shown, state], interview_out,
+                                                api_name="submit_answer")
+        page_state_first(answer.submit).then(g(app.submit), [answer, shown, state], interview_out,
+                                             api_name=False)  # Shift+Enter
+        page_state_first(hint_btn.click).then(g(app.hint), [shown, state], interview_out, api_name="hint")
+        page_state_first(skip_btn.click).then(g(app.skip), [shown, answer, state], interview_out, api_name="skip")
+        page_state_first(ref_btn.click).then(g(app.reference), [shown, state], interview_out,
+                                             api_name="show_reference")
+        page_state_first(next_btn.click).then(g(app.next), [shown, answer, state], interview_out,
+                                              api_name="next_question")
+        page_state_first(end_btn.click).then(g(app.end), [state], interview_out, api_name="end_interview")
         # the chat's own trash button must not wipe the running interview off the page: redraw it
         chat.clear(g(app.redraw), [state], interview_out, api_name=False)
 
@@ -1354,20 +1414,22 @@ def build_app(engine: Engine) -> gr.Blocks:
 
         for practise_btn, pick, api in ((search_practise, search_pick, "practise_question"),
                                         (browse_practise, browse_pick, False)):
-            practise_btn.click(practise_then_show, [pick, answer, shown, state], [tabs] + interview_out,
-                               api_name=api).then(None, [answer, shown], None, js=SAVE_DRAFT_JS, api_name=False).then(
+            page_state_first(practise_btn.click).then(
+                practise_then_show, [pick, answer, shown, state], [tabs] + interview_out, api_name=api).then(
+                None, [answer, shown], None, js=SAVE_DRAFT_JS, api_name=False).then(
                 None, None, None, js=SHOW_CHAT_JS, api_name=False)
 
         progress_out = [plot, stats_md, weakest_md, due_md, history_md, state]
         progress_fn = guarded(simple_fallback(len(progress_out)))(app.progress)
-        refresh_btn.click(progress_fn, [state], progress_out, api_name="progress")
-        tab_progress.select(progress_fn, [state], progress_out, api_name=False)
+        # after a server restart, the progress of the profile this browser keeps (not of a new one)
+        page_state_first(refresh_btn.click).then(progress_fn, [state], progress_out, api_name="progress")
+        page_state_first(tab_progress.select).then(progress_fn, [state], progress_out, api_name=False)
 
         export_fn = guarded(simple_fallback(2))
-        csv_btn.click(export_fn(functools.partial(app.export, "csv")), [state], [export_file, state],
-                      api_name="export_csv")
-        md_btn.click(export_fn(functools.partial(app.export, "md")), [state], [export_file, state],
-                     api_name="export_markdown")
+        page_state_first(csv_btn.click).then(export_fn(functools.partial(app.export, "csv")), [state],
+                                             [export_file, state], api_name="export_csv")
+        page_state_first(md_btn.click).then(export_fn(functools.partial(app.export, "md")), [state],
+                                            [export_file, state], api_name="export_markdown")
 
         browse_fn = guarded(simple_fallback(3))(app.browse)
         tree_filter.change(browse_fn, [tree_filter, state], [tree_md, browse_pick, state], api_name="browse",

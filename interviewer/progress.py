@@ -1390,7 +1390,7 @@ class ProgressStore:
                f"Generated {_iso(now)}.", "", "## 概览 Summary", ""]
         out += [
             f"- Attempts: {stats.attempts} ({stats.scored_attempts} scored, "
-            f"{stats.skips} skipped, {stats.notes} notes)",
+            f"{stats.skips} skipped, {plural(stats.notes, 'note')})",
             *([f"- 看过参考答案后作答 / answered after seeing the reference: "
                f"{stats.reference_seen} (not counted in mastery or mean score)"]
               if stats.reference_seen else []),
@@ -1531,6 +1531,11 @@ def _write_atomic(path: Path, text: str, *, encoding: str) -> Path:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
     return path
+
+
+def plural(n: int, noun: str) -> str:
+    """``1 question``, ``2 questions``: an English count with the right plural."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _iso(ts: float) -> str:

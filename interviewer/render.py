@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import AbstractSet, Any, Iterable, Sequence
 
 from .excerpt import clip
+from .progress import plural
 
 LANGS = ("zh", "en")
 
@@ -85,9 +86,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "answered": ("得分题数", "Scored answers"),
     "skipped_n": ("跳过", "Skipped"),
     "notes": ("笔记", "Notes"),
+    "followups_n": ("追问", "Follow-ups"),
     "mean": ("平均分", "Mean score"),
     "mean_leaves_out": ("平均分只算 {n} 个回答：看过参考答案后的作答和针对单个要点的追问不计入（见下方标记）。",
-                        "The mean is over {n} answers: answers given after seeing the reference and follow-ups on "
+                        "The mean is over {answers}: answers given after seeing the reference and follow-ups on "
                         "one point are not counted (marked below)."),
     "not_counted": ("不计入平均分", "not in the mean"),
     "weakest_in_session": ("本次最薄弱", "Weakest this session"),
@@ -235,6 +237,8 @@ _SCORE_PART = re.compile(r"得分 (?P<score>\d+)（(?P<band>[^（）]*)）。")
 _LIST_PARTS = {"covered": (re.compile(r"答到的要点 \(covered\): (?P<items>.*)。"), "答到的要点", "Covered"),
                "missed": (re.compile(r"遗漏的要点 \(missed\): (?P<items>.*)。"), "遗漏的要点", "Missed"),
                "add": (re.compile(r"可以补充 \(add\): (?P<items>.*)。"), "可以补充", "You could add")}
+# A list cut short by the scorer says how many there are in all (interviewer.scoring.Scorer._listed).
+_LIST_TOTAL = re.compile(r"(?P<items>.*) 等 (?P<n>\d+) 项 \((?P=n) in all\)")
 _WHY_PART = re.compile(r"语义相似度 \(semantic similarity\) (?P<s>\d+%)，关键词覆盖 \(key-term coverage\) "
                        r"(?P<c>\d+%)，切题程度 \(on-topic\) (?P<o>\d+%)。")
 # Follow-up prompts of interviewer.session (InterviewSession.followup_candidate).
@@ -347,14 +351,26 @@ def scorer_message(message: object, lang: str = "zh") -> str:
         for key, (pattern, zh_label, en_label) in _LIST_PARTS.items():
             m = pattern.fullmatch(part)
             if m:
-                items = m["items"]
+                items, total = m["items"], ""
+                cut = _LIST_TOTAL.fullmatch(items)
+                if cut:
+                    items, total = cut["items"], in_all(int(cut["n"]), lang)
                 if en:  # English separators between the items (terms; or reference excerpts, Chinese inside)
                     items = items.replace("；", "; ") if key == "add" else items.replace("、", ", ")
-                out.append(f"{en_label}: {items}." if en else f"{zh_label}：{items}。")
+                out.append(f"{en_label}: {items}{total}." if en else f"{zh_label}：{items}{total}。")
                 break
         else:
             out.append(localize(part, lang))
     return " ".join(out)
+
+
+def in_all(n: int, lang: str = "zh") -> str:
+    """What follows a list cut short: how many items there are in all.
+
+    >>> in_all(12, "zh"), in_all(12, "en")
+    (' 等 12 项', ' … (12 in all)')
+    """
+    return f" … ({n} in all)" if lang == "en" else f" 等 {n} 项"
 
 
 def followup_prompt(prompt: str, lang: str = "zh") -> str:
@@ -545,12 +561,13 @@ def answer_markdown(answer: str, lang: str = "zh") -> str:
 
 
 def feedback_markdown(result: Any, collection: Any = None, lang: str = "zh", followup_next: bool = False,
-                      max_points: int = 5) -> str:
+                      max_points: int = 5, reference_shown: bool = False) -> str:
     """The interviewer's reply to an answer: score and band, then the scorer's explanation.
 
     The scorer's ``message`` already names covered and missed points; when a
     result has no message, the covered / missed terms and a better-matching
-    question are listed here instead.
+    question are listed here instead. It ends with what to click next; the
+    reference is offered only when it is not shown already (``reference_shown``).
     """
     lang = _lang(lang)
     kind = _get(result, "kind", "scored") or "scored"
@@ -582,7 +599,8 @@ def feedback_markdown(result: Any, collection: Any = None, lang: str = "zh", fol
             lines += ["", f"❌ {t('missed', lang)}{sep}" + "、".join(escape_inline(m, 80) for m in missed)]
     for notice in _get(result, "notices") or []:
         lines += ["", f"> ℹ️ {escape_inline(localize(notice, lang), 400)}"]
-    lines += ["", f"_{t('followup_next' if followup_next else 'next_hint', lang)}_"]
+    after = "followup_next" if followup_next else "next_hint_note" if reference_shown else "next_hint"
+    lines += ["", f"_{t(after, lang)}_"]
     return "\n".join(lines).strip()
 
 
@@ -629,11 +647,13 @@ def points_markdown(result: Any, lang: str = "zh", max_points: int = 12) -> str:
     for key, terms_field, points_field, empty in (("covered", "covered", "covered_points", "nothing_covered"),
                                                   ("missed", "missed", "missed_points", "nothing_missed")):
         mark = "✅" if key == "covered" else "❌"
-        terms = [_point_text(p) for p in (_get(result, terms_field) or [])][:max_points]
+        every_term = [_point_text(p) for p in (_get(result, terms_field) or [])]
+        terms = every_term[:max_points]
         points = [_point_text(p) for p in (_get(result, points_field) or [])][:5]
         out += [f"**{mark} {t(key, lang)}**", ""]
         if terms:
-            out.append("、".join(f"`{_code(x)}`" for x in terms))
+            total = in_all(len(every_term), lang) if len(every_term) > len(terms) else ""  # cut short: says so
+            out.append("、".join(f"`{_code(x)}`" for x in terms) + total)
         if points:
             out += [""] + [f"- {escape_inline(x, 160)}" for x in points]
         if not terms and not points:
@@ -754,22 +774,23 @@ def note_markdown(related: Sequence[Any], collection: Any, lang: str = "zh", cod
 
 
 def summary_markdown(summary: Any, collection: Any = None, lang: str = "zh") -> str:
-    """End-of-interview report: counts, mean score, weakest answers, every turn."""
+    """End-of-interview report: counts (the interview's questions, follow-ups apart), mean score, weakest
+    answers, every turn."""
     lang = _lang(lang)
     mean = _get(summary, "mean_score")
     lines = [f"## 🏁 {t('summary', lang)}", "",
-             f"| {t('asked', lang)} | {t('answered', lang)} | {t('skipped_n', lang)} | {t('notes', lang)} "
-             f"| {t('mean', lang)} |",
-             "| ---: | ---: | ---: | ---: | ---: |",
+             f"| {t('asked', lang)} | {t('answered', lang)} | {t('skipped_n', lang)} | {t('followups_n', lang)} "
+             f"| {t('notes', lang)} | {t('mean', lang)} |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: |",
              f"| {_get(summary, 'asked', 0)} | {_get(summary, 'answered', 0)} | {_get(summary, 'skipped', 0)} "
-             f"| {_get(summary, 'notes', 0)} | {format_score(mean)} |"]
+             f"| {_get(summary, 'followups', 0)} | {_get(summary, 'notes', 0)} | {format_score(mean)} |"]
     weakest = _get(summary, "weakest") or []
     if weakest:
         lines += ["", f"**{t('weakest_in_session', lang)}**", ""]
         lines += [f"- {_list_item(path)} — {format_score(score)}" for path, score in weakest]
-    answered, counted = _get(summary, "answered", 0) or 0, _get(summary, "counted", None)
-    if isinstance(counted, int) and counted < answered:
-        lines += ["", f"_{t('mean_leaves_out', lang).format(n=counted)}_"]
+    counted = _get(summary, "counted", None)
+    if _get(summary, "mean_leaves_out", False) and isinstance(counted, int):
+        lines += ["", f"_{t('mean_leaves_out', lang).format(n=counted, answers=plural(counted, 'answer'))}_"]
     turns = [x for x in (_get(summary, "turns") or []) if _get(x, "status") != "pending"]
     if turns:
         lines += ["", f"**{t('turns', lang)}**", ""]

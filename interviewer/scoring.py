@@ -811,6 +811,12 @@ class Scorer:
         source = q.source if q is not None else ""
         return f"{source}:{hit.passage.line_start}"
 
+    def _listed(self, terms: Sequence[str], shown: int) -> str:
+        """The first ``shown`` terms (glossed); when there are more, how many in all ("… 等 12 项 (12 in all)"):
+        the list beside the feedback names more of them, and a list cut short must not read as complete."""
+        listed = "、".join(self._english(t) for t in terms[:shown])
+        return listed + (f" 等 {len(terms)} 项 ({len(terms)} in all)" if len(terms) > shown else "")
+
     def _english(self, term: str) -> str:
         """A Chinese key term with its English name for the feedback: "稀疏 (sparse)".
 
@@ -841,9 +847,9 @@ class Scorer:
                 f"{self.weights.list_cap:.0f}; explain in full sentences."
             )
         if result.covered:
-            parts.append("答到的要点 (covered): " + "、".join(self._english(t) for t in result.covered[:8]) + "。")
+            parts.append("答到的要点 (covered): " + self._listed(result.covered, 8) + "。")
         if result.missed and result.kind == "scored":
-            parts.append("遗漏的要点 (missed): " + "、".join(self._english(t) for t in result.missed[:6]) + "。")
+            parts.append("遗漏的要点 (missed): " + self._listed(result.missed, 6) + "。")
         why = (
             f"语义相似度 (semantic similarity) {signals.semantic:.0%}，关键词覆盖 (key-term coverage) "
             f"{signals.keyword_coverage:.0%}，切题程度 (on-topic) {signals.on_topic:.0%}。"

@@ -40,6 +40,7 @@ from .progress import (
     ProgressStore,
     ProgressStoreError,
     normalize_profile,
+    plural,
 )
 
 MODES = ("random", "order", "weakest", "due")
@@ -116,23 +117,32 @@ class FollowUp(NamedTuple):
 class Summary:
     """End-of-session report.
 
-    ``weakest`` lists (display path, lowest score) of at most three questions
-    whose answers need work (score below
-    :data:`~interviewer.progress.NEEDS_WORK_BELOW`), lowest first; it is empty
-    when none does. Answers given after seeing the reference count in
-    ``answered`` and are listed in ``reference_seen``; they and follow-ups on one
-    key point are left out of ``mean_score`` and ``weakest``.
+    ``asked``, ``answered`` and ``skipped`` count the interview's questions as the user chose them (a
+    5-question interview handles at most 5); follow-ups are counted apart in ``followups``, and a skipped
+    follow-up is no skipped question. ``weakest`` lists (display path, lowest score) of at most three
+    questions whose answers need work (score below :data:`~interviewer.progress.NEEDS_WORK_BELOW`), lowest
+    first; it is empty when none does. Answers given after seeing the reference count in ``answered`` and are
+    listed in ``reference_seen``; they and follow-ups on one key point are left out of ``mean_score`` and
+    ``weakest``.
     """
 
-    asked: int
-    answered: int
-    skipped: int
+    asked: int  # questions handled: answered, skipped or kept as a note (follow-ups not included)
+    answered: int  # questions answered with a score (follow-ups not included)
+    skipped: int  # questions skipped (follow-ups not included)
     mean_score: float | None
     turns: list[Turn]
     weakest: list[tuple[str, float]]
     notes: int
     reference_seen: list[str] = field(default_factory=list)  # display paths
-    counted: int | None = None  # scored answers the mean is taken over (``answered`` less the ones left out)
+    counted: int | None = None  # scored answers the mean is taken over (``scored`` less the ones left out)
+    followups: int = 0  # follow-ups handled (answered, skipped or kept as a note)
+    scored: int | None = None  # scored answers, follow-ups included (None: take ``answered``)
+
+    @property
+    def mean_leaves_out(self) -> bool:
+        """True when some scored answers are not in the mean (after the reference, one-point follow-ups)."""
+        scored = self.answered if self.scored is None else self.scored
+        return self.counted is not None and self.counted < scored
 
 
 def resolve_sections(collection: Collection, wanted: tuple[str, ...] | list[str]) -> list[str]:
@@ -484,10 +494,12 @@ class InterviewSession:
                 lowest[t.question_id] = min(float(t.result.score), lowest.get(t.question_id, 100.0))
         weakest = sorted(((self.collection.questions[qid].display_path, score) for qid, score in lowest.items()),
                          key=lambda x: x[1])[:3]
+        done = [t for t in self.turns if t.status != "pending"]
+        main = [t for t in done if t.kind == "main"]
         return Summary(
-            asked=len([t for t in self.turns if t.status != "pending"]),
-            answered=len(scored),
-            skipped=len([t for t in self.turns if t.status == "skipped"]),
+            asked=len(main),
+            answered=len([t for t in scored if t.kind == "main"]),
+            skipped=len([t for t in main if t.status == "skipped"]),
             mean_score=mean,
             turns=list(self.turns),
             weakest=weakest,
@@ -495,6 +507,8 @@ class InterviewSession:
             reference_seen=[self.collection.questions[t.question_id].display_path for t in scored
                             if t.after_reference],
             counted=len(own),
+            followups=len(done) - len(main),
+            scored=len(scored),
         )
 
     # --------------------------------------------------------------- helpers
@@ -537,11 +551,6 @@ class InterviewSession:
             return f"⚠️ 这次作答没有保存（进度数据库出错）/ this answer was NOT saved (the progress database failed): {exc}"
         self._notes += kind == "note"
         return ""
-
-
-def plural(n: int, noun: str) -> str:
-    """``1 question``, ``2 questions``: an English count with the right plural."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _with_notice(result: Any, notice: str) -> Any:

@@ -572,9 +572,13 @@ def _finish(session: InterviewSession, out: TextIO) -> int:
     summary = session.end()
     _say(out, "\n== 本次面试小结 / session summary ==")
     mean = f"{summary.mean_score:.0f}" if summary.mean_score is not None else "—"
-    _say(out, f"作答 {summary.answered}，跳过 {summary.skipped}，笔记 {summary.notes}，平均分 {mean} / "
-              f"answered {summary.answered}, skipped {summary.skipped}, notes {summary.notes}, mean {mean}")
-    partly = summary.counted is not None and summary.counted < summary.answered  # some answers not counted
+    # the interview's questions as chosen; follow-ups (when there were any) counted apart
+    zh_followups, en_followups = ((f"，追问 {summary.followups}", f", follow-ups {summary.followups}")
+                                  if summary.followups else ("", ""))
+    _say(out, f"作答 {summary.answered}，跳过 {summary.skipped}，笔记 {summary.notes}{zh_followups}，平均分 {mean} / "
+              f"answered {summary.answered}, skipped {summary.skipped}, notes {summary.notes}{en_followups}, "
+              f"mean {mean}")
+    partly = summary.mean_leaves_out  # some answers not counted
     if partly:
         _say(out, f"  平均分只算 {summary.counted} 个回答（看过参考答案后的作答和针对单个要点的追问不计入）/ the mean is "
                   f"over {plural(summary.counted, 'answer')} (answers after the reference and one-point follow-ups "

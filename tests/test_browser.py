@@ -6,7 +6,9 @@ searches and practises a result, opens the progress tab (the bar chart is
 drawn as SVG), switches the language, and checks that the profile id kept in
 browser storage survives a reload while a second browser gets its own; a
 double click on Skip skips one question and a reload keeps the running interview
-and the answer typed for its current question but not sent.
+and the answer typed for its current question but not sent (and not text already
+saved as a note); after a server restart the page says its interview is gone, in
+its own language, and goes on under its own profile.
 Screenshots go to ``artifacts/`` (gitignored).
 
 Chromium is required: the test fails (never skips) with instructions when it
@@ -67,17 +69,32 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def server(bundled_collection, e5_embedder, bundled_index, shared_cache, tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def engine(bundled_collection, e5_embedder, bundled_index, shared_cache, tmp_path_factory) -> Engine:  # type: ignore[no-untyped-def]
     data = tmp_path_factory.mktemp("browser-data")
     report = BuildReport("loaded", "test fixture", len(bundled_index.passages), 0, len(bundled_index.passages),
                          0.0, data)
     engine = Engine(AppConfig(data_dir=data), bundled_collection, e5_embedder, bundled_index, report, shared_cache)
     _ = engine.scorer  # prepare before the page is driven (reference embeddings come from the shared cache)
-    demo = app.build_app(engine)
+    return engine
+
+
+def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+        return s.getsockname()[1]
+
+
+def _launch(engine: Engine, port: int):  # type: ignore[no-untyped-def]
+    """A new app over ``engine`` on ``port`` (a restarted server knows nothing of the pages it served)."""
+    demo = app.build_app(engine)
     app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    return demo
+
+
+@pytest.fixture(scope="module")
+def server(engine: Engine) -> Iterator[str]:
+    port = _free_port()
+    demo = _launch(engine, port)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
@@ -341,6 +358,95 @@ def test_unsent_text_comes_back_when_the_server_no_longer_has_its_interview(brow
         assert not errors, errors
     finally:
         context.close()
+
+
+def test_text_saved_as_a_note_does_not_come_back_after_a_reload(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    """Skip with an answer typed: the text is saved as a note. Its copy in the browser's storage was kept under
+    the question skipped, so once the interview was over a reload put the newest such copy back in the box.
+    Text saved (or sent) is forgotten; text never sent still comes back."""
+    context, page, errors = _open(browser, server)
+    try:
+        _start(page, count=2)
+        page.click("#answer textarea")
+        page.keyboard.type("跳过前写下的文字")
+        page.wait_for_timeout(300)
+        page.click("#btn-skip")
+        _wait_text(page, "#status", r"题目 2/2")
+        _wait_answer_box(page, "")
+        page.click("#btn-end")
+        _wait_text(page, "#status", "面试已结束")
+        page.wait_for_timeout(300)
+        page.reload()
+        page.wait_for_selector("#btn-start")
+        _wait_text(page, "#status", "欢迎回来")  # loaded (the note is a saved answer)
+        page.wait_for_timeout(1500)
+        assert page.input_value("#answer textarea") == ""
+        assert "跳过前写下的文字" not in (page.evaluate("(key) => localStorage.getItem(key)", app.DRAFT_KEY) or "")
+
+        _start(page, count=1)  # text typed and never sent still comes back, its interview over or not
+        page.click("#answer textarea")
+        page.keyboard.type("没有提交的文字")
+        page.wait_for_timeout(300)
+        page.click("#btn-end")
+        _wait_text(page, "#status", "面试已结束")
+        page.reload()
+        page.wait_for_selector("#btn-start")
+        _wait_answer_box(page, "没有提交的文字")
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_after_a_server_restart_the_page_says_its_interview_is_gone(browser, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    """The server restarted under an English page with an interview running: Submit said
+    "请先点击“开始面试” / start an interview first.", half in Chinese and with no word of why. It says, in English,
+    that the interview is no longer on the server, keeps the text in the box and the chat, and a new interview
+    goes on under the profile this browser keeps (its progress is still there)."""
+    port = _free_port()
+    demo = _launch(engine, port)
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_selector("#btn-start")
+        page.locator("#lang").get_by_text("English").click()
+        _wait_text(page, "#btn-skip", "Skip")
+        _tab(page, "Progress")
+        stats = _wait_text(page, "#stats", r"web-[0-9a-f]{32}")
+        profile = re.search(r"web-[0-9a-f]{32}", stats).group(0)  # type: ignore[union-attr]
+        _tab(page, "Interview")
+        page.locator("#mode").get_by_text("In order").click()
+        page.fill("#count input", "2")
+        page.click("#btn-start")
+        _wait_text(page, "#chat", r"Question 1/2")
+        page.fill("#answer textarea", "卷积层通过局部连接和权值共享减少参数。")
+        page.click("#btn-submit")
+        _wait_text(page, "#score-panel", r"\d+ / 100")  # the last request before the restart has its answer
+
+        demo.close()  # the server restarts: the page's state is gone
+        demo = _launch(engine, port)
+        text = "typed after the restart"
+        page.fill("#answer textarea", text)
+        page.click("#btn-submit")
+        status = _wait_text(page, "#status", "no longer on the server")
+        assert not re.search(r"[\u4e00-\u9fff]", status), status  # one language: the page's
+        assert page.input_value("#answer textarea") == text
+        assert "/100" in page.inner_text("#chat")  # what the page showed of the interview is left as it was
+
+        page.click("#btn-start")  # a new interview: under this browser's profile, the text still in the box
+        _wait_text(page, "#chat", r"Question 1/2")
+        assert page.input_value("#answer textarea") == text
+        _tab(page, "Progress")
+        stats = _wait_text(page, "#stats", r"web-[0-9a-f]{32}")
+        assert profile in stats
+        assert "局部连接" in _wait_text(page, "#history", "局部连接")
+        assert not errors, errors
+    finally:
+        context.close()
+        demo.close()
 
 
 def test_text_left_in_the_box_by_a_new_interview_survives_a_reload(browser, server: str) -> None:  # type: ignore[no-untyped-def]

@@ -1202,6 +1202,18 @@ def test_export_markdown_is_a_safe_readable_gap_report(store: ProgressStore,
     assert any("```python" in b for b in bodies)
 
 
+def test_export_counts_read_as_english(store: ProgressStore, tmp_path: Path) -> None:
+    """One note is "1 note", not "1 notes"; two are "2 notes"."""
+    store.record(att("alice", "q1", 70, T0))
+    store.record(att("alice", "q1", None, T0 + 1, kind="note"))
+    md = store.export_markdown("alice", tmp_path / "a.md", now=T0).read_text(encoding="utf-8")
+    assert "- Attempts: 2 (1 scored, 0 skipped, 1 note)" in md, md
+    store.record(att("alice", "q2", None, T0 + 2, kind="note"))
+    md = store.export_markdown("alice", tmp_path / "a.md", now=T0).read_text(encoding="utf-8")
+    assert "- Attempts: 3 (1 scored, 0 skipped, 2 notes)" in md, md
+    assert progress.plural(1, "note") == "1 note" and progress.plural(0, "note") == "0 notes"
+
+
 def test_export_for_a_profile_without_attempts(store: ProgressStore, tmp_path: Path) -> None:
     md = store.export_markdown("nobody", tmp_path / "n.md").read_text(encoding="utf-8")
     assert "No attempts yet" in md and "Nothing is due" in md

@@ -119,7 +119,12 @@ def test_feedback_markdown_scored(bundled_collection) -> None:  # type: ignore[n
     assert md.startswith("**得分：72/100** · 良好\n")  # a bilingual band shows in the UI's language
     assert "\\*\\*但是\\*\\*" in md  # the scorer's message is shown literally
     assert "答到的要点" not in md  # the message already explains the points
-    assert "下一题" in md
+    assert "下一题" in md and "“参考答案”查看完整答案" in md
+    # the reference already shown beside the chat is not offered again
+    shown = render.feedback_markdown(FakeResult(), bundled_collection, "zh", reference_shown=True)
+    assert shown.endswith("_点击“下一题”继续。_") and "参考答案" not in shown, shown
+    english = render.feedback_markdown(FakeResult(), bundled_collection, "en", reference_shown=True)
+    assert english.endswith("_Click “Next” to continue._") and "Reference" not in english
     bare = render.feedback_markdown(FakeResult(message=""), bundled_collection, "zh")
     assert "稀疏解" in bare and "L1" in bare
     assert "拉普拉斯&lt;b&gt;先验&lt;/b&gt;" in bare and "<b>" not in bare
@@ -182,6 +187,18 @@ def test_scorer_message_is_shown_in_one_language() -> None:
                                                 "“Dropout” (off-topic). Score 20 (Needs work).")
     md = render.feedback_markdown(FakeResult(band="及格", message=SCORER_MESSAGE), None, "en")
     assert "Score 58 \\(Pass\\)" in md and "得分" not in md
+
+
+def test_a_list_of_key_terms_cut_short_says_how_many_there_are() -> None:
+    """The chat named 6 missed terms and the panel beside it 12, and neither said the list went on."""
+    cut = SCORER_MESSAGE.replace("遗漏的要点 (missed): 集成、缩放。", "遗漏的要点 (missed): 集成、缩放 等 12 项 (12 in all)。")
+    assert "遗漏的要点：集成、缩放 等 12 项。" in render.scorer_message(cut, "zh")
+    assert "Missed: 集成, 缩放 … (12 in all)." in render.scorer_message(cut, "en")
+    assert "12 in all" not in render.scorer_message(cut, "zh") and "等 12 项" not in render.scorer_message(cut, "en")
+    many = FakeResult(missed=[f"术语{i}" for i in range(15)])
+    assert "`术语11` 等 15 项" in render.points_markdown(many, "zh") and "术语12" not in render.points_markdown(many)
+    assert "`术语11` … (15 in all)" in render.points_markdown(many, "en")
+    assert "in all" not in render.points_markdown(FakeResult(), "en")  # a whole list says nothing more
 
 
 def test_bilingual_text_is_split_only_where_reliable() -> None:
@@ -339,7 +356,8 @@ def test_summary_markdown(bundled_collection) -> None:  # type: ignore[no-untype
     summary = Summary(asked=3, answered=1, skipped=1, mean_score=40.0, turns=turns,
                       weakest=[(units[0].display_path, 40.0)], notes=1)
     md = render.summary_markdown(summary, bundled_collection, "zh")
-    assert "| 3 | 1 | 1 | 1 | 40 |" in md
+    assert "| 已处理题数 | 得分题数 | 跳过 | 追问 | 笔记 | 平均分 |" in md
+    assert "| 3 | 1 | 1 | 0 | 1 | 40 |" in md
     assert units[0].title.startswith("1. ")  # a numbered title is listed without nesting a list
     escaped = "1\\. " + units[0].title[len("1. "):]
     assert "- " + escaped + " — **40**" in md, md  # a bullet: never "1. 1. DataParallel"
@@ -353,11 +371,15 @@ def test_summary_markdown(bundled_collection) -> None:  # type: ignore[no-untype
                    status="answered", focus="稀疏"),
               Turn(units[4].id, "main", units[4].title, answer="d", result=FakeResult(score=0.0),
                    status="answered", after_reference=True)]
-    summary = Summary(asked=5, answered=3, skipped=1, mean_score=40.0, turns=turns, weakest=[], notes=1, counted=1)
+    summary = Summary(asked=4, answered=2, skipped=1, mean_score=40.0, turns=turns, weakest=[], notes=1, counted=1,
+                      followups=2, scored=3)
     md = render.summary_markdown(summary, bundled_collection, "zh")
+    assert "| 4 | 2 | 1 | 2 | 1 | 40 |" in md  # the follow-ups apart from the questions
     assert "平均分只算 1 个回答" in md
     assert "- 追问「稀疏」 · " in md and md.count("不计入平均分") == 2, md
-    assert "The mean is over 1 answers" in render.summary_markdown(summary, bundled_collection, "en")
+    english = render.summary_markdown(summary, bundled_collection, "en")
+    assert "| Questions handled | Scored answers | Skipped | Follow-ups | Notes | Mean score |" in english
+    assert "The mean is over 1 answer:" in english  # one answer, not "1 answers"
 
 
 # ------------------------------------------------------------------ search and tree

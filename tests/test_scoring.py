@@ -129,6 +129,17 @@ def test_result_explains_what_was_covered_and_missed(scorer: Scorer, scoring_col
     assert r.missed_points and all(isinstance(p, str) and p for p in r.missed_points)
 
 
+def test_explanation_says_when_it_names_only_some_of_the_terms(scorer: Scorer,
+                                                                scoring_collection: Collection) -> None:
+    """The explanation names at most 6 missed terms; when there are more it says how many in all, as the
+    list beside the feedback names up to 12."""
+    r = scorer.score(qid(scoring_collection, L012), PARTIAL_L012)
+    assert len(r.missed) > 6, "precondition: more missed terms than the explanation names"
+    assert f" 等 {len(r.missed)} 项 ({len(r.missed)} in all)。" in r.message, r.message
+    assert f"{len(r.missed)} in all" in render.scorer_message(r.message, "en")
+    assert len(r.covered) <= 8 and f"{len(r.covered)} in all" not in r.message  # a whole list says nothing more
+
+
 # everyday function words that tf-idf lets into the key terms of some references
 FUNCTION_WORDS = {"要么", "之类", "它们", "如此", "显然", "不断", "越来越", "一直", "必然", "随着", "这时候"}
 # ...and everyday words, which name no idea of their own ("missed: 知道、两个" teaches nothing)

@@ -536,7 +536,8 @@ def test_key_term_followup_is_scored_on_that_term(bundled_collection: Collection
     main_score = saved.history(PROFILE, main)[0].score
     assert saved.mastery(PROFILE)[main] == main_score
     summary = session.end()  # ...nor does the session summary count it, or list the question twice
-    assert summary.answered == 2 and summary.mean_score == main_score
+    assert (summary.answered, summary.followups, summary.scored) == (1, 1, 2) and summary.mean_score == main_score
+    assert summary.mean_leaves_out
     assert summary.weakest == [(c.questions[main].display_path, main_score)]
 
 
@@ -690,6 +691,25 @@ def test_summary_counts_and_mean(bundled_collection: Collection, scorer, store: 
     assert [t.status for t in summary.turns] == ["answered", "skipped", "answered"]
     kinds = sorted(a.kind for a in ProgressStore(store.path).attempts(PROFILE))
     assert kinds == ["answer", "answer", "skip"]
+
+
+def test_summary_counts_the_questions_chosen_and_follow_ups_apart(bundled_collection: Collection, scorer,  # type: ignore[no-untyped-def]
+                                                                  store: ProgressStore) -> None:
+    """A 2-question interview with two follow-ups (one answered, one skipped) handled 2 questions, not 4, and
+    skipped none: the follow-ups are counted apart."""
+    c = bundled_collection
+    ids = (qid(c, "L0、L1、L2"), qid(c, "维数灾难"))
+    session = InterviewSession(c, scorer, store, PROFILE, SessionOptions(question_ids=ids))
+    session.submit(PARTIAL_L012)
+    assert session.next().kind == "followup", "precondition: a follow-up on a sub-question"
+    assert session.skip().question_id == ids[1]  # the follow-up skipped: on to the second question
+    session.submit("维度越高，计算量越大。")
+    assert session.next().kind == "followup", "precondition: a follow-up on a key term"
+    session.submit("维度越高，样本越稀疏，距离度量失效。")
+    assert session.next() is None
+    summary = session.end()
+    assert (summary.asked, summary.answered, summary.skipped, summary.followups) == (2, 2, 0, 2)
+    assert summary.scored == 3 and [t.kind for t in summary.turns].count("followup") == 2
 
 
 # ------------------------------------------------------------------ durability

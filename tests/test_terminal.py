@@ -503,6 +503,8 @@ def test_hint_at_a_follow_up_is_the_follow_ups_and_its_answer_is_recorded_as_one
     assert text.count("提示 / hint: ") == 1
     assert [a.kind for a in saved(engine)] == ["answer", "followup"]
     assert "[追问 / follow-up 1/2]" in text
+    # one question answered, its follow-up counted apart (it is no second question)
+    assert "作答 1，跳过 0，笔记 0，追问 1，" in text and "answered 1, skipped 0, notes 0, follow-ups 1," in text, text
 
 
 CLOSING = "，。、；：）」！？』】"
