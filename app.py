@@ -363,6 +363,7 @@ class UserState:
     reference_qid: str | None = None
     browsed_references: set[str] = field(default_factory=set)  # question ids whose reference Browse showed
     advanced_at: float = 0.0  # time.monotonic() when skip / next last showed a new question
+    clicked_at: float = 0.0  # time.monotonic() of the page's last click (page_state); 0: an API caller's state
     restorable: bool = False  # a browser page (with a stored profile): its running interview survives a reload
     left_in_box: str = ""  # text a new interview left in the answer box (written for an earlier question)
     welcomed: int = 0  # saved answers a returning visitor was welcomed back with (0: no welcome)
@@ -603,10 +604,12 @@ class InterviewApp:
         A page whose state the server no longer holds (it restarted) is set up as on a page load: the profile
         and the language this browser keeps, its running interview if the server still has it. When it has
         not, the state remembers the interview the page showed (``token``), so the action can say it is lost.
+        The click is timed here (``clicked_at``: see :meth:`_stale_click`).
         """
         if isinstance(state, UserState):
+            state.clicked_at = time.monotonic()
             return state
-        user = UserState()
+        user = UserState(clicked_at=time.monotonic())
         try:
             self.on_load(stored_profile, user, page_lang)
         except Exception as exc:  # noqa: BLE001 - the action itself then says what it can
@@ -631,15 +634,16 @@ class InterviewApp:
         """True when a submit / skip / next click is not about the question now current.
 
         ``token`` is the :func:`view_token` the page showed when clicked; an API call without one is never
-        stale. A click is stale when the page showed another question, or when skip / next moved on less than
-        :data:`DOUBLE_CLICK_S` ago (the second click of a double click reaching the server after the first
-        finished).
+        stale. A click is stale when the page showed another question, or when it came less than
+        :data:`DOUBLE_CLICK_S` after skip / next moved on (the second click of a double click reaching the
+        server after the first finished). A page's click is timed when it was made (:meth:`page_state`), not
+        when its action runs.
         """
         if not isinstance(token, str) or not token:
             return False
         if token != view_token(user.session):
             return True
-        return time.monotonic() - user.advanced_at < DOUBLE_CLICK_S
+        return (user.clicked_at or time.monotonic()) - user.advanced_at < DOUBLE_CLICK_S
 
     def _catch_up(self, user: UserState) -> bool:
         """Bring a page whose interview moved on in another tab of the same browser up to date.
@@ -1262,6 +1266,8 @@ def build_app(engine: Engine) -> gr.Blocks:
                         status = gr.Markdown(app.idle_status(zh), elem_id="status")
                         # which question the page shows; sent with submit / skip / next (see view_token)
                         shown = gr.Textbox("", visible=False, elem_id="view-token")
+                        # the view token when the user clicked (see page_state_first): what the action is about
+                        clicked = gr.Textbox("", visible=False, elem_id="clicked-token")
                         answer = gr.Textbox("", label=ui("answer", zh), placeholder=ui("answer_placeholder", zh),
                                             lines=5, max_lines=16, elem_id="answer")
                         with gr.Row():
@@ -1356,33 +1362,38 @@ def build_app(engine: Engine) -> gr.Blocks:
                 return tuple(gr.skip() for _ in range(n))
             return fb
 
+        def page_state_step(stored: Any, page_lang: Any, token: Any, st: Any) -> tuple[UserState, Any]:
+            return app.page_state(stored, page_lang, token, st), token
+
         def page_state_first(trigger: Callable[..., Any]) -> Any:
             """``trigger`` (a click, …) first makes sure of the page's state (after a server restart: the
             browser's profile and language, see :meth:`InterviewApp.page_state`); the action follows with
-            ``.then``, so its API endpoint keeps its inputs."""
-            return trigger(app.page_state, [stored_profile, lang, shown, state], [state], api_name=False,
+            ``.then``, so its API endpoint keeps its inputs. The view token the page showed at the click is
+            kept in ``clicked`` for the action: by the time it runs, an earlier click may have moved the page on
+            (the second click of a double click is then about a question no longer shown, and changes nothing)."""
+            return trigger(page_state_step, [stored_profile, lang, shown, state], [state, clicked], api_name=False,
                            queue=False, show_progress="hidden")
 
         g = guarded(interview_fallback, serial=True)  # per user, one interview action at a time
         # start / practise also send what is typed but not sent, which is then kept as a note
         # text left in the box by a new interview belongs to the new view: kept across a reload (see DRAFT_KEY)
         page_state_first(start_btn.click).then(
-            g(app.start), [sections, mode, count, include_unanswered, answer, shown, state], interview_out,
+            g(app.start), [sections, mode, count, include_unanswered, answer, clicked, state], interview_out,
             api_name="start_interview").then(
             shown_count, [count], [count], api_name=False, queue=False).then(
             None, [answer, shown], None, js=SAVE_DRAFT_JS, api_name=False).then(
             None, None, None, js=SHOW_CHAT_JS, api_name=False)
         # submit / skip / next send the question shown (``token``; optional for API callers); skip / next
         # also send the text in the box, which is saved as a note rather than wiped
-        page_state_first(submit_btn.click).then(g(app.submit), [answer, shown, state], interview_out,
+        page_state_first(submit_btn.click).then(g(app.submit), [answer, clicked, state], interview_out,
                                                 api_name="submit_answer")
-        page_state_first(answer.submit).then(g(app.submit), [answer, shown, state], interview_out,
+        page_state_first(answer.submit).then(g(app.submit), [answer, clicked, state], interview_out,
                                              api_name=False)  # Shift+Enter
-        page_state_first(hint_btn.click).then(g(app.hint), [shown, state], interview_out, api_name="hint")
-        page_state_first(skip_btn.click).then(g(app.skip), [shown, answer, state], interview_out, api_name="skip")
-        page_state_first(ref_btn.click).then(g(app.reference), [shown, state], interview_out,
+        page_state_first(hint_btn.click).then(g(app.hint), [clicked, state], interview_out, api_name="hint")
+        page_state_first(skip_btn.click).then(g(app.skip), [clicked, answer, state], interview_out, api_name="skip")
+        page_state_first(ref_btn.click).then(g(app.reference), [clicked, state], interview_out,
                                              api_name="show_reference")
-        page_state_first(next_btn.click).then(g(app.next), [shown, answer, state], interview_out,
+        page_state_first(next_btn.click).then(g(app.next), [clicked, answer, state], interview_out,
                                               api_name="next_question")
         page_state_first(end_btn.click).then(g(app.end), [state], interview_out, api_name="end_interview")
         # the chat's own trash button must not wipe the running interview off the page: redraw it
@@ -1415,7 +1426,7 @@ def build_app(engine: Engine) -> gr.Blocks:
         for practise_btn, pick, api in ((search_practise, search_pick, "practise_question"),
                                         (browse_practise, browse_pick, False)):
             page_state_first(practise_btn.click).then(
-                practise_then_show, [pick, answer, shown, state], [tabs] + interview_out, api_name=api).then(
+                practise_then_show, [pick, answer, clicked, state], [tabs] + interview_out, api_name=api).then(
                 None, [answer, shown], None, js=SAVE_DRAFT_JS, api_name=False).then(
                 None, None, None, js=SHOW_CHAT_JS, api_name=False)
 

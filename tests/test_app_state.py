@@ -155,6 +155,21 @@ def test_stale_click_is_recognised(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not interview._stale_click(user, current)
 
 
+def test_a_page_click_is_timed_when_it_was_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page's action runs after a step of its own (``page_state``), which times the click: the double-click
+    window counts from the click, not from when the action got to run."""
+    interview = app.InterviewApp.__new__(app.InterviewApp)  # page_state on a live state needs no engine
+    user = app.UserState(session=_Session(2))
+    current = app.view_token(user.session)
+    now = time.monotonic()
+    user.advanced_at = now - 0.3  # the first click of a double click moved on 0.3 s ago...
+    assert interview.page_state(None, "en", current, user) is user and user.lang == "zh"  # (a live state as is)
+    monkeypatch.setattr(app.time, "monotonic", lambda: now + 0.5)  # ...and the second click's action runs later
+    assert interview._stale_click(user, current)
+    api = app.UserState(session=user.session, advanced_at=now - 0.3)  # an API call: timed when it arrives
+    assert not interview._stale_click(api, current)
+
+
 def test_count_field_shows_the_cap_the_interview_ran_with() -> None:
     assert app.shown_count(1000) == app.MAX_QUESTIONS == 50
     assert app.shown_count("1e9") == 50
