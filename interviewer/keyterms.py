@@ -170,6 +170,10 @@ _OPPOSITE_CHARACTERS: frozenset[frozenset[str]] = frozenset(
 )
 
 
+# Particles, conjunctions, pronouns and copulas: a sentence's glue, never a mistyped character of a term
+_FUNCTION_CHARACTERS = frozenset("的地得了着过是和与及或并而且则即又也都就才还再只在于从向对把被让给为以由用个这那其之此些么吗呢吧啊很更最太不没")
+
+
 _STEMMER = snowballstemmer.stemmer("english")
 _STEMMER_LOCK = threading.Lock()  # a Snowball stemmer keeps its work in the instance: one word at a time
 
@@ -213,7 +217,8 @@ class PreparedAnswer:
             self.latin.add(word.replace("-", ""))
             self.latin.update(part for part in word.split("-") if part)
         self.stems = {stem(w) for w in self.latin}
-        self.cjk = "".join(_CJK_RUN.findall(self.text))
+        # runs of Chinese text, kept apart: a typo lies inside one run, never across "，" or a Latin word
+        self.cjk_runs: list[str] = _CJK_RUN.findall(self.text)
         self.tokens: list[str] = tokenizer.tokens(answer) if tokenizer is not None else []
 
     def has_exact(self, term: str) -> bool:
@@ -229,24 +234,33 @@ class PreparedAnswer:
         # an acronym's plural: the stemmer leaves "rnns" whole (no vowel), but RNN and RNNs are one term
         return len(term) >= 3 and ((term.endswith("s") and term[:-1] in self.latin) or f"{term}s" in self.latin)
 
+    @staticmethod
+    def _typo_in_run(run: str, term: str, vocabulary: frozenset[str] | set[str] | None) -> bool:
+        """Whether ``run`` holds ``term`` with one character mistyped (an input-method slip).
+
+        Not a typo: a different first character (过拟合 vs 欠拟合 are opposites), one
+        opposite for another (输入层 vs 输出层), a window that is itself a real word
+        (标准差 vs 标准化), or a function character in the term's place — "卷积的参数"
+        and "卷积和池化" name 卷积, not 卷积核.
+        """
+        n = len(term)
+        start = run.find(term[0])
+        while 0 <= start <= len(run) - n:
+            window = run[start : start + n]
+            pairs = [(a, b) for a, b in zip(window, term) if a != b]
+            if not pairs:
+                return True
+            if (len(pairs) == 1 and frozenset(pairs[0]) not in _OPPOSITE_CHARACTERS
+                    and pairs[0][0] not in _FUNCTION_CHARACTERS
+                    and (vocabulary is None or window not in vocabulary)):
+                return True
+            start = run.find(term[0], start + 1)
+        return False
+
     def has_fuzzy(self, term: str, vocabulary: frozenset[str] | set[str] | None = None) -> bool:
         """Typo-tolerant lookup: one edit for short words, two for long ones."""
         if is_cjk(term):
-            n = len(term)
-            if n < 3 or len(self.cjk) < n:
-                return False
-            # one substituted character, never the first (过拟合 vs 欠拟合 are opposites),
-            # never one opposite for another (输入层 vs 输出层), and only when the typed word
-            # is not itself a real word (标准差 vs 标准化)
-            start = self.cjk.find(term[0])
-            while 0 <= start <= len(self.cjk) - n:
-                window = self.cjk[start : start + n]
-                pairs = [(a, b) for a, b in zip(window, term) if a != b]
-                if not pairs or (len(pairs) == 1 and frozenset(pairs[0]) not in _OPPOSITE_CHARACTERS
-                                 and (vocabulary is None or window not in vocabulary)):
-                    return True
-                start = self.cjk.find(term[0], start + 1)
-            return False
+            return any(self._typo_in_run(run, term, vocabulary) for run in self.cjk_runs if len(run) >= len(term) >= 3)
         if len(term) < 5 or not term.isalpha():
             return False
         limit = 1 if len(term) < 9 else 2
@@ -444,6 +458,18 @@ class TermModel:
         if token in self._dictionary_nouns:
             return True
         return len(token) >= 3 and token not in self.word_freq
+
+    def is_followup_term(self, token: str) -> bool:
+        """Whether a missed key term can carry a follow-up question ("can you expand on X?").
+
+        Stricter than :meth:`is_topic_term`: a concept the glossary or the domain list
+        knows (稀疏, 感受野), or a technical name in Latin letters (ADMM, proximal). A
+        rare noun that an answer uses once as an illustration (国际象棋, 棋盘, 美称)
+        weighs a lot by tf-idf but is no concept to ask about.
+        """
+        if not self.is_topic_term(token):
+            return False
+        return token in self.known_terms or not is_cjk(token)
 
     def idf(self, token: str) -> float:
         """Smoothed inverse document frequency (≥ 1 for every token)."""

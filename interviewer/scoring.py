@@ -483,7 +483,7 @@ class Scorer:
 
     def followup_terms(self, result: ScoreResult) -> list[str]:
         """Missed key terms of ``result`` that can carry a follow-up question of their own, heaviest first."""
-        return [t for t in result.missed if self.terms.is_topic_term(t.lower())]
+        return [t for t in result.missed if self.terms.is_followup_term(t.lower())]
 
     def _one_name_per_concept(self, terms: Sequence[str]) -> list[str]:
         """``terms`` without a later name of a glossary concept an earlier term names: a reference that

@@ -99,6 +99,15 @@ def test_an_opposite_is_never_a_typo() -> None:
     assert covered([term("梯度消失")], "梯度消矢") == {"梯度消失": "fuzzy"}  # a plain typo still counts
 
 
+def test_a_shorter_word_and_its_glue_are_not_a_typo(terms: TermModel) -> None:
+    """"卷积的参数少" was told it covered 卷积核: 卷积 + 的 differs from 卷积核 by one character, but the
+    answer names 卷积 and a particle. Neither do the characters around a comma make a word."""
+    for answer in ("卷积的参数少", "卷积是局部连接", "卷积和池化可以提取特征", "先做卷积，核心是权值共享"):
+        assert covered([term("卷积核")], answer, terms.vocabulary) == {}, answer
+    assert covered([term("卷积核")], "用卷积盒提取特征", terms.vocabulary) == {"卷积核": "fuzzy"}  # a slip still counts
+    assert covered([term("卷积核")], "卷积核的大小", terms.vocabulary) == {"卷积核": "exact"}
+
+
 def test_a_hyphenated_name_names_its_parts() -> None:
     """"ResNet-152" in an answer was listed as missing ResNet."""
     how = covered([term("resnet"), term("resnet152"), term("alexnet")], "AlexNet 比 ResNet-152 慢很多")

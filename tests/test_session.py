@@ -509,6 +509,23 @@ def test_a_very_good_answer_gets_no_followup(bundled_collection: Collection, sco
     assert nxt is not None and nxt.kind == "main" and nxt.question_id == second
 
 
+def test_a_follow_up_asks_about_a_concept_not_an_illustration(bundled_collection: Collection, scorer,  # type: ignore[no-untyped-def]
+                                                               store: ProgressStore) -> None:
+    """The k-means/kNN distance answer illustrates Manhattan distance with a chess board; an answer that
+    missed it was asked "你能具体讲讲「国际象棋」吗？". A follow-up names a concept of the field."""
+    c = bundled_collection
+    main = qid(c, "4. 在k-means或kNN，我们是用欧氏距离")
+    assert "国际象棋" in c.answer_plain(main), "precondition: the reference uses the illustration"
+    assert not [d for d in c.descendants(main) if d.has_own_text], "precondition: no sub-questions"
+    session = InterviewSession(c, scorer, store, PROFILE, SessionOptions(question_ids=(main,)))
+    turn = session.submit("欧氏距离就是两点之间的直线距离。")
+    assert turn.result.kind == "scored" and "国际象棋" in turn.result.missed, "precondition: the term was missed"
+    follow = session.followup_candidate()
+    assert follow is not None and follow.focus
+    assert follow.focus not in ("国际象棋", "棋盘")
+    assert follow.focus in scorer.terms.known_terms or follow.focus.isascii()
+
+
 def test_key_term_followup_is_scored_on_that_term(bundled_collection: Collection, scorer,  # type: ignore[no-untyped-def]
                                                   db: Path, store: ProgressStore) -> None:
     """A question without sub-questions follows up on the heaviest missed key term; the answer
