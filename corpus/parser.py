@@ -15,11 +15,14 @@ collections work without configuration:
 * every deeper heading is a question; a question's sub-headings are its
   sub-questions / answer parts;
 * a ``<details><summary>问题</summary>答案</details>`` block (outside code)
-  whose summary asks something is a question too, with the rest of the block
-  as its answer: a question of the section it sits in, or a sub-question of
-  the question in whose answer it sits. A summary that only labels the
-  answer ("点击查看答案", "答案", "Click to expand", the heading repeated)
-  leaves the block in the answer of the heading above it.
+  whose summary asks something ("什么是过拟合？") or names a topic to explain
+  ("Batch Normalization", as a topic heading "### 10. 维数灾难" does) is a
+  question too, with the rest of the block as its answer: a question of the
+  section it sits in, or a sub-question of the question in whose answer it
+  sits; several in a row are several questions. A summary that only labels
+  the answer ("点击查看答案", "答案", "Click to expand", "代码", empty) or
+  restates the heading above ("维数灾难" under "10. 维数灾难") leaves the block
+  in the answer of that heading.
 
 In a folder of files, each file's own title (``# 第三章 …``) is a chapter:
 it prefixes the names of that file's sections, and the collection is named
@@ -56,9 +59,10 @@ from .text import (
     to_plain,
 )
 
-PARSER_VERSION = 6  # 3: front matter is not headings; 4: "**bold **" shows as bold, radicals as characters;
+PARSER_VERSION = 7  # 3: front matter is not headings; 4: "**bold **" shows as bold, radicals as characters;
 # 5: answer-part headings (#### 答案) and reading lists (#### 推荐阅读) belong to their question, "##1." is a heading;
-# 6: an answer-part heading with no question before it is never a question; <details> questions
+# 6: an answer-part heading with no question before it is never a question; <details> questions;
+# 7: a <details> summary naming a topic ("Batch Normalization") is a question, not the answer of the heading above
 BUNDLED_COLLECTION = Path(__file__).parent / "data" / "ai_questions.md"
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
@@ -155,10 +159,15 @@ def parse_sources(
         if f.skipped:
             continue
         headings, unclosed, unclosed_details = _scan(f.text)
-        warnings.extend(
-            f"{f.rel}:{line}: <details> block is never closed (no </details>), so its question is read as text. "
-            f"Close it with </details>. / <details> 没有闭合，未作为题目。" for line in unclosed_details
-        )
+        if unclosed_details:  # one warning per file: a misspelt closing tag can leave hundreds open
+            more = len(unclosed_details) - 1
+            warnings.append(
+                f"{f.rel}:{unclosed_details[0]}: <details> block is never closed (no </details>), so its question "
+                f"is read as text" + (f"; so are {more} more after it (lines "
+                                      f"{', '.join(map(str, unclosed_details[1:6]))}{' …' if more > 5 else ''})"
+                                      if more else "")
+                + ". Close it with </details>. / <details> 没有闭合，未作为题目。"
+            )
         if not f.text.strip():
             msg = f"{f.rel} is empty. Add questions as Markdown headings ('## Section', '### Question')."
         else:
@@ -169,6 +178,9 @@ def parse_sources(
             if _SETEXT.search(f.text):  # "标题\n===": a heading CommonMark knows, this parser does not
                 msg += (" Underlined (Setext) headings, a line followed by === or ---, are not read: "
                         "write them as '## Title' / '### Question'. / 不支持下划线式标题，请改用 ## / ###。")
+            if unclosed_details:  # the file's questions are <details> blocks, but one swallows the rest
+                msg += (f" The <details> block at line {unclosed_details[0]} is never closed, so it is not read as "
+                        f"a question: close it with </details>. / <details> 没有闭合。")
         if not headings:
             if len(files) == 1:
                 raise CorpusError(msg)
@@ -377,10 +389,10 @@ def _read_file(path: Path, rel: str, allow_empty: bool = False) -> _SourceFile:
 def _scan(text: str) -> tuple[list[_Heading], int, list[int]]:
     """Headings with the lines under each; ``#`` lines inside code fences are text.
 
-    A ``<details>`` block (outside code) whose summary is a question is a question heading of its own, one
-    level below the heading whose text it sits in (:func:`_details_question`); its lines are blank in that
-    heading's text. Also returns the line of a code fence that is never closed (0 if none), and the lines of
-    ``<details>`` blocks with a question summary that are never closed (read as text).
+    A ``<details>`` block (outside code) whose summary names a question or a topic is a question heading of its
+    own, one level below the heading whose text it sits in (:func:`_details_question`); its lines are blank in
+    that heading's text. Also returns the line of a code fence that is never closed (0 if none), and the lines of
+    ``<details>`` blocks with a question or topic summary that are never closed (read as text).
     """
     headings: list[_Heading] = []
     owner: _Heading | None = None  # the last real heading: the text around <details> questions is its text
@@ -430,50 +442,90 @@ _DETAILS_OPEN = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?<details\b[^>]*>", re.I
 _DETAILS_TAG = re.compile(r"<(/?)details\b[^>]*>", re.IGNORECASE)
 _SUMMARY = re.compile(r"^\s*<summary\b[^>]*>(.*?)</summary\s*>", re.IGNORECASE | re.DOTALL)
 _SUMMARY_LINES = 5  # a summary closes within this many lines of its <details>
-# the clickable label of a collapsed answer ("点击查看答案", "Click to expand"), which names no question
-_SUMMARY_LABEL = re.compile(
-    r"(?:点击|点我|点此|单击|戳)?(?:这里)?(?:以)?(?:查看|展开|显示|打开|收起|看)?(?:参考|完整|详细)?"
-    r"(?:答案|解析|解答|详情|详解|内容|全部|更多|代码)?"
-    r"|(?:(?:click|tap)(?: here)?(?: to)? ?)?(?:see|show|view|expand|reveal|open|toggle|hide)?(?: the)? ?"
-    r"(?:answers?|solutions?|details?|more|code|explanation|hints?)?",
-    re.IGNORECASE,
+_NESTED_TAG = re.compile(r"<(?:details|summary)\b", re.IGNORECASE)  # no summary holds another block
+# A summary that only labels a collapsed answer ("点击查看答案", "Click to expand", "代码", "【答案】 👇") names no
+# question: it is made of these words alone (in any order, with numbers, punctuation and emoji between them).
+# Any other summary names a question ("什么是过拟合？") or a topic to explain ("Batch Normalization"), as a
+# heading does.
+_LABEL_WORDS = frozenset((
+    "点击 点我 点此 点这里 单击 双击 戳 这里 此处 下方 下面 如下 以下 一下 以 可 请 见 查看 展开 显示 打开 收起 折叠 隐藏 "
+    "看 阅读 参考 完整 详细 全部 全文 更多 标准 个人 我的 理解 答案 解析 解答 解题 题解 详情 详解 讲解 内容 代码 源码 "
+    "源代码 程序 示例 样例 例子 举例 举个例子 实现 细节 提示 备注 注释 注意 说明 解释 思路 分析 回答 答 资料 链接 出处 "
+    "来源 原文 补充 拓展 扩展 笔记 总结 小结 要点 重点 结果 输出 运行 图示 图解 图片 截图 视频 证明 部分 目录 大纲 导航 "
+    "中文 英文 英语 翻译 译文 版 与 和 及 以及 的 下 "
+    "click tap here to the a an me my for and or of this it please let lets go check out see show view expand "
+    "reveal open toggle hide collapse fold unfold read more less full complete answer answers ans solution "
+    "solutions sol detail details code codes snippet snippets explanation explanations hint hints tip tips note "
+    "notes example examples sample samples demo output outputs result results reference references source "
+    "sources link links proof model key point points summary content contents info spoiler spoilers tl dr "
+    "further reading also table toc screenshot screenshots image images figure video english chinese version "
+    "translation"
+).split())
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LONGEST_LABEL_WORD = max(len(w) for w in _LABEL_WORDS if _CJK.match(w))  # in Chinese characters
+# a run of Chinese characters, or a word of another script
+_LABEL_TOKEN = re.compile(_CJK.pattern + r"|[^\W\d_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# how a heading asks about its topic ("什么是 BN？", "What is dropout?", "BN 是什么"): a summary naming the
+# topic alone restates the heading
+_ASKING_PREFIX = re.compile(
+    r"^(?:请)?(?:什么是|何为|何谓|简述(?:一下)?|介绍(?:一下)?|解释(?:一下)?|说说|谈谈|讲讲)\s*"
+    r"|^(?:what\s+(?:is|are)|what's|explain|describe|define)\s+(?:(?:an?|the)\s+)?"
 )
-# what makes a summary a question: a question mark, numbering, a question word, what interview questions ask
-# about ("BN 的作用", "Dropout 原理"), or an instruction to answer; "代码实现" or "示例" is a part of an answer
-_QUESTION_CUE = re.compile(
-    r"[?？]\s*$"
-    r"|^(?:[(（]?\d+(?:\.\d+)*[)）.、:：]|[Qq]\d+|问题\s*\d+|题目?\s*\d+|第[一二三四五六七八九十百\d]+题)"
-    r"|什么|为什么|为何|为啥|如何|怎么|怎样|哪些|哪个|哪种|哪几|是否|吗|多少|几种|区别|异同|优缺点"
-    r"|原理|作用|含义|意义|定义|概念|优点|缺点|优势|好处|特点|用途|理解|推导|公式|对比|比较"
-    r"|^(?:请)?(?:简述|简单介绍|介绍|说说|谈谈|讲讲|解释|描述|列举|手推|写出|说明)"
-    r"|^(?:what|why|how|when|where|which|who|whose|is|are|was|were|do|does|did|can|could|should|would|will"
-    r"|explain|describe|compare|define|list|name|derive|implement|write|give|tell|discuss|contrast)\b",
-    re.IGNORECASE,
-)
+_ASKING_SUFFIX = re.compile(r"\s*(?:是什么(?:意思)?|是啥|指什么|是指什么)?\s*(?:吗|呢)?\s*[?？]*\s*$")
+
+
+def _is_label(summary: str) -> bool:
+    """Whether a ``<summary>`` only labels the answer it hides: empty, an answer-part label ("答案：见下"), or
+    label words alone ("点击查看答案", "Show the solution", "代码示例", "▶ Answer").
+
+    >>> [_is_label(t) for t in ("", "<b></b>", "答案？", "【点击展开】👇", "Click here to see the answer", "代码实现",
+    ...                         "TL;DR", "Batch Normalization", "维数灾难", "注意力机制", "答案的含义", "Output layer")]
+    [True, True, True, True, True, True, True, False, False, False, False, False]
+    """
+    label = _heading_label(summary).rstrip("?？ ")  # "答案？" is still a label
+    if _answer_part(_Heading(0, label, 0)) is not None:
+        return True
+    return all(_label_words_only(token) for token in _LABEL_TOKEN.findall(label.casefold()))
+
+
+def _label_words_only(token: str) -> bool:
+    """Whether a word is a label word, or a run of Chinese characters label words one after another
+    ("点击查看答案")."""
+    if not _CJK.match(token):
+        return token in _LABEL_WORDS
+    ends = {0}  # where a split of the run into label words can end (linear: no regex backtracking)
+    for i in range(len(token)):
+        if i in ends:
+            ends.update(i + n for n in range(1, _LONGEST_LABEL_WORD + 1) if token[i:i + n] in _LABEL_WORDS)
+    return len(token) in ends
+
+
+def _topic(title: str) -> str:
+    """What a heading asks about, compared loosely: "10. 什么是 BN？" → "bn"."""
+    text = _ASKING_SUFFIX.sub("", _ASKING_PREFIX.sub("", _norm(title), count=1), count=1)
+    return text.strip() or _norm(title)
 
 
 def _is_question_summary(summary: str, owner_title: str) -> bool:
-    """Whether a ``<summary>`` names a question rather than labels an answer: not a label ("点击查看答案",
-    "答案", "Show answer", the heading's own title repeated) and asks something.
+    """Whether a ``<summary>`` names a question or a topic to explain (a question, like a topic heading
+    "### 10. 维数灾难") rather than labels the answer under the heading above: not a label
+    (:func:`_is_label`) and not the heading's own question again ("维数灾难" under "10. 维数灾难",
+    "BN" under "什么是 BN？").
 
-    >>> [_is_question_summary(t, "过拟合") for t in ("什么是过拟合？", "<b>BN 的作用</b>", "1. Dropout", "Q2 SVM",
-    ...                                               "点击查看答案", "答案：见下", "Click to expand", "代码实现", "过拟合")]
-    [True, True, True, True, False, False, False, False, False]
+    >>> [_is_question_summary(t, "什么是过拟合？") for t in ("BN 的作用？", "Batch Normalization", "<b>Dropout</b>",
+    ...     "点击查看答案", "答案：见下", "Click to expand", "代码实现", "过拟合", "**什么是过拟合?**", "What is overfitting?")]
+    [True, True, True, False, False, False, False, False, False, True]
     """
-    label = _heading_label(summary)
-    bare = label.rstrip("?？ ")  # "答案？" is still a label
-    if not bare or _answer_part(_Heading(0, bare, 0)) is not None or _SUMMARY_LABEL.fullmatch(bare):
+    if _is_label(summary):
         return False
-    if owner_title and _norm(summary) == _norm(owner_title):
-        return False
-    return bool(_QUESTION_CUE.search(unicodedata.normalize("NFKC", clean_title(summary))))
+    return not (owner_title and _topic(summary) == _topic(owner_title))
 
 
 def _details_question(lines: list[str], start: int, owner_title: str) -> tuple[_Heading, str] | str | None:
     """The question written as the ``<details>`` block opening at ``lines[start]``: a heading (level left
     to the caller) whose text is the summary and whose body is the rest of the block, and the text after
-    ``</details>`` on its last line. None when the block is not a question (no summary first, or one that
-    labels the answer); "unclosed" when a question's block has no ``</details>``.
+    ``</details>`` on its last line. None when the block is not a question (no summary first, a broken one, or
+    one that labels the answer); "unclosed" when a question's block has no ``</details>``.
     """
     opening = _DETAILS_OPEN.match(lines[start])
     assert opening is not None
@@ -482,8 +534,8 @@ def _details_question(lines: list[str], start: int, owner_title: str) -> tuple[_
         last += 1
         text += "\n" + lines[last]
     summary = _SUMMARY.match(text)
-    if summary is None:
-        return None
+    if summary is None or _NESTED_TAG.search(summary.group(1)):
+        return None  # no summary first, or a broken one ("<summary><details><summary>…"): the block is text
     title = re.sub(r"\s+", " ", summary.group(1)).strip()
     if not _is_question_summary(title, owner_title):
         return None
@@ -666,8 +718,13 @@ def _build_tree(
         sections.append(s)
         return s
 
+    # a heading's text runs to the next heading, past the <details> questions in it (its text goes on after them)
+    next_line = [total_lines + 1] * len(headings)
+    for index in range(len(headings) - 2, -1, -1):
+        after = headings[index + 1]
+        next_line[index] = next_line[index + 1] if after.details else after.line
     for index, h in enumerate(headings):
-        end_line = h.end_line or (headings[index + 1].line - 1 if index + 1 < len(headings) else total_lines)
+        end_line = h.end_line or next_line[index] - 1
         if h.line == title_line:
             continue  # the document title (or, in a folder, the chapter)
         if h.details and h.level <= section_level:

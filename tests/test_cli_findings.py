@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +57,23 @@ def test_search_on_a_folder_with_odd_files_prints_its_warnings(tmp_path: Path) -
     assert out.returncode == 0, out.stderr
     assert "过拟合" in out.stdout
     assert out.stderr.count("b.md is not UTF-8") == 1 and out.stderr.count("c.md is empty") == 1, out.stderr
+
+
+def test_a_collection_of_details_blocks_loads_and_odd_ones_fail_kindly(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A user's file of topic <details> blocks is read as questions; a broken one is a message, not a traceback."""
+    topics = tmp_path / "topics.md"
+    topics.write_text("<details><summary>Batch Normalization</summary>按 batch 归一化。</details>\n"
+                      "<details><summary><b>Dropout</b></summary>随机失活。</details>\n"
+                      "<details><summary>维数灾难</summary>\n高维稀疏。\n</detail>\n", encoding="utf-8")
+    assert main(["stats", "--json", "--corpus", str(topics), "--data-dir", str(tmp_path / "d")]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert (out["questions"], out["answered"]) == (2, 2)
+    assert out["warnings"] == [f"topics.md:3: <details> block is never closed (no </details>), so its question is "
+                               f"read as text. Close it with </details>. / <details> 没有闭合，未作为题目。"]
+    broken = tmp_path / "broken.md"
+    broken.write_text("<details><summary>Batch Normalization</summary>\n按 batch 归一化。\n", encoding="utf-8")
+    assert main(["stats", "--json", "--corpus", str(broken), "--data-dir", str(tmp_path / "d")]) == 2
+    captured = capsys.readouterr()
+    error = json.loads(captured.out.strip().splitlines()[-1])["error"]
+    assert "never closed" in error and "</details>" in error and "Traceback" not in captured.err

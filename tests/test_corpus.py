@@ -910,6 +910,118 @@ def test_a_details_block_under_a_question_heading_is_its_answer_or_a_follow_up()
     assert len(c.warnings) == 1 and c.warnings[0].startswith("collection.md:7: <details> block is never closed")
 
 
+TOPIC_DETAILS_MD = """# 面试题
+
+## 深度学习
+
+<details>
+<summary>Batch Normalization</summary>
+
+按 batch 归一化，加速收敛。
+
+</details>
+
+<details><summary>维数灾难</summary>维度越高，样本越稀疏。</details>
+
+<details><summary><b>Dropout</b></summary>
+
+训练时随机失活神经元。
+</details>
+
+- <details><summary>**ReLU**</summary>max(0, x)，缓解梯度消失。</details>
+
+<details><summary><h3>Attention <code>QKV</code></h3></summary>加权求和。</details>
+"""
+
+
+def test_a_details_summary_naming_a_topic_is_a_question():
+    """A topic summary (<summary>Batch Normalization</summary>) is a question, as a topic heading ("### 10. 维数灾难")
+    is: its answer is the block, not the heading above (the whole section used to be one question, 深度学习, with
+    every block as its answer). Inline Markdown / HTML in the summary is not part of the title."""
+    c = parse_markdown(TOPIC_DETAILS_MD)
+    assert [s.title for s in c.sections] == ["深度学习"]
+    assert [(q.title, q.plain, q.parent_id) for q in c.questions.values()] == [
+        ("Batch Normalization", "按 batch 归一化，加速收敛。", None), ("维数灾难", "维度越高，样本越稀疏。", None),
+        ("Dropout", "训练时随机失活神经元。", None), ("ReLU", "max(0, x)，缓解梯度消失。", None),
+        ("Attention QKV", "加权求和。", None)]
+    bn, curse, dropout, relu, attention = c.questions.values()
+    assert bn.body == "按 batch 归一化，加速收敛。" and "summary" not in dropout.body
+    assert (bn.line_start, bn.line_end, [b.line_start for b in bn.blocks]) == (5, 10, [8])
+    assert (curse.line_start, curse.line_end) == (12, 12) and (dropout.line_start, dropout.line_end) == (14, 17)
+    assert [u.title for u in c.units()] == [q.title for q in c.questions.values()]
+    assert c.warnings == []
+
+
+def test_a_list_of_topic_summaries_under_a_heading_are_each_a_question():
+    """Several topic <details> under one question heading are its sub-questions, as "#### L1" headings would be; a
+    label block among them stays that heading's own answer."""
+    md = ("## 节\n\n### 3. 正则化方法\n\n常见的有三种。\n\n<details><summary>L1</summary>稀疏解。</details>\n"
+          "<details><summary>L2</summary>权重衰减。</details>\n<details><summary>Dropout</summary>随机失活。</details>\n"
+          "<details><summary>代码实现</summary>\n\n```python\nnn.Dropout(0.5)\n```\n</details>\n\n"
+          "### 4. 什么是 BN？\n\n按 batch 归一化。\n")
+    c = parse_markdown(md)
+    reg, l1, l2, dropout, bn = c.questions.values()
+    assert [(q.title, q.parent_id, q.plain) for q in (l1, l2, dropout)] == [
+        ("L1", reg.id, "稀疏解。"), ("L2", reg.id, "权重衰减。"), ("Dropout", reg.id, "随机失活。")]
+    assert reg.children == [l1.id, l2.id, dropout.id] and reg.plain == "常见的有三种。"
+    assert reg.code == ["nn.Dropout(0.5)"]  # "代码实现" labels a part of the answer: no question of its own
+    # the heading's text goes on after its sub-questions: its lines run to the next heading
+    assert (reg.line_start, reg.line_end, [b.line_start for b in reg.blocks]) == (3, 16, [5, 12])
+    assert [(q.line_start, q.line_end) for q in (l1, l2, dropout)] == [(7, 7), (8, 8), (9, 9)]
+    assert [u.title for u in c.units()] == ["3. 正则化方法", "4. 什么是 BN？"] and bn.plain == "按 batch 归一化。"
+    assert "L1\n稀疏解。" in c.answer_plain(reg.id)
+
+
+@pytest.mark.parametrize("summary", [
+    "点击查看答案", "答案", "Answer", "展开", "参考答案", "查看解析", "【点击展开】👇", "▶ Click here to see the solution",
+    "Show answer", "答案：见下", "Solution 1", "代码", "Hint", "TL;DR", "详细解答", "<b>答案</b>",
+    "维数灾难", "什么是维数灾难？", "**10. 维数灾难**",  # the heading's own question again
+])
+def test_a_label_summary_under_a_question_heading_leaves_the_heading_the_question(summary):
+    """A summary that only labels the answer (or restates the heading) keeps the block the heading's answer."""
+    md = f"## 节\n\n### 10. 维数灾难\n\n<details>\n<summary>{summary}</summary>\n\n维度越高，样本越稀疏。\n\n</details>\n"
+    (q,) = parse_markdown(md).questions.values()
+    assert (q.title, q.plain) == ("10. 维数灾难", "维度越高，样本越稀疏。")
+    assert (q.line_start, [b.line_start for b in q.blocks]) == (3, [8])
+
+
+def test_a_topic_summary_that_restates_the_question_is_its_answer():
+    """"BN" under "什么是 BN？" and "Dropout" under "What is dropout?" name the heading's topic: its answer."""
+    md = ("## 节\n\n### 什么是 BN？\n\n<details><summary>BN</summary>按 batch 归一化。</details>\n\n"
+          "### What is dropout?\n\n<details><summary>Dropout</summary>Randomly drops units.</details>\n\n"
+          "### BN 的作用\n\n<details><summary>Batch Normalization</summary>加速收敛。</details>\n")
+    c = parse_markdown(md)
+    assert [(q.title, q.plain) for q in c.questions.values()] == [
+        ("什么是 BN？", "按 batch 归一化。"), ("What is dropout?", "Randomly drops units."),
+        ("BN 的作用", ""), ("Batch Normalization", "加速收敛。")]  # another topic: a sub-question, as a heading
+
+
+def test_empty_and_nested_summaries():
+    """An empty summary (or one of tags alone) names nothing: the block is the heading's answer. A <details> nested
+    in a topic block is part of that question's answer; a summary holding another block is broken, so text."""
+    md = ("## 节\n\n### 问题\n\n答。\n\n<details><summary></summary>空的。</details>\n"
+          "<details><summary>   </summary>空白。</details>\n<details><summary><b></b></summary>标签。</details>\n"
+          "<details><summary><img src='x.png'></summary>图。</details>\n"
+          "<details><summary>Attention</summary>\n外层。\n<details><summary>Self-attention</summary>内层。</details>\n"
+          "</details>\n\n### 另一题\n\n<details><summary><details><summary>x</summary></summary>y</details>\n")
+    c = parse_markdown(md)
+    question, attention, other = c.questions.values()
+    assert (question.title, question.plain) == ("问题", "答。\n\n空的。\n空白。\n标签。\n图。")
+    assert (attention.title, attention.parent_id, attention.plain) == ("Attention", question.id, "外层。\n内层。")
+    assert (other.title, other.plain, other.children) == ("另一题", "y", [])
+    assert c.warnings == []
+
+
+def test_an_unclosed_topic_block_is_text_with_one_warning():
+    c = parse_markdown("## 节\n\n### 问题\n\n答。\n\n" + "<details><summary>BN</summary>\n归一化。\n</detail>\n" * 3)
+    assert [q.title for q in c.questions.values()] == ["问题"] and "归一化。" in next(iter(c)).plain
+    assert c.warnings == ["collection.md:7: <details> block is never closed (no </details>), so its question is read "
+                          "as text; so are 2 more after it (lines 10, 13). Close it with </details>. / "
+                          "<details> 没有闭合，未作为题目。"]
+    with pytest.raises(CorpusError, match="line 1 is never closed"):  # a file of nothing else says why
+        parse_markdown("<details><summary>BN</summary>\n归一化。\n")
+
+
 def test_a_forced_section_level_says_which_text_it_leaves_out(bundled):
     md = "## 节\n\n节的介绍。\n\n### 问题一\n\n答案一。\n\n#### 子问题\n\n子答案。\n\n### 问题二\n\n答案二。\n"
     c = parse_markdown(md, section_level=3)
