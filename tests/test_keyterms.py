@@ -189,6 +189,15 @@ def test_topic_terms_stand_alone_as_hints_and_follow_ups(terms: TermModel) -> No
         assert not terms.is_topic_term(bad), bad
 
 
+def test_everyday_verbs_are_not_shown_as_terms(terms: TermModel) -> None:
+    """"遗漏：等于、方便、避免" teaches nothing: everyday verbs and adjectives (3,000+ uses in jieba's
+    dictionary) are not shown as key terms; technical verbs of the field still are."""
+    for everyday in ("等于", "方便", "避免", "操作", "适合", "降低"):
+        assert not terms.is_display_term(everyday), everyday
+    for technical in ("输入", "输出", "求解", "拟合", "变换", "平移", "提取", "更新", "异常"):
+        assert terms.is_display_term(technical), technical
+
+
 def test_key_points_never_start_inside_a_parenthesis(bundled_collection) -> None:  # type: ignore[no-untyped-def]
     """A long sentence is cut at commas outside brackets: "大的就是ill-conditioned的），对于…" was shown as a
     point to add, starting in the middle of a parenthesis (10 such points in the bundled collection)."""

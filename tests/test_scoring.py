@@ -143,7 +143,7 @@ def test_explanation_says_when_it_names_only_some_of_the_terms(scorer: Scorer,
 # everyday function words that tf-idf lets into the key terms of some references
 FUNCTION_WORDS = {"要么", "之类", "它们", "如此", "显然", "不断", "越来越", "一直", "必然", "随着", "这时候"}
 # ...and everyday words, which name no idea of their own ("missed: 知道、两个" teaches nothing)
-EVERYDAY_WORDS = {"知道", "两个", "考虑", "获得", "解决", "作为", "一次", "两种", "不能",
+EVERYDAY_WORDS = {"知道", "两个", "考虑", "获得", "解决", "作为", "一次", "两种", "不能", "等于", "避免", "方便",
                   # idioms, status words and discourse words jieba files under content tags
                   "顾名思义", "就是指", "弯弯的", "想象", "括号", "含义"}
 # ...and central terms that jieba's dictionary tags as numerals or adverbs: they must stay visible
