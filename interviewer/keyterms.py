@@ -98,9 +98,9 @@ _OPEN_POS_MIN_FREQ = 4000
 # tagged as a pronoun (几何 "how much"), an idiom (无穷大) or a status word (正比): maths words here
 _CONTENT_DESPITE_TAG = frozenset({"几何", "无穷大", "正比"})
 # Everyday words, hidden from feedback and hints (not from scoring): "missed: 知道, 两个,
-# 获得" teaches nothing. Very frequent words of any class (产生, 目标, 结构), frequent
-# verbs / adjectives / idioms, 3,000+ uses (考虑, 解决, 简单, 等于, 避免; 输出 at 2,335 stays) and frequent numeral phrases (两种, 一次;
-# 层次 at 1,728 stays). Glossary terms are always shown, so 特征 / 监督 / 预测 stay.
+# 获得" teaches nothing. Very frequent words of any class (产生, 目标, 结构), verbs /
+# adjectives / idioms with 3,000+ uses (考虑, 解决, 简单, 等于, 避免; 输出 at 2,335 stays) and
+# frequent numeral phrases (两种, 一次; 层次 at 1,728 stays). Glossary terms are always shown, so 特征 / 监督 / 预测 stay.
 _EVERYDAY_MIN_FREQ = 10000
 _EVERYDAY_OPEN_TAGS = ("v", "a", "b", "l", "i", "z", "f", "s")  # tag prefixes
 _EVERYDAY_OPEN_MIN_FREQ = 3000
@@ -463,13 +463,10 @@ class TermModel:
         """Whether a missed key term can carry a follow-up question ("can you expand on X?").
 
         Stricter than :meth:`is_topic_term`: a concept the glossary or the domain list
-        knows (稀疏, 感受野), or a technical name in Latin letters (ADMM, proximal). A
-        rare noun that an answer uses once as an illustration (国际象棋, 棋盘, 美称)
-        weighs a lot by tf-idf but is no concept to ask about.
+        knows (稀疏, 感受野, dropout). A rare noun that a reference uses once as an
+        illustration (国际象棋, 棋盘, 美称) weighs a lot by tf-idf but is no concept to ask about.
         """
-        if not self.is_topic_term(token):
-            return False
-        return token in self.known_terms or not is_cjk(token)
+        return token in self.known_terms
 
     def idf(self, token: str) -> float:
         """Smoothed inverse document frequency (≥ 1 for every token)."""

@@ -523,7 +523,7 @@ def test_a_follow_up_asks_about_a_concept_not_an_illustration(bundled_collection
     follow = session.followup_candidate()
     assert follow is not None and follow.focus
     assert follow.focus not in ("国际象棋", "棋盘")
-    assert follow.focus in scorer.terms.known_terms or follow.focus.isascii()
+    assert follow.focus in scorer.terms.known_terms
 
 
 def test_key_term_followup_is_scored_on_that_term(bundled_collection: Collection, scorer,  # type: ignore[no-untyped-def]
