@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass
 from typing import AbstractSet, Any, Iterable, Sequence
 
+from . import nonanswer
 from .excerpt import clip
 from .progress import plural
 
@@ -199,33 +200,6 @@ _BANDS: dict[str, tuple[str, str]] = {
     "无效回答": ("无效回答", "Not an answer"),
 }
 
-# Non-answer messages (interviewer.nonanswer.MESSAGES mix both languages mid-sentence), by the result's
-# ``non_answer`` kind, in one language each.
-_NON_ANSWER: dict[str, tuple[str, str]] = {
-    "empty": ("没有收到回答。试着用自己的话写下你知道的要点。",
-              "No answer was given. Write down what you know in your own words."),
-    "symbols_only": ("回答里只有表情或标点符号，没有可以评分的内容。",
-                     "The answer contains only emoji or punctuation — nothing to score."),
-    "dont_know": ("看起来你还不会这道题：先看看参考答案，稍后再练。",
-                  "Looks like you don't know this one yet: review the reference and try again later."),
-    "skip": ("你回答了“跳过”：记为 0 分，这道题之后会再出现（不留分数地跳过请用“跳过”按钮或 :skip）。",
-             "You answered “pass”: it counts as 0 and the question will come back later (to skip without a score, "
-             "use the Skip button or :skip)."),
-    "gibberish": ("这看起来像是随手敲的字符，请输入真正的回答。",
-                  "This looks like random typing — please type a real answer."),
-    "filler": ("回答里只有客套话或空泛的说法，没有具体的知识点（例如定义、原因、公式）。",
-               "Only filler or vague talk, no concrete point (e.g. a definition, a reason, a formula)."),
-    "restatement": ("你只是复述了题目，没有给出新的内容：说说原因、定义或区别。",
-                    "You restated the question without answering it — explain the why, the what or the difference."),
-}
-
-# The same, to a follow-up on one key term (the result's ``focus``), where they differ.
-_FOCUS_NON_ANSWER: dict[str, tuple[str, str]] = {
-    "dont_know": ("看起来你还不清楚「{focus}」这一点：先看看参考答案里讲它的部分。",
-                  "Looks like you don't know “{focus}” yet: read what the reference says about it."),
-    "skip": ("你跳过了这个追问。", "You skipped this follow-up."),
-}
-
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 # Where the parts of the scorer's message (interviewer.scoring.Scorer._message) begin.
 _MESSAGE_PARTS = re.compile(
@@ -388,10 +362,10 @@ def result_message(result: Any, lang: str = "zh") -> str:
     """The explanation of a score result in ``lang`` (non-answers by kind, else :func:`scorer_message`)."""
     message = _get(result, "message", "") or ""
     kind = _get(result, "non_answer")
-    if _get(result, "kind") == "non_answer" and isinstance(kind, str) and kind in _NON_ANSWER:
+    if _get(result, "kind") == "non_answer" and isinstance(kind, str) and kind in nonanswer.TEXTS:
         focus = _get(result, "focus")
-        zh, en = _FOCUS_NON_ANSWER[kind] if focus and kind in _FOCUS_NON_ANSWER else _NON_ANSWER[kind]
-        return (en if lang == "en" else zh).format(focus=focus)
+        zh, en = nonanswer.texts(kind, focus if isinstance(focus, str) else None)
+        return en if lang == "en" else zh
     return scorer_message(message, lang)
 
 

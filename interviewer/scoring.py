@@ -75,6 +75,7 @@ from index.embedders import Embedder, load_embedder
 from index.search import PassageHit, SearchIndex
 from index.tokenize import ENGLISH_STOPWORDS
 
+from . import nonanswer
 from .excerpt import balanced_prefix, reads_alone
 from .keyterms import KeyPoint, KeyTerm, PreparedAnswer, TermModel, covered_points, match_terms
 from .nonanswer import MAX_ANSWER_CHARS, CleanedAnswer, NonAnswer, clean_answer, detect_non_answer
@@ -86,12 +87,6 @@ WEIGHTS_VERSION = 1
 FEATURES = ("coverage", "on_topic", "explained")
 BANDS = ((80.0, "优秀"), (65.0, "良好"), (45.0, "及格"), (0.0, "需加强"))
 NON_ANSWER_BAND = "无效回答"
-# a non-answer to a follow-up on one key term is about that term, not the whole question
-FOCUS_NON_ANSWER_MESSAGES = {
-    "dont_know": "看起来你还不清楚「{focus}」这一点 / Looks like you don't know “{focus}” yet — "
-                 "先看看参考答案里讲它的部分 (read what the reference says about it).",
-    "skip": "你跳过了这个追问 / You skipped this follow-up.",
-}
 # the index model (e5) only corroborates off-topic answers; its window is 512 tokens
 # and its cost grows with the input, so it reads the answer's beginning only
 SECONDARY_MAX_CHARS = 512
@@ -866,9 +861,7 @@ class Scorer:
                     notices: list[str], focus: str | None = None) -> ScoreResult:
         """Score 0 and say what happened; to a one-term follow-up, "don't know" and "skip" name the term."""
         missed = self._as_written(question.id, [t.text for t in ref.terms if self.terms.is_display_term(t.text)][:8])
-        message = non_answer.message
-        if focus and non_answer.kind in FOCUS_NON_ANSWER_MESSAGES:
-            message = FOCUS_NON_ANSWER_MESSAGES[non_answer.kind].format(focus=focus)
+        message = nonanswer.bilingual(non_answer.kind, focus) if focus else non_answer.message
         return ScoreResult(
             score=0.0, band=NON_ANSWER_BAND, components={}, covered=[], missed=missed, kind="non_answer",
             message=message, question_id=question.id, missed_points=[p.text for p in sorted(ref.points, key=lambda p: not reads_alone(p.text))[:3]],
