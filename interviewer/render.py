@@ -225,7 +225,11 @@ _WS_RUN = re.compile(r"[ \t]{2,}")
 # A formula on one line: $$…$$ or $…$ with no space just inside the dollars (so "$5 and $10" is not one).
 # (the third form: one word then a space before the closing dollar, "$5*5 $" in the collection, which the
 # renderer still takes for a formula; "$5 and $10" stays text)
+# Between dollars, "<" followed by a letter, "/", "!" or "?" reads as a tag: such a "formula" stays plain text.
+_TAG_START = re.compile(r"<[A-Za-z/!?]")
 _MATH = re.compile(r"\$\$[^$\n]+?\$\$|\$(?![\s$])[^$\n]*?[^\s$\\]\$|\$[^\s$\\]\$|\$[^\s$\\][^\s$]* \$")
+# A text that is one formula and nothing else.
+_ONE_FORMULA = re.compile(r"\$[^$\n]+\$")
 # Control characters other than tab and newline never display usefully.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
@@ -395,8 +399,7 @@ def escape_text(text: object, max_chars: int | None = None) -> str:
     s = s.strip("\n")
     if max_chars is not None and len(s) > max_chars:
         s = clip(s, max_chars, brackets=False)  # never inside a formula: it would show as raw LaTeX
-    s = "".join(_escape_plain(part) if i % 2 == 0 else html.escape(part, quote=False)
-                for i, part in enumerate(_split_math(s)))
+    s = "".join(_escape_plain(part) if i % 2 == 0 else _escape_formula(part) for i, part in enumerate(_split_math(s)))
     s = re.sub(r"(?m)^ ", "&nbsp;", s)
     lines = s.split("\n")
     return "  \n".join(line if line.strip() else "&nbsp;" for line in lines)
@@ -407,11 +410,20 @@ def _split_math(text: str) -> list[str]:
     parts: list[str] = []
     last = 0
     for m in _MATH.finditer(text):
-        if "](" in m.group(0) or "<" in m.group(0):
+        if "](" in m.group(0) or _TAG_START.search(m.group(0)):
             continue  # link or tag syntax: never hand it to the renderer unescaped
         parts += [text[last:m.start()], m.group(0)]
         last = m.end()
     return parts + [text[last:]]
+
+
+def _escape_formula(text: str) -> str:
+    r"""A formula for KaTeX: HTML-escaped only, a "less than" written ``\lt`` (no ``<`` reaches the page).
+
+    >>> _escape_formula("$C_2 < C_1$"), _escape_formula("$a>b$")
+    ('$C_2 \\lt  C_1$', '$a&gt;b$')
+    """
+    return html.escape(text.replace("<", "\\lt "), quote=False)
 
 
 def _escape_plain(text: str) -> str:
@@ -613,7 +625,10 @@ def score_panel_markdown(result: Any, lang: str = "zh", noted: bool | str = Fals
 
 
 def points_markdown(result: Any, lang: str = "zh", max_points: int = 12) -> str:
-    """Covered and missed key terms, then the covered / missed key points (sentences) when the scorer gives them."""
+    """Covered and missed key terms, then the covered / missed key points (sentences) when the scorer gives them.
+
+    A point is reference text as Markdown: its formulas between dollars are typeset (``latex_delimiters``).
+    """
     lang = _lang(lang)
     if result is None:
         return ""
@@ -628,8 +643,8 @@ def points_markdown(result: Any, lang: str = "zh", max_points: int = 12) -> str:
         if terms:
             total = in_all(len(every_term), lang) if len(every_term) > len(terms) else ""  # cut short: says so
             out.append("、".join(f"`{_code(x)}`" for x in terms) + total)
-        if points:
-            out += [""] + [f"- {escape_inline(x, 160)}" for x in points]
+        if points:  # a point that is one formula (a line of a display formula) is never cut: it would show raw
+            out += [""] + [f"- {escape_inline(x, None if _ONE_FORMULA.fullmatch(x.strip()) else 160)}" for x in points]
         if not terms and not points:
             out.append(f"_{t(empty, lang)}_")
         out.append("")

@@ -96,6 +96,7 @@ Progress = Callable[[str, float], None]
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _LIST_SPLIT = re.compile(r"[，,、；;/|\n]+")
+_ONE_FORMULA = re.compile(r"\$[^$]+\$")
 _SENTENCE_MARK = re.compile(r"[。！？!?]|\.\s|\.$")
 
 
@@ -173,6 +174,7 @@ class ScoreResult:
     message: str
     question_id: str = ""
     better_match: str | None = None
+    # key points (reference sentences) as shown: Markdown, a formula line between dollars (KeyPoint.shown)
     covered_points: list[str] = field(default_factory=list)
     missed_points: list[str] = field(default_factory=list)
     missed_passages: list[MissedPassage] = field(default_factory=list)
@@ -230,13 +232,14 @@ def band_for(score: float) -> str:
 
 def _excerpt(sentence: str, limit: int = 60) -> str:
     """A reference sentence for a one-line hint: no trailing punctuation, cut at a
-    clause boundary (or marked with …) when longer than ``limit`` characters.
+    clause boundary (or marked with …) when longer than ``limit`` characters; a
+    point that is one formula (``$…$``, see :attr:`KeyPoint.shown`) is never cut.
 
     >>> _excerpt("权重衰减让权重变小。")
     '权重衰减让权重变小'
     """
     text = sentence.strip().rstrip("。；;，,、.!！?？ ")
-    if len(text) <= limit:
+    if len(text) <= limit or _ONE_FORMULA.fullmatch(text):  # a formula cut short would show as raw LaTeX
         return text
     cut = max(text.rfind(mark, 0, limit) for mark in "，,；;：:")
     if cut >= limit // 2:
@@ -767,7 +770,7 @@ class Scorer:
         result = ScoreResult(
             score=score, band=band_for(score), components=components, covered=covered, missed=missed,
             kind=kind, message="", question_id=question.id, better_match=better,
-            covered_points=[p.text for p in hit_points[:5]], missed_points=[p.text for p in miss_points[:5]],
+            covered_points=[p.shown for p in hit_points[:5]], missed_points=[p.shown for p in miss_points[:5]],
             missed_passages=missed_passages, notices=notices,
         )
         result.message = self._message(question, result, match, signals)
@@ -864,7 +867,7 @@ class Scorer:
         message = nonanswer.bilingual(non_answer.kind, focus) if focus else non_answer.message
         return ScoreResult(
             score=0.0, band=NON_ANSWER_BAND, components={}, covered=[], missed=missed, kind="non_answer",
-            message=message, question_id=question.id, missed_points=[p.text for p in sorted(ref.points, key=lambda p: not reads_alone(p.text))[:3]],
+            message=message, question_id=question.id, missed_points=[p.shown for p in sorted(ref.points, key=lambda p: not reads_alone(p.text))[:3]],
             notices=notices, non_answer=non_answer.kind, focus=focus,
         )
 

@@ -749,6 +749,18 @@ def test_panels_showing_reference_text_typeset_formulas(server: str) -> None:
         assert {"$", "$$"} <= lefts, (elem_id, lefts)
 
 
+def test_a_key_point_that_is_a_formula_line_keeps_its_dollars(server: str, engine: Engine) -> None:
+    r"""The points panel's key points come from the reference's plain text, which drops the ``$$`` lines around a
+    display formula: "(2\times I-1)\times O", the FLOPs of a fully connected layer, was listed as raw LaTeX.
+    It is listed between dollars now, so the panel typesets it."""
+    col = engine.collection
+    fc = next(q for q in col if q.title == "全连接层的 FLOPs")
+    c = client(server)
+    c.predict(question_id=fc.id, api_name="/practise_question")
+    out = c.predict(answer="不知道", api_name="/submit_answer")  # a non-answer lists the first points as missed
+    assert r"- $(2\times I-1)\times O$" in out[POINTS].splitlines(), out[POINTS]
+
+
 def test_starting_over_keeps_the_unsent_answer_as_a_note(engine: Engine, tmp_path: Path) -> None:
     """Start or "practise this" while an answer is typed but not sent: the text is saved as a note of the
     question it was typed for (not scored), and the user is told where to find it."""
