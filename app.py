@@ -32,9 +32,10 @@ view token): a click about a question that is no longer current — the second
 click of a double click — changes nothing, so one double click never skips
 two questions. A browser page's running interview is also kept on the server
 by its secret profile id (:class:`InterviewKeeper`: bounded, expiring), so a
-reload picks it up again, with an answer typed but not sent yet (kept in the
-browser's local storage for the question it was typed for, and forgotten once
-it is sent or saved as a note); a returning visitor with saved answers is told
+reload picks it up again, with the settings it was started with shown in the
+settings controls, and an answer typed but not sent yet (kept in the browser's
+local storage for the question it was typed for, and forgotten once it is sent
+or saved as a note); a returning visitor with saved answers is told
 so and offered "due for review". After a server restart (every page's state
 gone) a page's next action first takes the profile and the language the
 browser keeps (:meth:`InterviewApp.page_state`), and says that the interview
@@ -75,7 +76,7 @@ from index.search import MAX_QUERY_CHARS
 from interviewer.exportdir import fresh_export_folder
 from interviewer.nonanswer import MAX_ANSWER_CHARS
 from interviewer.progress import ProgressStore, ProgressStoreError
-from interviewer.session import MAX_QUESTIONS, InterviewSession, SessionError, SessionOptions
+from interviewer.session import MAX_QUESTIONS, InterviewSession, SessionError, SessionOptions, resolve_sections
 
 log = logging.getLogger("ai_interview.app")
 
@@ -449,6 +450,16 @@ def shown_count(count: Any) -> Any:
     except (TypeError, ValueError, OverflowError):
         pass
     return gr.skip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The interview settings as the page's controls show them (section titles, order, count, checkbox)."""
+
+    sections: tuple[str, ...]
+    mode: str
+    count: int
+    include_unanswered: bool
 
 
 def _user(state: Any) -> UserState:
@@ -1077,14 +1088,33 @@ class InterviewApp:
         return render.reference_markdown(self.collection, qid, user.lang), user
 
     # ---------------------------------------------------------------- profile and language
+    def settings_of(self, session: InterviewSession | None) -> Settings | None:
+        """The settings a running interview was started with, as the settings controls show them.
+
+        None when there is none to show: no running interview, or one question practised from search or
+        browse (the settings were not used for it, so the controls keep what they show).
+        """
+        if session is None or session.ended or session.options.question_ids:
+            return None
+        options = session.options
+        try:
+            ids = set(resolve_sections(self.collection, options.sections)) if options.sections else None
+        except SessionError:  # cannot happen for a running interview: it resolved them when it started
+            return None
+        titles = tuple(s.title for s in self.collection.sections
+                       if s.title in self.section_choices and (ids is None or s.id in ids))
+        return Settings(titles, options.mode, min(options.count, MAX_QUESTIONS), options.include_unanswered)
+
     def on_load(self, stored_profile: Any, state: Any, stored_lang: Any = None) -> tuple:
         """Page load: reuse the profile id kept in this browser (or make one and keep it).
 
-        A reloaded page gets its running interview back (:class:`InterviewKeeper`); with none to restore, a
+        A reloaded page gets its running interview back (:class:`InterviewKeeper`), and the settings controls
+        show what it was started with (so "start" again asks for the same); with none to restore, a
         returning visitor is told their answers are saved and the order is set to "due for review".
         The page opens in the language this browser chose last (``stored_lang``); without one, a restored
         interview comes back in the language it was running in (the switch follows).
-        Returns the profile, the question order, the language and the interview outputs.
+        Returns the profile, the question order, the language, the sections, the number of questions,
+        "include questions without a reference" and the interview outputs.
         """
         user = _user(state)
         if valid_profile(stored_profile):
@@ -1109,7 +1139,11 @@ class InterviewApp:
                     mode = "due"
         if user.lang != before:
             language = user.lang
-        return (user.profile, mode, language, *self.interview_view(user))
+        settings = self.settings_of(user.session)
+        if settings is None:
+            return (user.profile, mode, language, gr.skip(), gr.skip(), gr.skip(), *self.interview_view(user))
+        return (user.profile, settings.mode, language, list(settings.sections), settings.count,
+                settings.include_unanswered, *self.interview_view(user))
 
     def _restore(self, user: UserState, kept: UserState) -> None:
         """Take over the running interview of an earlier page of this browser (its lock too, so the two pages'
@@ -1488,7 +1522,8 @@ def build_app(engine: Engine) -> gr.Blocks:
             progress_fn, [state], progress_out, api_name=False, show_progress="hidden")
         lang.change(None, [lang], [stored_lang], js="(choice) => choice", api_name=False)  # kept in this browser
 
-        load_out = [stored_profile, mode, lang] + interview_out
+        # a restored interview's settings are shown (see InterviewApp.on_load)
+        load_out = [stored_profile, mode, lang, sections, count, include_unanswered] + interview_out
 
         def on_load(stored: Any, stored_language: Any, st: Any) -> tuple:
             """Page load (after the user's running action, if any); never a traceback."""

@@ -37,7 +37,8 @@ from typing import Iterable, Sequence
 import snowballstemmer
 from rapidfuzz.distance import OSA
 
-from corpus.model import Collection
+from corpus.model import Collection, Question
+from corpus.text import to_plain
 from index.chunking import pack
 from index.glossary import Concept, Glossary
 from index.tokenize import DOMAIN_TERMS, STOPWORDS, Tokenizer, normalise
@@ -133,13 +134,23 @@ class KeyTerm:
 
 @dataclass(frozen=True)
 class KeyPoint:
-    """A sentence or phrase of the reference and the key terms it carries."""
+    """A sentence or phrase of the reference and the key terms it carries.
+
+    ``text`` is the reference's plain text (what is matched and scored); ``markdown``, when set, is how the
+    point is shown instead: a line of a ``$$ … $$`` formula, whose delimiters the plain text drops, as ``$…$``.
+    """
 
     text: str
     terms: tuple[str, ...]
     weight: float
     question_id: str
     line: int = 0
+    markdown: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The point as feedback shows it (Markdown; a formula between dollars, so it is typeset)."""
+        return self.markdown or self.text
 
 
 @dataclass
@@ -532,6 +543,7 @@ class TermModel:
         points: list[KeyPoint] = []
         seen: set[str] = set()
         for q in [self.collection.questions[question_id], *self.collection.descendants(question_id)]:
+            formulas = formula_lines(q)
             for sentence in split_points(q.plain):
                 if sentence in seen or not _is_prose(sentence):
                     continue
@@ -540,7 +552,8 @@ class TermModel:
                 if not found:
                     continue
                 weight = sum(weight_of[t] for t in found)
-                points.append(KeyPoint(sentence, found, round(weight, 4), q.id, _line_of(q, sentence)))
+                points.append(KeyPoint(sentence, found, round(weight, 4), q.id, _line_of(q, sentence),
+                                       formulas.get(sentence, "")))
         if len(points) > max_points:
             keep = set(sorted(range(len(points)), key=lambda i: -points[i].weight)[:max_points])
             points = [p for i, p in enumerate(points) if i in keep]
@@ -550,6 +563,63 @@ class TermModel:
         """Useful keyword tokens of an answer (for on-topic precision)."""
         tokens = answer.tokens if isinstance(answer, PreparedAnswer) else self.tokenizer.tokens(answer)
         return [t for t in tokens if _useful(t)]
+
+
+_LINE_BREAK = re.compile(r"(?:\\\\\s*)+$")  # "\\" ending a line of a multi-line formula
+_BRACES = re.compile(r"\\[{}]|[{}]")
+# what a line cannot hold alone: an alignment "&" or an environment of a formula spread over several lines
+_NOT_ALONE = re.compile(r"(?<!\\)&|\\(?:begin|end)\b")
+
+
+def _balanced(tex: str) -> bool:
+    """True when ``tex`` typesets on its own: braces (not ``\\{`` and ``\\}``) close in order, ``\\left`` and
+    ``\\right`` pair up, and it holds no alignment ``&`` or environment (a line of a longer formula)."""
+    if _NOT_ALONE.search(tex) or len(re.findall(r"\\left\b", tex)) != len(re.findall(r"\\right\b", tex)):
+        return False
+    depth = 0
+    for m in _BRACES.finditer(tex):
+        if m.group(0) in ("{", "}"):
+            depth += 1 if m.group(0) == "{" else -1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def formula_lines(question: Question) -> dict[str, str]:
+    r"""The points of ``question`` that are a line of a display formula, as ``$…$`` Markdown, by their plain text.
+
+    The plain text keeps a display formula's lines but drops their ``$$`` delimiters (``$$`` on lines of their
+    own), so such a point read ``\frac{\partial J}{\omega_{11}} = x_1*…`` as raw LaTeX. A line that is one point
+    is shown as the reference writes it, without a trailing line break ``\\``; a piece of a line (cut at ``;``)
+    only when it typesets alone. Chinese inside a formula is set as text (``\text{…}``).
+
+    >>> from corpus.parser import parse_markdown
+    >>> body = ["# T", "## S", "### 1. 全连接层", "计算量：", "$$", r"(2\times I-1)\times O \\", r"y = x_1*梯度", "$$"]
+    >>> q = parse_markdown("\n".join(body)).units()[0]
+    >>> formula_lines(q) == {r"(2\times I-1)\times O \\": r"$(2\times I-1)\times O$",
+    ...                      "y = x_1*梯度": r"$y = x_1*\text{梯度}$"}
+    True
+    """
+    shown: dict[str, str] = {}
+    for block in question.blocks:
+        if block.kind != "math":
+            continue
+        for line in block.markdown.split("\n"):
+            tex = line.strip()
+            tex = tex[2:] if tex.startswith("$$") else tex
+            tex = tex[:-2] if tex.endswith("$$") else tex
+            tex = _LINE_BREAK.sub("", tex).strip()
+            if not tex or "$" in tex:
+                continue
+            pieces = split_points(to_plain([line]))  # the line's points, as points_for cuts them
+            for piece in pieces:
+                formula = _LINE_BREAK.sub("", tex if len(pieces) == 1 else piece).strip()
+                if not formula or "$" in formula or formula.endswith("\\") or not _balanced(formula):
+                    continue
+                if "\\text" not in formula:
+                    formula = _CJK_RUN.sub(lambda m: "\\text{" + m.group(0) + "}", formula)
+                shown.setdefault(piece, f"${formula}$")
+    return shown
 
 
 def _is_prose(sentence: str) -> bool:

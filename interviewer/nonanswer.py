@@ -29,15 +29,57 @@ from index.tokenize import STOPWORDS, Tokenizer, normalise
 
 MAX_ANSWER_CHARS = 4000
 
-MESSAGES: dict[str, str] = {
-    "empty": "没有收到回答 / No answer was given. 试着用自己的话写下你知道的要点 (write down what you know).",
-    "symbols_only": "回答里只有表情或标点符号 / The answer contains only emoji or punctuation — 没有可以评分的内容.",
-    "dont_know": "看起来你还不会这道题 / Looks like you don't know this one yet — 先看看参考答案，稍后再练 (review the reference and try again later).",
-    "skip": "你回答了“跳过”，记为 0 分 / You answered “pass”: it counts as 0 — 之后会再出现 (it will come back later).",
-    "gibberish": "这看起来像是随手敲的字符 / This looks like random typing — 请输入真正的回答 (please type a real answer).",
-    "filler": "回答里只有客套话或空泛的说法，没有具体的知识点 / Only filler or vague talk, no concrete point (e.g. 定义、原因、公式).",
-    "restatement": "你只是复述了题目，没有给出新的内容 / You restated the question without answering it — 说说原因、定义或区别 (explain the why / what).",
+# What a non-answer is told, by kind: (中文, English), each a whole message in one language. The one source of
+# these texts: the web app shows the UI's language (interviewer.render.result_message), the terminal both.
+TEXTS: dict[str, tuple[str, str]] = {
+    "empty": ("没有收到回答。试着用自己的话写下你知道的要点。",
+              "No answer was given. Write down what you know in your own words."),
+    "symbols_only": ("回答里只有表情或标点符号，没有可以评分的内容。",
+                     "The answer contains only emoji or punctuation — nothing to score."),
+    "dont_know": ("看起来你还不会这道题：先看看参考答案，稍后再练。",
+                  "Looks like you don't know this one yet: review the reference and try again later."),
+    "skip": ("你回答了“跳过”：记为 0 分，这道题之后会再出现（不留分数地跳过请用“跳过”按钮或 :skip）。",
+             "You answered “pass”: it counts as 0 and the question will come back later (to skip without a score, "
+             "use the Skip button or :skip)."),
+    "gibberish": ("这看起来像是随手敲的字符，请输入真正的回答。",
+                  "This looks like random typing — please type a real answer."),
+    "filler": ("回答里只有客套话或空泛的说法，没有具体的知识点（例如定义、原因、公式）。",
+               "Only filler or vague talk, no concrete point (e.g. a definition, a reason, a formula)."),
+    "restatement": ("你只是复述了题目，没有给出新的内容：说说原因、定义或区别。",
+                    "You restated the question without answering it — explain the why, the what or the difference."),
 }
+# The same, to a follow-up on one key term (``{focus}``), where they differ: the answer is about that point.
+FOCUS_TEXTS: dict[str, tuple[str, str]] = {
+    "dont_know": ("看起来你还不清楚「{focus}」这一点：先看看参考答案里讲它的部分。",
+                  "Looks like you don't know “{focus}” yet: read what the reference says about it."),
+    "skip": ("你跳过了这个追问。", "You skipped this follow-up."),
+}
+
+
+def texts(kind: str, focus: str | None = None) -> tuple[str, str]:
+    """(中文, English) of the message for a non-answer of ``kind`` (to a follow-up on ``focus``, if any).
+
+    >>> texts("skip", focus="稀疏")
+    ('你跳过了这个追问。', 'You skipped this follow-up.')
+    """
+    if focus and kind in FOCUS_TEXTS:
+        zh, en = FOCUS_TEXTS[kind]
+        return zh.format(focus=focus), en.format(focus=focus)
+    return TEXTS[kind]
+
+
+def bilingual(kind: str, focus: str | None = None) -> str:
+    """The message as ``"中文 / English"``: the scorer's message, which :func:`interviewer.render.localize` splits.
+
+    >>> bilingual("empty")
+    '没有收到回答。试着用自己的话写下你知道的要点。 / No answer was given. Write down what you know in your own words.'
+    """
+    zh, en = texts(kind, focus)
+    return f"{zh} / {en}"
+
+
+# the bilingual message of each kind (derived from TEXTS, never edited on its own)
+MESSAGES: dict[str, str] = {kind: bilingual(kind) for kind in TEXTS}
 
 _INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
 _KEEP_CONTROL = {"\n", "\t"}
@@ -342,4 +384,4 @@ _NEGATION = re.compile(r"没有|不是|不会|不能|不用|不需要|无法|\bn
 
 
 def _make(kind: str) -> NonAnswer:
-    return NonAnswer(kind, MESSAGES[kind])
+    return NonAnswer(kind, bilingual(kind))

@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass
 from typing import AbstractSet, Any, Iterable, Sequence
 
+from . import nonanswer
 from .excerpt import clip
 from .progress import plural
 
@@ -199,33 +200,6 @@ _BANDS: dict[str, tuple[str, str]] = {
     "无效回答": ("无效回答", "Not an answer"),
 }
 
-# Non-answer messages (interviewer.nonanswer.MESSAGES mix both languages mid-sentence), by the result's
-# ``non_answer`` kind, in one language each.
-_NON_ANSWER: dict[str, tuple[str, str]] = {
-    "empty": ("没有收到回答。试着用自己的话写下你知道的要点。",
-              "No answer was given. Write down what you know in your own words."),
-    "symbols_only": ("回答里只有表情或标点符号，没有可以评分的内容。",
-                     "The answer contains only emoji or punctuation — nothing to score."),
-    "dont_know": ("看起来你还不会这道题：先看看参考答案，稍后再练。",
-                  "Looks like you don't know this one yet: review the reference and try again later."),
-    "skip": ("你回答了“跳过”：记为 0 分，这道题之后会再出现（不留分数地跳过请用“跳过”按钮或 :skip）。",
-             "You answered “pass”: it counts as 0 and the question will come back later (to skip without a score, "
-             "use the Skip button or :skip)."),
-    "gibberish": ("这看起来像是随手敲的字符，请输入真正的回答。",
-                  "This looks like random typing — please type a real answer."),
-    "filler": ("回答里只有客套话或空泛的说法，没有具体的知识点（例如定义、原因、公式）。",
-               "Only filler or vague talk, no concrete point (e.g. a definition, a reason, a formula)."),
-    "restatement": ("你只是复述了题目，没有给出新的内容：说说原因、定义或区别。",
-                    "You restated the question without answering it — explain the why, the what or the difference."),
-}
-
-# The same, to a follow-up on one key term (the result's ``focus``), where they differ.
-_FOCUS_NON_ANSWER: dict[str, tuple[str, str]] = {
-    "dont_know": ("看起来你还不清楚「{focus}」这一点：先看看参考答案里讲它的部分。",
-                  "Looks like you don't know “{focus}” yet: read what the reference says about it."),
-    "skip": ("你跳过了这个追问。", "You skipped this follow-up."),
-}
-
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 # Where the parts of the scorer's message (interviewer.scoring.Scorer._message) begin.
 _MESSAGE_PARTS = re.compile(
@@ -251,7 +225,11 @@ _WS_RUN = re.compile(r"[ \t]{2,}")
 # A formula on one line: $$…$$ or $…$ with no space just inside the dollars (so "$5 and $10" is not one).
 # (the third form: one word then a space before the closing dollar, "$5*5 $" in the collection, which the
 # renderer still takes for a formula; "$5 and $10" stays text)
+# Between dollars, "<" followed by a letter, "/", "!" or "?" reads as a tag: such a "formula" stays plain text.
+_TAG_START = re.compile(r"<[A-Za-z/!?]")
 _MATH = re.compile(r"\$\$[^$\n]+?\$\$|\$(?![\s$])[^$\n]*?[^\s$\\]\$|\$[^\s$\\]\$|\$[^\s$\\][^\s$]* \$")
+# A text that is one formula and nothing else.
+_ONE_FORMULA = re.compile(r"\$[^$\n]+\$")
 # Control characters other than tab and newline never display usefully.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
@@ -388,10 +366,10 @@ def result_message(result: Any, lang: str = "zh") -> str:
     """The explanation of a score result in ``lang`` (non-answers by kind, else :func:`scorer_message`)."""
     message = _get(result, "message", "") or ""
     kind = _get(result, "non_answer")
-    if _get(result, "kind") == "non_answer" and isinstance(kind, str) and kind in _NON_ANSWER:
+    if _get(result, "kind") == "non_answer" and isinstance(kind, str) and kind in nonanswer.TEXTS:
         focus = _get(result, "focus")
-        zh, en = _FOCUS_NON_ANSWER[kind] if focus and kind in _FOCUS_NON_ANSWER else _NON_ANSWER[kind]
-        return (en if lang == "en" else zh).format(focus=focus)
+        zh, en = nonanswer.texts(kind, focus if isinstance(focus, str) else None)
+        return en if lang == "en" else zh
     return scorer_message(message, lang)
 
 
@@ -421,8 +399,7 @@ def escape_text(text: object, max_chars: int | None = None) -> str:
     s = s.strip("\n")
     if max_chars is not None and len(s) > max_chars:
         s = clip(s, max_chars, brackets=False)  # never inside a formula: it would show as raw LaTeX
-    s = "".join(_escape_plain(part) if i % 2 == 0 else html.escape(part, quote=False)
-                for i, part in enumerate(_split_math(s)))
+    s = "".join(_escape_plain(part) if i % 2 == 0 else _escape_formula(part) for i, part in enumerate(_split_math(s)))
     s = re.sub(r"(?m)^ ", "&nbsp;", s)
     lines = s.split("\n")
     return "  \n".join(line if line.strip() else "&nbsp;" for line in lines)
@@ -433,11 +410,20 @@ def _split_math(text: str) -> list[str]:
     parts: list[str] = []
     last = 0
     for m in _MATH.finditer(text):
-        if "](" in m.group(0) or "<" in m.group(0):
+        if "](" in m.group(0) or _TAG_START.search(m.group(0)):
             continue  # link or tag syntax: never hand it to the renderer unescaped
         parts += [text[last:m.start()], m.group(0)]
         last = m.end()
     return parts + [text[last:]]
+
+
+def _escape_formula(text: str) -> str:
+    r"""A formula for KaTeX: HTML-escaped only, a "less than" written ``\lt`` (no ``<`` reaches the page).
+
+    >>> _escape_formula("$C_2 < C_1$"), _escape_formula("$a>b$")
+    ('$C_2 \\lt  C_1$', '$a&gt;b$')
+    """
+    return html.escape(text.replace("<", "\\lt "), quote=False)
 
 
 def _escape_plain(text: str) -> str:
@@ -639,7 +625,10 @@ def score_panel_markdown(result: Any, lang: str = "zh", noted: bool | str = Fals
 
 
 def points_markdown(result: Any, lang: str = "zh", max_points: int = 12) -> str:
-    """Covered and missed key terms, then the covered / missed key points (sentences) when the scorer gives them."""
+    """Covered and missed key terms, then the covered / missed key points (sentences) when the scorer gives them.
+
+    A point is reference text as Markdown: its formulas between dollars are typeset (``latex_delimiters``).
+    """
     lang = _lang(lang)
     if result is None:
         return ""
@@ -654,8 +643,8 @@ def points_markdown(result: Any, lang: str = "zh", max_points: int = 12) -> str:
         if terms:
             total = in_all(len(every_term), lang) if len(every_term) > len(terms) else ""  # cut short: says so
             out.append("、".join(f"`{_code(x)}`" for x in terms) + total)
-        if points:
-            out += [""] + [f"- {escape_inline(x, 160)}" for x in points]
+        if points:  # a point that is one formula (a line of a display formula) is never cut: it would show raw
+            out += [""] + [f"- {escape_inline(x, None if _ONE_FORMULA.fullmatch(x.strip()) else 160)}" for x in points]
         if not terms and not points:
             out.append(f"_{t(empty, lang)}_")
         out.append("")

@@ -75,6 +75,7 @@ from index.embedders import Embedder, load_embedder
 from index.search import PassageHit, SearchIndex
 from index.tokenize import ENGLISH_STOPWORDS
 
+from . import nonanswer
 from .excerpt import balanced_prefix, reads_alone
 from .keyterms import KeyPoint, KeyTerm, PreparedAnswer, TermModel, covered_points, match_terms
 from .nonanswer import MAX_ANSWER_CHARS, CleanedAnswer, NonAnswer, clean_answer, detect_non_answer
@@ -86,12 +87,6 @@ WEIGHTS_VERSION = 1
 FEATURES = ("coverage", "on_topic", "explained")
 BANDS = ((80.0, "优秀"), (65.0, "良好"), (45.0, "及格"), (0.0, "需加强"))
 NON_ANSWER_BAND = "无效回答"
-# a non-answer to a follow-up on one key term is about that term, not the whole question
-FOCUS_NON_ANSWER_MESSAGES = {
-    "dont_know": "看起来你还不清楚「{focus}」这一点 / Looks like you don't know “{focus}” yet — "
-                 "先看看参考答案里讲它的部分 (read what the reference says about it).",
-    "skip": "你跳过了这个追问 / You skipped this follow-up.",
-}
 # the index model (e5) only corroborates off-topic answers; its window is 512 tokens
 # and its cost grows with the input, so it reads the answer's beginning only
 SECONDARY_MAX_CHARS = 512
@@ -101,6 +96,7 @@ Progress = Callable[[str, float], None]
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _LIST_SPLIT = re.compile(r"[，,、；;/|\n]+")
+_ONE_FORMULA = re.compile(r"\$[^$]+\$")
 _SENTENCE_MARK = re.compile(r"[。！？!?]|\.\s|\.$")
 
 
@@ -178,6 +174,7 @@ class ScoreResult:
     message: str
     question_id: str = ""
     better_match: str | None = None
+    # key points (reference sentences) as shown: Markdown, a formula line between dollars (KeyPoint.shown)
     covered_points: list[str] = field(default_factory=list)
     missed_points: list[str] = field(default_factory=list)
     missed_passages: list[MissedPassage] = field(default_factory=list)
@@ -235,13 +232,14 @@ def band_for(score: float) -> str:
 
 def _excerpt(sentence: str, limit: int = 60) -> str:
     """A reference sentence for a one-line hint: no trailing punctuation, cut at a
-    clause boundary (or marked with …) when longer than ``limit`` characters.
+    clause boundary (or marked with …) when longer than ``limit`` characters; a
+    point that is one formula (``$…$``, see :attr:`KeyPoint.shown`) is never cut.
 
     >>> _excerpt("权重衰减让权重变小。")
     '权重衰减让权重变小'
     """
     text = sentence.strip().rstrip("。；;，,、.!！?？ ")
-    if len(text) <= limit:
+    if len(text) <= limit or _ONE_FORMULA.fullmatch(text):  # a formula cut short would show as raw LaTeX
         return text
     cut = max(text.rfind(mark, 0, limit) for mark in "，,；;：:")
     if cut >= limit // 2:
@@ -772,7 +770,7 @@ class Scorer:
         result = ScoreResult(
             score=score, band=band_for(score), components=components, covered=covered, missed=missed,
             kind=kind, message="", question_id=question.id, better_match=better,
-            covered_points=[p.text for p in hit_points[:5]], missed_points=[p.text for p in miss_points[:5]],
+            covered_points=[p.shown for p in hit_points[:5]], missed_points=[p.shown for p in miss_points[:5]],
             missed_passages=missed_passages, notices=notices,
         )
         result.message = self._message(question, result, match, signals)
@@ -866,12 +864,10 @@ class Scorer:
                     notices: list[str], focus: str | None = None) -> ScoreResult:
         """Score 0 and say what happened; to a one-term follow-up, "don't know" and "skip" name the term."""
         missed = self._as_written(question.id, [t.text for t in ref.terms if self.terms.is_display_term(t.text)][:8])
-        message = non_answer.message
-        if focus and non_answer.kind in FOCUS_NON_ANSWER_MESSAGES:
-            message = FOCUS_NON_ANSWER_MESSAGES[non_answer.kind].format(focus=focus)
+        message = nonanswer.bilingual(non_answer.kind, focus) if focus else non_answer.message
         return ScoreResult(
             score=0.0, band=NON_ANSWER_BAND, components={}, covered=[], missed=missed, kind="non_answer",
-            message=message, question_id=question.id, missed_points=[p.text for p in sorted(ref.points, key=lambda p: not reads_alone(p.text))[:3]],
+            message=message, question_id=question.id, missed_points=[p.shown for p in sorted(ref.points, key=lambda p: not reads_alone(p.text))[:3]],
             notices=notices, non_answer=non_answer.kind, focus=focus,
         )
 

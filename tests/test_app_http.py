@@ -43,6 +43,8 @@ GOOD_DROPOUT_ANSWER = (
 )
 # outputs of every interview endpoint
 CHAT, ANSWER, STATUS, SCORE, POINTS, SOURCES, REFERENCE, TOKEN = range(8)
+# the page load's outputs before those: profile, question order, language, sections, count, include unanswered
+LOADED = 6
 CHINESE_BANDS = ("优秀", "良好", "及格", "需加强", "无效回答")
 
 
@@ -541,7 +543,7 @@ def test_a_page_opens_in_the_language_this_browser_chose_last(engine: Engine, tm
     a.end(first)
     user = app.UserState()
     out = a.on_load(profile, user, "en")
-    assert out[2] == "en" and user.lang == "en" and "Welcome back" in out[3 + STATUS], out[3 + STATUS]
+    assert out[2] == "en" and user.lang == "en" and "Welcome back" in out[LOADED + STATUS], out[LOADED + STATUS]
     user.lang = "zh"  # a switch back keeps the welcome, now in Chinese
     assert "欢迎回来" in a.status_in_language(user)
     a.start(["深度学习基础"], "order", 1, False, "", "", user)
@@ -560,7 +562,7 @@ def test_a_tab_left_behind_never_acts_on_a_question_it_does_not_show(engine: Eng
     profile = out[0]
     a.start(["深度学习基础"], "order", 3, False, "", "", tab_a)
     tab_b, out = _page(a, profile)
-    old_token = out[3 + TOKEN]
+    old_token = out[LOADED + TOKEN]
     a.skip(old_token, "", tab_a)
     assert tab_a.session.position == 1
     a.redraw(tab_b)  # B's chat trash button: a redraw only
@@ -570,7 +572,7 @@ def test_a_tab_left_behind_never_acts_on_a_question_it_does_not_show(engine: Eng
     with pytest.raises(app.UserFacingError):
         a.submit("", "", tab_b)  # a refused action
     tab_c, out = _page(a, profile)  # a third tab now: restored from A, the tab that moved on
-    assert texts(out[3 + CHAT]) == texts(tab_a.chat)
+    assert texts(out[LOADED + CHAT]) == texts(tab_a.chat)
     view = a.hint(old_token, tab_b)
     chat = texts(view[CHAT])
     assert chat == texts(tab_a.chat) and not any("提示" in m or "hint" in m.lower() for m in chat), chat
@@ -610,14 +612,14 @@ def test_reload_restores_the_running_interview(engine: Engine, tmp_path: Path) -
     a = app.InterviewApp(engine_on(engine, tmp_path))
     first, out = _page(a, None)
     profile = out[0]
-    assert app.valid_profile(profile) and "欢迎回来" not in out[3 + STATUS]
+    assert app.valid_profile(profile) and "欢迎回来" not in out[LOADED + STATUS]
     a.start(["深度学习基础"], "order", 3, False, "", "", first)
     a.submit(GOOD_DROPOUT_ANSWER, "", first)
     a.next("", "", first)
     shown = list(first.chat)
 
     reloaded, out = _page(a, profile)  # same browser, new page
-    view = out[3:]
+    view = out[LOADED:]
     assert reloaded.session is first.session and texts(view[CHAT]) == texts(shown)
     assert "已恢复" in view[STATUS] and "/3" in view[STATUS] and view[TOKEN] == app.view_token(first.session)
     assert reloaded.lock is first.lock  # the two pages' actions still run one at a time
@@ -629,17 +631,43 @@ def test_reload_restores_the_running_interview(engine: Engine, tmp_path: Path) -
     reloaded.lang = "en"  # the user switched to English, then reloads: the restored page is English too
     english, out = _page(a, profile)
     assert english.session is first.session and english.lang == "en" and out[2] == "en"
-    assert "restored" in out[3 + STATUS].lower() and "已恢复" not in out[3 + STATUS]
+    assert "restored" in out[LOADED + STATUS].lower() and "已恢复" not in out[LOADED + STATUS]
 
     stranger, out = _page(a, None)  # another browser: its own, empty page
-    assert stranger.session is None and out[3 + CHAT] == [] and "已恢复" not in out[3 + STATUS]
+    assert stranger.session is None and out[LOADED + CHAT] == [] and "已恢复" not in out[LOADED + STATUS]
 
     a.end(reloaded)  # a finished interview is not brought back; the answers are, and "due" is offered
     again, out = _page(a, profile)
-    assert again.session is None and out[1] == "due" and "欢迎回来" in out[3 + STATUS], out
+    assert again.session is None and out[1] == "due" and "欢迎回来" in out[LOADED + STATUS], out
     kinds = [x.kind for x in engine_on(engine, tmp_path).store.attempts(profile)]
     assert "skip" in kinds  # ...and the count of saved answers leaves skips out
-    assert f"你之前的 {kinds.count('answer') + kinds.count('followup')} 次作答" in out[3 + STATUS], out
+    assert f"你之前的 {kinds.count('answer') + kinds.count('followup')} 次作答" in out[LOADED + STATUS], out
+
+
+def test_a_reload_shows_the_settings_the_running_interview_was_started_with(engine: Engine, tmp_path: Path) -> None:
+    """The page load puts the running interview's settings in the settings controls (they showed the defaults,
+    so "start" after a reload began another kind of interview): sections as the dropdown names them, even when
+    asked for by a word of their title, the order, the count it runs with, the checkbox. A question practised
+    from search or browse leaves the controls alone (they were not used for it); so does a page with nothing
+    running, except the "due for review" offered to a returning visitor."""
+    a = app.InterviewApp(engine_on(engine, tmp_path))
+    first, out = _page(a, None)
+    profile = out[0]
+    assert out[1:LOADED] == (gr.skip(),) * (LOADED - 1)
+    a.start(["深度学习基础"], "order", 3, True, "", "", first)
+    _, out = _page(a, profile)  # reloaded
+    assert out[1:LOADED] == ("order", gr.skip(), ["深度学习基础"], 3, True)
+
+    a.start(["深度", "机器学习基础"], "weakest", 1000, False, "", "", first)  # a word, and above the cap
+    _, out = _page(a, profile)
+    titles = [s.title for s in engine.collection.sections if s.title in a.section_choices
+              and (s.title == "机器学习基础" or "深度" in s.title)]
+    assert out[1:LOADED] == ("weakest", gr.skip(), titles, app.MAX_QUESTIONS, False) and len(titles) >= 2
+
+    qid = next(q.id for q in engine.collection if engine.collection.is_answered(q.id))
+    a.practise(qid, "", "", first)
+    restored, out = _page(a, profile)
+    assert restored.session is first.session and out[1:LOADED] == (gr.skip(),) * (LOADED - 1)
 
 
 def test_corrupt_progress_database_is_moved_aside_and_answers_are_saved(engine: Engine, tmp_path: Path) -> None:
@@ -747,6 +775,18 @@ def test_panels_showing_reference_text_typeset_formulas(server: str) -> None:
         # Gradio's default typesets only $$…$$; the collection writes inline formulas as $…$
         lefts = {d["left"] for d in panels[elem_id].get("latex_delimiters") or []}
         assert {"$", "$$"} <= lefts, (elem_id, lefts)
+
+
+def test_a_key_point_that_is_a_formula_line_keeps_its_dollars(server: str, engine: Engine) -> None:
+    r"""The points panel's key points come from the reference's plain text, which drops the ``$$`` lines around a
+    display formula: "(2\times I-1)\times O", the FLOPs of a fully connected layer, was listed as raw LaTeX.
+    It is listed between dollars now, so the panel typesets it."""
+    col = engine.collection
+    fc = next(q for q in col if q.title == "全连接层的 FLOPs")
+    c = client(server)
+    c.predict(question_id=fc.id, api_name="/practise_question")
+    out = c.predict(answer="不知道", api_name="/submit_answer")  # a non-answer lists the first points as missed
+    assert r"- $(2\times I-1)\times O$" in out[POINTS].splitlines(), out[POINTS]
 
 
 def test_starting_over_keeps_the_unsent_answer_as_a_note(engine: Engine, tmp_path: Path) -> None:

@@ -6,9 +6,11 @@ searches and practises a result, opens the progress tab (the bar chart is
 drawn as SVG), switches the language, and checks that the profile id kept in
 browser storage survives a reload while a second browser gets its own; a
 double click on Skip skips one question and a reload keeps the running interview
-and the answer typed for its current question but not sent (and not text already
-saved as a note); after a server restart the page says its interview is gone, in
-its own language, and goes on under its own profile.
+(its settings shown in the settings controls) and the answer typed for its
+current question but not sent (and not text already saved as a note); after a
+server restart the page says its interview is gone, in its own language, and
+goes on under its own profile. A key point that is a line of a display formula
+is typeset in the points panel.
 Screenshots go to ``artifacts/`` (gitignored).
 
 Chromium is required: the test fails (never skips) with instructions when it
@@ -329,6 +331,63 @@ def test_double_click_skips_once_and_reload_keeps_the_interview(browser, server:
         assert "3/4" in status and "已恢复" not in status
         _wait_text(page, "#btn-skip", "Skip")  # the switch and the labels followed the restored interview
         assert page.locator("#lang input[value='en']").is_checked()
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def _settings(page) -> tuple[list[str], str, str, bool]:  # type: ignore[no-untyped-def]
+    """What the interview settings show: the chosen sections, the order, the number of questions, the checkbox."""
+    return (page.locator("#sections .token span").all_inner_texts(),
+            page.locator("#mode input:checked").get_attribute("value") or "",
+            page.input_value("#count input"), page.locator("#include-unanswered input").is_checked())
+
+
+def test_a_reload_shows_the_settings_of_the_running_interview(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    """After a reload the running interview came back, but the settings showed the defaults (every section,
+    random order, 5 questions, no unanswered ones): "start" then began another kind of interview than the one
+    on screen. They show the running interview's settings now, and a new start uses them."""
+    context, page, errors = _open(browser, server)
+    try:
+        page.click("#sections .remove-all")  # one section only
+        page.click("#sections input")
+        page.locator("#sections li[role='option']", has_text="深度学习基础").click()
+        page.keyboard.press("Escape")
+        page.locator("#include-unanswered input").check()
+        _start(page, count=3)  # in order
+        chosen = (["深度学习基础"], "order", "3", True)
+        assert _settings(page) == chosen
+
+        _reload_restored(page)
+        page.wait_for_function("() => document.querySelectorAll('#sections .token').length === 1", timeout=TIMEOUT)
+        assert _settings(page) == chosen
+        page.click("#btn-start")  # starting again asks for the same kind of interview
+        page.wait_for_function("() => { const s = document.querySelector('#status').innerText;"
+                               " return s.includes('题目 1/3') && !s.includes('已恢复'); }", timeout=TIMEOUT)
+        assert "深度学习基础" in page.inner_text("#status")
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_a_key_point_that_is_a_formula_is_typeset(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    r"""The points panel listed a line of a display formula as raw LaTeX ("(2\times I-1)\times O", the FLOPs of a
+    fully connected layer): its $$ lines are not in the plain text the points come from. KaTeX typesets it now."""
+    context, page, errors = _open(browser, server)
+    try:
+        _tab(page, "题库")
+        page.fill("#tree-filter textarea, #tree-filter input", "全连接层的 FLOPs")
+        _wait_text(page, "#tree", "全连接层的 FLOPs")
+        page.click("#browse-pick input")
+        page.locator("#browse-pick li[role='option']", has_text="全连接层的 FLOPs").click()
+        page.click("#btn-browse-practise")
+        _wait_text(page, "#chat", "全连接层的 FLOPs")
+        page.fill("#answer textarea", "不知道")
+        page.click("#btn-submit")
+        _wait_text(page, "#points-panel", "遗漏的要点")
+        page.wait_for_function("document.querySelectorAll('#points-panel li .katex').length >= 1", timeout=20_000)
+        assert page.locator("#points-panel .katex-error").count() == 0
+        assert "\\times" not in page.inner_text("#points-panel")
         assert not errors, errors
     finally:
         context.close()

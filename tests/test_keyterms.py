@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from corpus.model import Collection
 from index.glossary import Glossary
 from index.tokenize import Tokenizer
+from interviewer import render
 from interviewer.keyterms import (
     KeyTerm,
     PreparedAnswer,
@@ -222,3 +225,31 @@ def test_key_points_never_start_inside_a_parenthesis(bundled_collection) -> None
               for p in model.points_for(q.id)]
     assert len(points) > 500
     assert [p for p in points if starts_inside(p)] == []
+
+
+RAW_LATEX = re.compile(r"\\[A-Za-z]+|[_^]\{")  # a LaTeX command or a braced sub- / superscript
+
+
+def test_no_key_point_of_the_collection_shows_raw_latex(terms: TermModel, bundled_collection: Collection) -> None:
+    r"""The points panel lists key points as Markdown and typesets what lies between dollars. A line of a ``$$ … $$``
+    formula lost its delimiters in the plain text the points come from, so 7 points of the bundled collection
+    (14 times counting the questions that hold them) showed raw LaTeX ("\frac{\partial J}{\omega_{11}} = x_1*…",
+    "(2\times I-1)\times O"), and "$\beta < 1$" was not typeset at all (a "<" kept any formula from KaTeX). Now
+    only a formula the reference itself leaves open (one "$": "约扩增 $K\times K 倍") shows raw, as it does in
+    the reference panel; and the panel never cuts a formula short (a 330-character one included)."""
+    raw, formulas = [], set()
+    for q in bundled_collection:
+        if not bundled_collection.is_answered(q.id):
+            continue
+        for p in terms.points_for(q.id):
+            outside = " ".join(render._split_math(p.shown)[0::2])  # what KaTeX is not given
+            if RAW_LATEX.search(outside) and p.text.count("$") % 2 == 0:  # an even count: no formula left open
+                raw.append(p.text)
+            if p.shown != p.text:
+                formulas.add(p.shown)
+                assert p.shown in render.points_markdown({"missed_points": [p.shown]})  # whole, as typed
+    assert raw == []
+    assert {r"$(2\times I-1)\times O$", r"$\frac{\partial J}{\omega_{11}} = x_1*\text{后面层梯度的乘积}$",
+            r"$Gain\_ratio(D,a) = \frac{Gain(D,a)}{IV(a)}$", r"$y_t = tanh(W_Oh_t)$"} <= formulas, formulas
+    assert all(f.startswith("$") and f.endswith("$") and "\\\\" not in f for f in formulas)  # no line break left
+    assert r"$\beta \lt  1$" in render.escape_inline(r"当 $\beta > 1$ 时召回率有更大影响， $\beta < 1$ 时精确率有更大影响")

@@ -191,3 +191,24 @@ def test_truncates_a_one_megabyte_answer_fast_with_a_notice() -> None:
 def test_short_answer_is_not_truncated() -> None:
     cleaned = clean_answer("a" * MAX_ANSWER_CHARS)
     assert not cleaned.truncated and len(cleaned.text) == MAX_ANSWER_CHARS
+
+
+@pytest.mark.parametrize(("answer", "kind"), [("", "empty"), ("🙂🙂", "symbols_only"), ("不知道", "dont_know"),
+                                              ("pass", "skip"), ("asdfgh", "gibberish"), ("让我想想", "filler"),
+                                              ("Dropout 原理就是 Dropout 的原理。", "restatement")])
+def test_a_non_answer_is_told_the_same_thing_everywhere(answer: str, kind: str) -> None:
+    """One set of texts: the scorer's bilingual message (what the terminal prints) is the web app's two texts
+    joined, so each half reads as a whole message; the two used to be worded apart ("… / Looks like you don't
+    know this one yet — 先看看参考答案…" mixed the languages mid-sentence and could not be split)."""
+    from interviewer import nonanswer, render
+
+    found = detect_non_answer(clean_answer(answer).text, "Dropout 原理", TOKENIZER)
+    assert found is not None and found.kind == kind
+    shown = {lang: render.result_message({"kind": "non_answer", "non_answer": kind}, lang) for lang in ("zh", "en")}
+    assert found.message == f"{shown['zh']} / {shown['en']}" == MESSAGES[kind]
+    assert {lang: render.localize(found.message, lang) for lang in ("zh", "en")} == shown
+    assert nonanswer.texts(kind) == (shown["zh"], shown["en"])
+    for focus in ("稀疏", None):  # a follow-up on one key term: the web and the scorer's message agree too
+        web = tuple(render.result_message({"kind": "non_answer", "non_answer": kind, "focus": focus}, lang)
+                    for lang in ("zh", "en"))
+        assert nonanswer.bilingual(kind, focus) == " / ".join(web)
