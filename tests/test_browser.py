@@ -120,9 +120,15 @@ def _tab(page, name: str) -> None:  # type: ignore[no-untyped-def]
 
 def _wait_text(page, selector: str, pattern: str) -> str:  # type: ignore[no-untyped-def]
     """Wait until the element's text matches ``pattern`` (a regular expression); return the text."""
-    page.wait_for_function(
-        "([sel, pat]) => { const e = document.querySelector(sel); return !!e && new RegExp(pat).test(e.innerText); }",
-        arg=[selector, pattern], timeout=TIMEOUT)
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        page.wait_for_function(
+            "([sel, pat]) => { const e = document.querySelector(sel); return !!e && new RegExp(pat).test(e.innerText); }",
+            arg=[selector, pattern], timeout=TIMEOUT)
+    except PlaywrightError:  # say what the page showed instead (a timeout is a playwright Error)
+        shown = page.inner_text(selector) if page.query_selector(selector) else "(no such element)"
+        raise AssertionError(f"{selector} never matched {pattern!r}; it shows {shown[:300]!r}") from None
     return page.inner_text(selector)
 
 
