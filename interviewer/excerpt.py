@@ -13,6 +13,7 @@ import re
 _DOLLARS = re.compile(r"(?<!\\)\$\$?")
 _PAIRS = {"（": "）", "(": ")", "[": "]", "【": "】", "「": "」", "“": "”"}
 _TRAILING = " \t，,；;：:、"
+_ONE_FORMULA = re.compile(r"\$[^$\n]+\$")
 
 
 def balanced_prefix(text: str, brackets: bool = True) -> str:
@@ -40,6 +41,15 @@ def balanced_prefix(text: str, brackets: bool = True) -> str:
     if stack:
         text = text[:stack[0]]
     return text.rstrip(_TRAILING)
+
+
+def is_one_formula(text: str) -> bool:
+    """Whether ``text`` is one inline formula and nothing else: such a point is never cut (it would show raw).
+
+    >>> is_one_formula(" $(2\\times I-1)\\times O$ "), is_one_formula("计算量 $O(n)$")
+    (True, False)
+    """
+    return _ONE_FORMULA.fullmatch(text.strip()) is not None
 
 
 def clip(text: str, limit: int, brackets: bool = True) -> str:

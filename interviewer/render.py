@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import AbstractSet, Any, Iterable, Sequence
 
 from . import nonanswer
-from .excerpt import clip
+from .excerpt import clip, is_one_formula
 from .progress import plural
 
 LANGS = ("zh", "en")
@@ -228,8 +228,6 @@ _WS_RUN = re.compile(r"[ \t]{2,}")
 # Between dollars, "<" followed by a letter, "/", "!" or "?" reads as a tag: such a "formula" stays plain text.
 _TAG_START = re.compile(r"<[A-Za-z/!?]")
 _MATH = re.compile(r"\$\$[^$\n]+?\$\$|\$(?![\s$])[^$\n]*?[^\s$\\]\$|\$[^\s$\\]\$|\$[^\s$\\][^\s$]* \$")
-# A text that is one formula and nothing else.
-_ONE_FORMULA = re.compile(r"\$[^$\n]+\$")
 # Control characters other than tab and newline never display usefully.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
@@ -644,7 +642,7 @@ def points_markdown(result: Any, lang: str = "zh", max_points: int = 12) -> str:
             total = in_all(len(every_term), lang) if len(every_term) > len(terms) else ""  # cut short: says so
             out.append("、".join(f"`{_code(x)}`" for x in terms) + total)
         if points:  # a point that is one formula (a line of a display formula) is never cut: it would show raw
-            out += [""] + [f"- {escape_inline(x, None if _ONE_FORMULA.fullmatch(x.strip()) else 160)}" for x in points]
+            out += [""] + [f"- {escape_inline(x, None if is_one_formula(x) else 160)}" for x in points]
         if not terms and not points:
             out.append(f"_{t(empty, lang)}_")
         out.append("")

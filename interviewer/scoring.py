@@ -76,7 +76,7 @@ from index.search import PassageHit, SearchIndex
 from index.tokenize import ENGLISH_STOPWORDS
 
 from . import nonanswer
-from .excerpt import balanced_prefix, reads_alone
+from .excerpt import balanced_prefix, is_one_formula, reads_alone
 from .keyterms import KeyPoint, KeyTerm, PreparedAnswer, TermModel, covered_points, match_terms
 from .nonanswer import MAX_ANSWER_CHARS, CleanedAnswer, NonAnswer, clean_answer, detect_non_answer
 
@@ -96,7 +96,6 @@ Progress = Callable[[str, float], None]
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _LIST_SPLIT = re.compile(r"[，,、；;/|\n]+")
-_ONE_FORMULA = re.compile(r"\$[^$]+\$")
 _SENTENCE_MARK = re.compile(r"[。！？!?]|\.\s|\.$")
 
 
@@ -239,7 +238,7 @@ def _excerpt(sentence: str, limit: int = 60) -> str:
     '权重衰减让权重变小'
     """
     text = sentence.strip().rstrip("。；;，,、.!！?？ ")
-    if len(text) <= limit or _ONE_FORMULA.fullmatch(text):  # a formula cut short would show as raw LaTeX
+    if len(text) <= limit or is_one_formula(text):  # a formula cut short would show as raw LaTeX
         return text
     cut = max(text.rfind(mark, 0, limit) for mark in "，,；;：:")
     if cut >= limit // 2:
