@@ -21,13 +21,17 @@ from hypothesis import strategies as st
 from corpus.model import Collection
 from index.embedders import CountingEmbedder
 from interviewer import render
+from interviewer.drift import LabelledSignals, fit_on, held_out_drift
 from interviewer.scoring import (
     FEATURES,
     NON_ANSWER_BAND,
+    TARGET_HIGH,
+    TARGET_LOW,
     WEIGHTS_FILE,
     WEIGHTS_VERSION,
     Scorer,
     ScoringWeights,
+    Signals,
     _excerpt,
     band_for,
     bare_list_share,
@@ -515,6 +519,40 @@ def test_shipped_weights_are_versioned_monotone_and_fitted_on_dev() -> None:
     assert set(data["weights"]) == set(FEATURES)
     assert all(v >= 0 for v in data["weights"].values())
     assert ScoringWeights.load().weights == data["weights"]
+
+
+def test_shipped_weights_were_fitted_with_the_current_calibration_targets() -> None:
+    """Changing TARGET_LOW / TARGET_HIGH without refitting would leave the shipped score on the old curve."""
+    data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+    assert data["targets"] == {"low": TARGET_LOW, "high": TARGET_HIGH}
+    dev = data["metrics"]["eval/scoring_dev.tsv"]["mean_by_grade"]
+    assert dev["0"] <= TARGET_LOW and dev["4"] >= TARGET_HIGH
+
+
+def _signals(coverage: float, explained: float = 1.0) -> Signals:
+    return Signals(semantic=coverage, coverage=coverage, keyword_coverage=coverage, specificity=1.0, on_topic=0.5,
+                   precision=0.5, language_share=1.0, margin=0.0, margin_secondary=float("nan"),
+                   other_question=None, other_question_secondary=None, explained=explained)
+
+
+def test_held_out_drift_fits_on_one_half_of_the_questions_and_reads_the_other(scorer: Scorer) -> None:
+    rng = np.random.default_rng(1)
+    rows = [LabelledSignals(f"q{q}", int(g), _signals(float(np.clip(g / 4 + rng.normal(0, 0.15), 0, 1))))
+            for q in range(12) for g in rng.integers(0, 5, size=8)]
+    rows += [LabelledSignals(f"q{q}", 0, None) for q in range(12)]  # a non-answer per question, scored 0
+    gentle = held_out_drift(scorer, rows, target_low=16, target_high=70, splits=6)
+    steep = held_out_drift(scorer, rows, target_low=16, target_high=85, splits=6)
+    assert len(gentle.grade4_means) == len(gentle.grade0_means) == 6
+    # the same splits (seeded), so a higher grade-4 target lifts every held-out grade-4 mean
+    assert all(s > g for s, g in zip(steep.grade4_means, gentle.grade4_means))
+    summary = steep.summary()
+    assert summary["grade4_p5"] <= summary["grade4_p10"] <= summary["grade4_mean"]
+    assert summary["grade0_p95"] >= summary["grade0_p90"] >= summary["grade0_mean"]
+    # fitting on all rows with a target meets it on those rows
+    weights = fit_on(scorer, rows, 16, 85)
+    fitted = scorer.with_weights(weights)
+    grade4 = [fitted.ruled_score(r.signals)[0] for r in rows if r.grade == 4 and r.signals is not None]
+    assert np.mean(grade4) >= 85 - 0.5
 
 
 def test_weights_of_another_version_are_refused(tmp_path: Path) -> None:
