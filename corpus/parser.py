@@ -400,6 +400,7 @@ def _scan(text: str) -> tuple[list[_Heading], int, list[int]]:
     fence: str | None = None
     fence_line = 0
     unclosed_details: list[int] = []
+    walked: dict[tuple[int, str | None], int] = {}  # what walks to the end of the file found (_details_question)
     lines = text.split("\n")
     front = _front_matter_end(lines)
     index = 0
@@ -423,7 +424,7 @@ def _scan(text: str) -> tuple[list[_Heading], int, list[int]]:
                 headings.append(owner)
                 continue
             if _DETAILS_OPEN.match(line):
-                found = _details_question(lines, number - 1, clean_title(owner.text) if owner else "")
+                found = _details_question(lines, number - 1, clean_title(owner.text) if owner else "", walked)
                 if found == "unclosed":
                     unclosed_details.append(number)
                 elif found is not None:
@@ -521,11 +522,18 @@ def _is_question_summary(summary: str, owner_title: str) -> bool:
     return not (owner_title and _topic(summary) == _topic(owner_title))
 
 
-def _details_question(lines: list[str], start: int, owner_title: str) -> tuple[_Heading, str] | str | None:
+def _details_question(
+    lines: list[str], start: int, owner_title: str, walked: dict[tuple[int, str | None], int]
+) -> tuple[_Heading, str] | str | None:
     """The question written as the ``<details>`` block opening at ``lines[start]``: a heading (level left
     to the caller) whose text is the summary and whose body is the rest of the block, and the text after
     ``</details>`` on its last line. None when the block is not a question (no summary first, a broken one, or
     one that labels the answer); "unclosed" when a question's block has no ``</details>``.
+
+    ``walked`` is shared by the calls on one file's ``lines``: for a line and the code fence open on reaching it,
+    how far the nesting depth falls from there to the end of the file (0 or less), as found by walks that reached
+    the end without a ``</details>``. A walk that reaches such a line with a depth that cannot fall to 0 stops
+    there, unclosed: a file of many unclosed blocks is read once, not once per block (which took quadratic time).
     """
     opening = _DETAILS_OPEN.match(lines[start])
     assert opening is not None
@@ -542,7 +550,12 @@ def _details_question(lines: list[str], start: int, owner_title: str) -> tuple[_
     rest, row, depth, fence = text[summary.end():], last, 1, None  # rest: what follows </summary> on row
     body: list[str] = []
     body_start = row + 1 if rest.strip() else row + 2  # 1-based line of the body's first line
+    trail: list[tuple[tuple[int, str | None], int, int]] = []  # lines after the summary: key, lowest and last change
     while True:
+        # past the summary, where a walk goes depends only on the line, the open fence and the depth
+        key, entry, low = (row, fence), depth, depth
+        if row > last and key in walked and depth + walked[key] > 0:  # the rest of the file cannot close it
+            return _remember_unclosed(trail, walked[key], walked)
         if fence is not None:
             if closes_fence(fence, rest):
                 fence = None
@@ -551,6 +564,7 @@ def _details_question(lines: list[str], start: int, owner_title: str) -> tuple[_
         else:
             for tag in _DETAILS_TAG.finditer(rest):
                 depth += -1 if tag.group(1) else 1
+                low = min(low, depth)
                 if depth == 0:
                     if row > last or rest[:tag.start()].strip():
                         body.append(rest[:tag.start()])
@@ -558,10 +572,29 @@ def _details_question(lines: list[str], start: int, owner_title: str) -> tuple[_
                             rest[tag.end():])
         if row > last or rest.strip():
             body.append(rest)
+        if row > last:
+            trail.append((key, low - entry, depth - entry))
         row += 1
         if row >= len(lines):
-            return "unclosed"
+            return _remember_unclosed(trail, 0, walked)
         rest = lines[row]
+
+
+def _remember_unclosed(
+    trail: list[tuple[tuple[int, str | None], int, int]], fall_after: int, walked: dict[tuple[int, str | None], int]
+) -> str:
+    """Record in ``walked``, for each line of an unclosed block's walk (its key, the lowest change of depth
+    within it and its whole change), how far the depth falls from there to the end of the file, given
+    ``fall_after`` for the rest of the file after the last of them; returns "unclosed".
+
+    >>> walked = {}
+    >>> _remember_unclosed([((3, None), 0, 1), ((4, None), -1, -1), ((5, None), 0, 0)], 0, walked), walked
+    ('unclosed', {(5, None): 0, (4, None): -1, (3, None): 0})
+    """
+    for key, low, change in reversed(trail):
+        fall_after = min(low, change + fall_after)
+        walked[key] = fall_after
+    return "unclosed"
 
 
 def _heading_label(heading: str) -> str:

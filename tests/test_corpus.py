@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -1020,6 +1021,35 @@ def test_an_unclosed_topic_block_is_text_with_one_warning():
                           "<details> 没有闭合，未作为题目。"]
     with pytest.raises(CorpusError, match="line 1 is never closed"):  # a file of nothing else says why
         parse_markdown("<details><summary>BN</summary>\n归一化。\n")
+
+
+def test_many_unclosed_blocks_are_read_in_linear_time(monkeypatch):
+    """Each unclosed <details> used to be read to the end of the file, so N of them read N²/2 lines (2,000 took
+    seconds). Counted, not timed: the lines searched for <details> tags grow with the file, not its square."""
+    from corpus import parser
+
+    class CountingTags:
+        """``_DETAILS_TAG`` that counts the lines it is asked to search."""
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def finditer(self, text: str) -> Iterator[re.Match[str]]:
+            self.calls += 1
+            return tag.finditer(text)
+
+    tag = parser._DETAILS_TAG
+    for n in (100, 400):
+        counting = CountingTags()
+        monkeypatch.setattr(parser, "_DETAILS_TAG", counting)
+        md = "## 节\n\n### 问题\n\n答。\n\n" + "".join(
+            f"<details><summary>问题 {i}</summary>答案 {i}\n" + ("```\n<details>\n```\n" if i % 7 == 0 else "")
+            for i in range(n))
+        c = parse_markdown(md)
+        (question,) = c.questions.values()  # every block is text of the question above
+        assert question.title == "问题" and f"答案 {n - 1}" in question.plain
+        assert f"so are {n - 1} more after it" in c.warnings[0]
+        assert counting.calls <= 3 * md.count("\n"), (n, counting.calls)  # was about n * n / 2
 
 
 def test_a_forced_section_level_says_which_text_it_leaves_out(bundled):
