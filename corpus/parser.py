@@ -31,9 +31,9 @@ after the folder. Headings inside fenced code or in YAML / TOML front matter
 is never closed runs to the end of its file (as Markdown renderers show it)
 and is reported in ``Collection.warnings``. Unusable input raises
 :class:`CorpusError` with a message that names the file and says what to do;
-in a folder, a file that is empty, has no headings or cannot be read (binary, an
-unknown encoding) is skipped with a warning. A Chinese GBK / GB18030 file is
-read as such, with a warning.
+in a folder, a file that is empty, has no headings (or only answer labels such
+as ``### 答案``) or cannot be read (binary, an unknown encoding) is skipped
+with a warning. A Chinese GBK / GB18030 file is read as such, with a warning.
 """
 
 from __future__ import annotations
@@ -168,20 +168,10 @@ def parse_sources(
                                       if more else "")
                 + ". Close it with </details>. / <details> 没有闭合，未作为题目。"
             )
-        if not f.text.strip():
-            msg = f"{f.rel} is empty. Add questions as Markdown headings ('## Section', '### Question')."
-        else:
-            msg = (
-                f"{f.rel}: no Markdown headings found. Questions must be headings "
-                f"('## Section', '### Question'); add headings or choose another file."
-            )
-            if _SETEXT.search(f.text):  # "标题\n===": a heading CommonMark knows, this parser does not
-                msg += (" Underlined (Setext) headings, a line followed by === or ---, are not read: "
-                        "write them as '## Title' / '### Question'. / 不支持下划线式标题，请改用 ## / ###。")
-            if unclosed_details:  # the file's questions are <details> blocks, but one swallows the rest
-                msg += (f" The <details> block at line {unclosed_details[0]} is never closed, so it is not read as "
-                        f"a question: close it with </details>. / <details> 没有闭合。")
-        if not headings:
+        # answer-part headings (#### 答案) belong to a question: they say nothing about the levels
+        structural = _without_answer_parts(headings)
+        if not structural:  # no headings, or only answer labels ("### 答案") with no question above them
+            msg = _unusable_message(f, headings, unclosed, unclosed_details)
             if len(files) == 1:
                 raise CorpusError(msg)
             warnings.append(msg + " (skipped)")
@@ -191,8 +181,6 @@ def parse_sources(
                 f"{f.rel}:{unclosed}: code fence is never closed, so the rest of the file is code "
                 f"(headings after it are not questions). Close it with a matching ``` or ~~~ line."
             )
-        # answer-part headings (#### 答案) belong to a question: they say nothing about the levels
-        structural = _without_answer_parts(headings)
         file_title, sec_level, chapter_levels = _infer_levels(structural, section_level)
         inferred = sec_level if section_level is None else _infer_levels(structural, None)[1]
         auto_levels.append(inferred)
@@ -239,6 +227,43 @@ def parse_sources(
         content_hash=digest.hexdigest(),
         warnings=warnings,
     )
+
+
+def _unusable_message(f: _SourceFile, headings: list[_Heading], unclosed: int, unclosed_details: list[int]) -> str:
+    """Why a file gives no questions when it has no headings that shape a collection (none at all, or only
+    answer labels such as ``### 答案`` with no question above them), and what to do; with a hint when an
+    underlined heading, an unclosed <details> block or an unclosed code fence may hide the questions."""
+    if not f.text.strip():
+        return f"{f.rel} is empty. Add questions as Markdown headings ('## Section', '### Question')."
+    if headings:  # every one labels an answer ("答案", "Answer", …): _without_answer_parts left none
+        labels = [clean_title(h.text) for h in headings[:3]]
+        labels = [t if len(t) <= 30 else t[:29] + "…" for t in labels]  # "答案：<a whole answer>" is cut short
+        named = ", ".join(f"'{t}' at line {h.line}" for t, h in zip(labels, headings))
+        one = len(headings) == 1
+        msg = (
+            f"{f.rel}: no question headings found: its only heading{'' if one else 's'} "
+            f"label{'s an answer' if one else ' answers'} ({named}{'' if len(headings) <= 3 else ' …'}), and no "
+            f"question comes before {'it' if one else 'them'}. Put each question in a heading above its answer "
+            f"('### Question', then '#### 答案'), or choose another file. / "
+            f"只有「{labels[0]}」这样的答案标题，没有题目标题：请在答案上方加上题目标题。"
+        )
+    else:
+        msg = (
+            f"{f.rel}: no Markdown headings found. Questions must be headings "
+            f"('## Section', '### Question'); add headings or choose another file."
+        )
+    lines = f.text.split("\n")
+    # "标题\n===": a heading CommonMark knows, this parser does not ("title: x\n---" closing front matter is not)
+    if _SETEXT.search("\n".join(lines[_front_matter_end(lines):])):
+        msg += (" Underlined (Setext) headings, a line followed by === or ---, are not read: "
+                "write them as '## Title' / '### Question'. / 不支持下划线式标题，请改用 ## / ###。")
+    if unclosed_details:  # the file's questions are <details> blocks, but one swallows the rest
+        msg += (f" The <details> block at line {unclosed_details[0]} is never closed, so it is not read as "
+                f"a question: close it with </details>. / <details> 没有闭合。")
+    if unclosed:  # the questions may be inside the code that runs to the end of the file
+        msg += (f" The code fence at line {unclosed} is never closed, so the rest of the file is code: close it "
+                f"with a matching ``` or ~~~ line. / 代码块没有闭合。")
+    return msg
 
 
 # --------------------------------------------------------------------- reading

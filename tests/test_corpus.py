@@ -782,6 +782,54 @@ def test_an_answer_label_with_no_question_before_it_is_never_a_question():
     assert len(c.warnings) == 1 and "introduction of section '基础'" in c.warnings[0]
 
 
+@pytest.mark.parametrize("section_level", [None, 2, 4])
+@pytest.mark.parametrize(
+    "md, named",
+    [
+        ("### 答案\n\n文字\n", "only heading labels an answer ('答案' at line 1), and no question comes before it"),
+        ("# 答案\n\n文字\n", "('答案' at line 1)"),
+        ("###### 参考答案\n\n文字\n", "('参考答案' at line 1)"),
+        ("#### Answer\n", "('Answer' at line 1)"),
+        ("### 答案\n### Answer:\n", "only headings label answers ('答案' at line 1, 'Answer:' at line 2), and no "
+                                    "question comes before them"),
+        ("## 答案\n\n一\n\n### 解析\n\n二\n\n#### **Solution**\n\n三\n\n## Ans 2\n",
+         "('答案' at line 1, '解析' at line 5, 'Solution' at line 9 …)"),
+        ("---\ntitle: x\n---\n### 答案：过拟合\n", "('答案：过拟合' at line 4)"),
+    ],
+)
+def test_a_file_of_only_answer_labels_says_what_is_wrong(md, named, section_level):
+    """A file whose only headings label answers ("### 答案") has no heading to infer levels from: it raised
+    IndexError; it is refused like a file with no headings, saying what to do."""
+    with pytest.raises(CorpusError) as info:
+        parse_markdown(md, source="notes.md", section_level=section_level)
+    msg = str(info.value)
+    assert msg.startswith("notes.md: no question headings found: its only heading") and named in msg
+    assert "Put each question in a heading above its answer ('### Question', then '#### 答案')" in msg
+    assert "Setext" not in msg  # the "---" closing front matter is no underlined heading
+
+
+def test_a_file_of_only_answer_labels_says_why_its_questions_are_hidden():
+    def error(md: str) -> str:
+        with pytest.raises(CorpusError) as info:
+            parse_markdown(md)
+        return str(info.value)
+
+    assert "The code fence at line 3 is never closed" in error("### 答案\n\n```\n### 什么是过拟合？\n")
+    assert "<details> block at line 3 is never closed" in error(
+        "### 答案\n\n<details><summary>什么是过拟合？</summary>\n泛化差。\n")
+    assert "Underlined (Setext) headings" in error("### 答案\n\n什么是过拟合？\n===\n\n泛化差。\n")
+    assert "Setext" not in error("---\ntitle: x\n---\n只有文字。\n")  # front matter is no underlined heading
+
+
+def test_a_folder_skips_a_file_of_only_answer_labels(tmp_path):
+    shutil.copy(FIXTURES / "mixed_folder" / "good.md", tmp_path / "good.md")
+    (tmp_path / "answers.md").write_text("### 答案\n\n文字\n", encoding="utf-8")
+    c = load_collection(tmp_path)
+    assert [q.display_path for q in c] == ["机器学习 › 什么是过拟合？"]
+    (warning,) = c.warnings
+    assert warning.startswith("answers.md: no question headings found") and warning.endswith("(skipped)")
+
+
 def test_a_reading_list_heading_becomes_references_not_a_question():
     md = ("## 节\n\n### Dropout 原理\n\n随机丢弃神经元。\n\n#### 推荐阅读\n\n- [Dropout 论文](https://example.org/d)\n"
           "- [博客](https://example.org/b)\n\n#### 参考资料\n\n这部分参考了《统计学习方法》第一章。\n\n"
