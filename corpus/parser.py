@@ -31,9 +31,9 @@ after the folder. Headings inside fenced code or in YAML / TOML front matter
 is never closed runs to the end of its file (as Markdown renderers show it)
 and is reported in ``Collection.warnings``. Unusable input raises
 :class:`CorpusError` with a message that names the file and says what to do;
-in a folder, a file that is empty, has no headings or cannot be read (binary, an
-unknown encoding) is skipped with a warning. A Chinese GBK / GB18030 file is
-read as such, with a warning.
+in a folder, a file that is empty, has no headings (or only answer labels such
+as ``### 答案``) or cannot be read (binary, an unknown encoding) is skipped
+with a warning. A Chinese GBK / GB18030 file is read as such, with a warning.
 """
 
 from __future__ import annotations
@@ -168,20 +168,10 @@ def parse_sources(
                                       if more else "")
                 + ". Close it with </details>. / <details> 没有闭合，未作为题目。"
             )
-        if not f.text.strip():
-            msg = f"{f.rel} is empty. Add questions as Markdown headings ('## Section', '### Question')."
-        else:
-            msg = (
-                f"{f.rel}: no Markdown headings found. Questions must be headings "
-                f"('## Section', '### Question'); add headings or choose another file."
-            )
-            if _SETEXT.search(f.text):  # "标题\n===": a heading CommonMark knows, this parser does not
-                msg += (" Underlined (Setext) headings, a line followed by === or ---, are not read: "
-                        "write them as '## Title' / '### Question'. / 不支持下划线式标题，请改用 ## / ###。")
-            if unclosed_details:  # the file's questions are <details> blocks, but one swallows the rest
-                msg += (f" The <details> block at line {unclosed_details[0]} is never closed, so it is not read as "
-                        f"a question: close it with </details>. / <details> 没有闭合。")
-        if not headings:
+        # answer-part headings (#### 答案) belong to a question: they say nothing about the levels
+        structural = _without_answer_parts(headings)
+        if not structural:  # no headings, or only answer labels ("### 答案") with no question above them
+            msg = _unusable_message(f, headings, unclosed, unclosed_details)
             if len(files) == 1:
                 raise CorpusError(msg)
             warnings.append(msg + " (skipped)")
@@ -191,8 +181,6 @@ def parse_sources(
                 f"{f.rel}:{unclosed}: code fence is never closed, so the rest of the file is code "
                 f"(headings after it are not questions). Close it with a matching ``` or ~~~ line."
             )
-        # answer-part headings (#### 答案) belong to a question: they say nothing about the levels
-        structural = _without_answer_parts(headings)
         file_title, sec_level, chapter_levels = _infer_levels(structural, section_level)
         inferred = sec_level if section_level is None else _infer_levels(structural, None)[1]
         auto_levels.append(inferred)
@@ -239,6 +227,43 @@ def parse_sources(
         content_hash=digest.hexdigest(),
         warnings=warnings,
     )
+
+
+def _unusable_message(f: _SourceFile, headings: list[_Heading], unclosed: int, unclosed_details: list[int]) -> str:
+    """Why a file gives no questions when it has no headings that shape a collection (none at all, or only
+    answer labels such as ``### 答案`` with no question above them), and what to do; with a hint when an
+    underlined heading, an unclosed <details> block or an unclosed code fence may hide the questions."""
+    if not f.text.strip():
+        return f"{f.rel} is empty. Add questions as Markdown headings ('## Section', '### Question')."
+    if headings:  # every one labels an answer ("答案", "Answer", …): _without_answer_parts left none
+        labels = [clean_title(h.text) for h in headings[:3]]
+        labels = [t if len(t) <= 30 else t[:29] + "…" for t in labels]  # "答案：<a whole answer>" is cut short
+        named = ", ".join(f"'{t}' at line {h.line}" for t, h in zip(labels, headings))
+        one = len(headings) == 1
+        msg = (
+            f"{f.rel}: no question headings found: its only heading{'' if one else 's'} "
+            f"label{'s an answer' if one else ' answers'} ({named}{'' if len(headings) <= 3 else ' …'}), and no "
+            f"question comes before {'it' if one else 'them'}. Put each question in a heading above its answer "
+            f"('### Question', then '#### 答案'), or choose another file. / "
+            f"只有「{labels[0]}」这样的答案标题，没有题目标题：请在答案上方加上题目标题。"
+        )
+    else:
+        msg = (
+            f"{f.rel}: no Markdown headings found. Questions must be headings "
+            f"('## Section', '### Question'); add headings or choose another file."
+        )
+    lines = f.text.split("\n")
+    # "标题\n===": a heading CommonMark knows, this parser does not ("title: x\n---" closing front matter is not)
+    if _SETEXT.search("\n".join(lines[_front_matter_end(lines):])):
+        msg += (" Underlined (Setext) headings, a line followed by === or ---, are not read: "
+                "write them as '## Title' / '### Question'. / 不支持下划线式标题，请改用 ## / ###。")
+    if unclosed_details:  # the file's questions are <details> blocks, but one swallows the rest
+        msg += (f" The <details> block at line {unclosed_details[0]} is never closed, so it is not read as "
+                f"a question: close it with </details>. / <details> 没有闭合。")
+    if unclosed:  # the questions may be inside the code that runs to the end of the file
+        msg += (f" The code fence at line {unclosed} is never closed, so the rest of the file is code: close it "
+                f"with a matching ``` or ~~~ line. / 代码块没有闭合。")
+    return msg
 
 
 # --------------------------------------------------------------------- reading
@@ -400,6 +425,7 @@ def _scan(text: str) -> tuple[list[_Heading], int, list[int]]:
     fence: str | None = None
     fence_line = 0
     unclosed_details: list[int] = []
+    walked: dict[tuple[int, str | None], int] = {}  # what walks to the end of the file found (_details_question)
     lines = text.split("\n")
     front = _front_matter_end(lines)
     index = 0
@@ -423,7 +449,7 @@ def _scan(text: str) -> tuple[list[_Heading], int, list[int]]:
                 headings.append(owner)
                 continue
             if _DETAILS_OPEN.match(line):
-                found = _details_question(lines, number - 1, clean_title(owner.text) if owner else "")
+                found = _details_question(lines, number - 1, clean_title(owner.text) if owner else "", walked)
                 if found == "unclosed":
                     unclosed_details.append(number)
                 elif found is not None:
@@ -521,11 +547,18 @@ def _is_question_summary(summary: str, owner_title: str) -> bool:
     return not (owner_title and _topic(summary) == _topic(owner_title))
 
 
-def _details_question(lines: list[str], start: int, owner_title: str) -> tuple[_Heading, str] | str | None:
+def _details_question(
+    lines: list[str], start: int, owner_title: str, walked: dict[tuple[int, str | None], int]
+) -> tuple[_Heading, str] | str | None:
     """The question written as the ``<details>`` block opening at ``lines[start]``: a heading (level left
     to the caller) whose text is the summary and whose body is the rest of the block, and the text after
     ``</details>`` on its last line. None when the block is not a question (no summary first, a broken one, or
     one that labels the answer); "unclosed" when a question's block has no ``</details>``.
+
+    ``walked`` is shared by the calls on one file's ``lines``: for a line and the code fence open on reaching it,
+    how far the nesting depth falls from there to the end of the file (0 or less), as found by walks that reached
+    the end without a ``</details>``. A walk that reaches such a line with a depth that cannot fall to 0 stops
+    there, unclosed: a file of many unclosed blocks is read once, not once per block (which took quadratic time).
     """
     opening = _DETAILS_OPEN.match(lines[start])
     assert opening is not None
@@ -542,7 +575,12 @@ def _details_question(lines: list[str], start: int, owner_title: str) -> tuple[_
     rest, row, depth, fence = text[summary.end():], last, 1, None  # rest: what follows </summary> on row
     body: list[str] = []
     body_start = row + 1 if rest.strip() else row + 2  # 1-based line of the body's first line
+    trail: list[tuple[tuple[int, str | None], int, int]] = []  # lines after the summary: key, lowest and last change
     while True:
+        # past the summary, where a walk goes depends only on the line, the open fence and the depth
+        key, entry, low = (row, fence), depth, depth
+        if row > last and key in walked and depth + walked[key] > 0:  # the rest of the file cannot close it
+            return _remember_unclosed(trail, walked[key], walked)
         if fence is not None:
             if closes_fence(fence, rest):
                 fence = None
@@ -551,6 +589,7 @@ def _details_question(lines: list[str], start: int, owner_title: str) -> tuple[_
         else:
             for tag in _DETAILS_TAG.finditer(rest):
                 depth += -1 if tag.group(1) else 1
+                low = min(low, depth)
                 if depth == 0:
                     if row > last or rest[:tag.start()].strip():
                         body.append(rest[:tag.start()])
@@ -558,10 +597,29 @@ def _details_question(lines: list[str], start: int, owner_title: str) -> tuple[_
                             rest[tag.end():])
         if row > last or rest.strip():
             body.append(rest)
+        if row > last:
+            trail.append((key, low - entry, depth - entry))
         row += 1
         if row >= len(lines):
-            return "unclosed"
+            return _remember_unclosed(trail, 0, walked)
         rest = lines[row]
+
+
+def _remember_unclosed(
+    trail: list[tuple[tuple[int, str | None], int, int]], fall_after: int, walked: dict[tuple[int, str | None], int]
+) -> str:
+    """Record in ``walked``, for each line of an unclosed block's walk (its key, the lowest change of depth
+    within it and its whole change), how far the depth falls from there to the end of the file, given
+    ``fall_after`` for the rest of the file after the last of them; returns "unclosed".
+
+    >>> walked = {}
+    >>> _remember_unclosed([((3, None), 0, 1), ((4, None), -1, -1), ((5, None), 0, 0)], 0, walked), walked
+    ('unclosed', {(5, None): 0, (4, None): -1, (3, None): 0})
+    """
+    for key, low, change in reversed(trail):
+        fall_after = min(low, change + fall_after)
+        walked[key] = fall_after
+    return "unclosed"
 
 
 def _heading_label(heading: str) -> str:

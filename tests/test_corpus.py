@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -781,6 +782,54 @@ def test_an_answer_label_with_no_question_before_it_is_never_a_question():
     assert len(c.warnings) == 1 and "introduction of section '基础'" in c.warnings[0]
 
 
+@pytest.mark.parametrize("section_level", [None, 2, 4])
+@pytest.mark.parametrize(
+    "md, named",
+    [
+        ("### 答案\n\n文字\n", "only heading labels an answer ('答案' at line 1), and no question comes before it"),
+        ("# 答案\n\n文字\n", "('答案' at line 1)"),
+        ("###### 参考答案\n\n文字\n", "('参考答案' at line 1)"),
+        ("#### Answer\n", "('Answer' at line 1)"),
+        ("### 答案\n### Answer:\n", "only headings label answers ('答案' at line 1, 'Answer:' at line 2), and no "
+                                    "question comes before them"),
+        ("## 答案\n\n一\n\n### 解析\n\n二\n\n#### **Solution**\n\n三\n\n## Ans 2\n",
+         "('答案' at line 1, '解析' at line 5, 'Solution' at line 9 …)"),
+        ("---\ntitle: x\n---\n### 答案：过拟合\n", "('答案：过拟合' at line 4)"),
+    ],
+)
+def test_a_file_of_only_answer_labels_says_what_is_wrong(md, named, section_level):
+    """A file whose only headings label answers ("### 答案") has no heading to infer levels from: it raised
+    IndexError; it is refused like a file with no headings, saying what to do."""
+    with pytest.raises(CorpusError) as info:
+        parse_markdown(md, source="notes.md", section_level=section_level)
+    msg = str(info.value)
+    assert msg.startswith("notes.md: no question headings found: its only heading") and named in msg
+    assert "Put each question in a heading above its answer ('### Question', then '#### 答案')" in msg
+    assert "Setext" not in msg  # the "---" closing front matter is no underlined heading
+
+
+def test_a_file_of_only_answer_labels_says_why_its_questions_are_hidden():
+    def error(md: str) -> str:
+        with pytest.raises(CorpusError) as info:
+            parse_markdown(md)
+        return str(info.value)
+
+    assert "The code fence at line 3 is never closed" in error("### 答案\n\n```\n### 什么是过拟合？\n")
+    assert "<details> block at line 3 is never closed" in error(
+        "### 答案\n\n<details><summary>什么是过拟合？</summary>\n泛化差。\n")
+    assert "Underlined (Setext) headings" in error("### 答案\n\n什么是过拟合？\n===\n\n泛化差。\n")
+    assert "Setext" not in error("---\ntitle: x\n---\n只有文字。\n")  # front matter is no underlined heading
+
+
+def test_a_folder_skips_a_file_of_only_answer_labels(tmp_path):
+    shutil.copy(FIXTURES / "mixed_folder" / "good.md", tmp_path / "good.md")
+    (tmp_path / "answers.md").write_text("### 答案\n\n文字\n", encoding="utf-8")
+    c = load_collection(tmp_path)
+    assert [q.display_path for q in c] == ["机器学习 › 什么是过拟合？"]
+    (warning,) = c.warnings
+    assert warning.startswith("answers.md: no question headings found") and warning.endswith("(skipped)")
+
+
 def test_a_reading_list_heading_becomes_references_not_a_question():
     md = ("## 节\n\n### Dropout 原理\n\n随机丢弃神经元。\n\n#### 推荐阅读\n\n- [Dropout 论文](https://example.org/d)\n"
           "- [博客](https://example.org/b)\n\n#### 参考资料\n\n这部分参考了《统计学习方法》第一章。\n\n"
@@ -1020,6 +1069,35 @@ def test_an_unclosed_topic_block_is_text_with_one_warning():
                           "<details> 没有闭合，未作为题目。"]
     with pytest.raises(CorpusError, match="line 1 is never closed"):  # a file of nothing else says why
         parse_markdown("<details><summary>BN</summary>\n归一化。\n")
+
+
+def test_many_unclosed_blocks_are_read_in_linear_time(monkeypatch):
+    """Each unclosed <details> used to be read to the end of the file, so N of them read N²/2 lines (2,000 took
+    seconds). Counted, not timed: the lines searched for <details> tags grow with the file, not its square."""
+    from corpus import parser
+
+    class CountingTags:
+        """``_DETAILS_TAG`` that counts the lines it is asked to search."""
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def finditer(self, text: str) -> Iterator[re.Match[str]]:
+            self.calls += 1
+            return tag.finditer(text)
+
+    tag = parser._DETAILS_TAG
+    for n in (100, 400):
+        counting = CountingTags()
+        monkeypatch.setattr(parser, "_DETAILS_TAG", counting)
+        md = "## 节\n\n### 问题\n\n答。\n\n" + "".join(
+            f"<details><summary>问题 {i}</summary>答案 {i}\n" + ("```\n<details>\n```\n" if i % 7 == 0 else "")
+            for i in range(n))
+        c = parse_markdown(md)
+        (question,) = c.questions.values()  # every block is text of the question above
+        assert question.title == "问题" and f"答案 {n - 1}" in question.plain
+        assert f"so are {n - 1} more after it" in c.warnings[0]
+        assert counting.calls <= 3 * md.count("\n"), (n, counting.calls)  # was about n * n / 2
 
 
 def test_a_forced_section_level_says_which_text_it_leaves_out(bundled):
