@@ -63,6 +63,8 @@ def held_out_drift(scorer: Scorer, rows: Sequence[LabelledSignals], target_low: 
                    splits: int = 40, seed: int = 0) -> Drift:
     """Fit on a random half of the questions and read the other half's grade means, ``splits`` times."""
     questions = sorted({r.question_id for r in rows})
+    if len(questions) < 4:
+        raise ValueError(f"held-out drift needs answers to at least 4 questions, got {len(questions)}")
     rng = random.Random(seed)
     grade0: list[float] = []
     grade4: list[float] = []

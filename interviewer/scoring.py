@@ -1001,7 +1001,7 @@ def evaluate_file(scorer: Scorer, path: Path) -> tuple[dict[str, object], list[f
 def main(argv: Sequence[str] | None = None) -> int:
     """``fit DEV.tsv`` (writes the weights), ``eval FILE.tsv`` (prints metrics) or ``drift DEV.tsv`` (how far
     held-out grade means move from the calibration targets, :mod:`interviewer.drift`)."""
-    from .evaluation import read_scoring_file
+    from .evaluation import EvalFileError, read_scoring_file
 
     parser = argparse.ArgumentParser(prog="python -m interviewer.scoring", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=("fit", "eval", "drift"))
@@ -1012,6 +1012,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--target-high", type=float, default=TARGET_HIGH, help="fit/drift: grade-4 mean target")
     parser.add_argument("--splits", type=int, default=40, help="drift: number of question-half splits")
     args = parser.parse_args(argv)
+    from corpus.parser import load_collection
+
+    try:  # a bad file is reported before the models load
+        cases = read_scoring_file(args.file, load_collection())
+    except EvalFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "drift" and len({c.question_id for c in cases}) < 4:
+        print(f"error: {args.file}: drift splits the file's questions in halves; it needs answers to at least 4 "
+              f"questions.", file=sys.stderr)
+        return 2
     collection, scorer = _open_default(args.index_folder)
     started = time.perf_counter()
     scorer.prepare()
@@ -1019,8 +1030,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("fit", "drift"):
         from .drift import LabelledSignals, fit_on, held_out_drift
 
-        rows = [LabelledSignals(c.question_id, c.grade, scorer.signals(c.question_id, c.answer))
-                for c in read_scoring_file(args.file, collection)]
+        rows = [LabelledSignals(c.question_id, c.grade, scorer.signals(c.question_id, c.answer)) for c in cases]
         if args.command == "drift":
             drift = held_out_drift(scorer, rows, args.target_low, args.target_high, splits=args.splits)
             print(json.dumps({"targets": {"low": args.target_low, "high": args.target_high},

@@ -529,6 +529,31 @@ def test_shipped_weights_were_fitted_with_the_current_calibration_targets() -> N
     assert dev["0"] <= TARGET_LOW and dev["4"] >= TARGET_HIGH
 
 
+@pytest.mark.parametrize("command", ["fit", "eval", "drift"])
+def test_the_fitting_tool_reports_a_bad_file_without_a_traceback(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from interviewer.scoring import main
+
+    missing = tmp_path / "missing.tsv"
+    assert main([command, str(missing), "--out", str(tmp_path / "w.json")]) == 2
+    assert f"error: {missing}: file not found." in capsys.readouterr().err
+    bad = tmp_path / "bad.tsv"
+    bad.write_text(f"{DROPOUT}\tfive\tDropout 随机丢弃神经元。\n", encoding="utf-8")
+    assert main([command, str(bad), "--out", str(tmp_path / "w.json")]) == 2
+    assert "grade must be an integer 0-4" in capsys.readouterr().err
+    assert not (tmp_path / "w.json").exists()
+
+
+def test_drift_needs_four_questions_to_split(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from interviewer.scoring import main
+
+    two = tmp_path / "two.tsv"
+    two.write_text(f"{DROPOUT}\t4\tDropout 随机丢弃神经元。\n{NMS}\t0\t不知道\n", encoding="utf-8")
+    assert main(["drift", str(two)]) == 2
+    assert "at least 4 questions" in capsys.readouterr().err
+
+
 def _signals(coverage: float, explained: float = 1.0) -> Signals:
     return Signals(semantic=coverage, coverage=coverage, keyword_coverage=coverage, specificity=1.0, on_topic=0.5,
                    precision=0.5, language_share=1.0, margin=0.0, margin_secondary=float("nan"),
@@ -545,6 +570,8 @@ def test_held_out_drift_fits_on_one_half_of_the_questions_and_reads_the_other(sc
     assert len(gentle.grade4_means) == len(gentle.grade0_means) == 6
     # the same splits (seeded), so a higher grade-4 target lifts every held-out grade-4 mean
     assert all(s > g for s, g in zip(steep.grade4_means, gentle.grade4_means))
+    with pytest.raises(ValueError, match="at least 4 questions"):
+        held_out_drift(scorer, [r for r in rows if r.question_id in ("q0", "q1", "q2")], 16, 75)
     summary = steep.summary()
     assert summary["grade4_p5"] <= summary["grade4_p10"] <= summary["grade4_mean"]
     assert summary["grade0_p95"] >= summary["grade0_p90"] >= summary["grade0_mean"]
