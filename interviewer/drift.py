@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .scoring import Scorer, Signals, fit_weights
+from .scoring import Scorer, ScoringWeights, Signals, fit_weights
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Drift:
         }
 
 
-def fit_on(scorer: Scorer, rows: Sequence[LabelledSignals], target_low: float, target_high: float):  # type: ignore[no-untyped-def]
+def fit_on(scorer: Scorer, rows: Sequence[LabelledSignals], target_low: float, target_high: float) -> ScoringWeights:
     """The scorer's weights refitted on ``rows`` with the given calibration targets."""
     scored = [r for r in rows if r.signals is not None]
     return fit_weights(
