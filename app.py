@@ -391,6 +391,11 @@ def view_token(session: InterviewSession | None) -> str:
     return f"{session.id[:12]}-{len(session.turns)}" + ("-end" if session.ended else "")
 
 
+def names_interview(token: Any, session: InterviewSession | None) -> bool:
+    """True when ``token`` (a :func:`view_token`) names a question of ``session``; False for "" or None."""
+    return isinstance(token, str) and session is not None and token.startswith(f"{session.id[:12]}-")
+
+
 class InterviewKeeper:
     """Running interviews of browser pages by profile id, so a page reload picks its interview up again.
 
@@ -1105,6 +1110,23 @@ class InterviewApp:
                        if s.title in self.section_choices and (ids is None or s.id in ids))
         return Settings(titles, options.mode, min(options.count, MAX_QUESTIONS), options.include_unanswered)
 
+    def settings_after(self, clicked: Any, state: Any) -> tuple:
+        """The settings controls after an interview action on the page whose view token was ``clicked``.
+
+        When the action switched the page to another interview (one started in another tab, see
+        :meth:`_replaced_elsewhere`), that interview's settings, as on a reload (:meth:`settings_of`), so
+        "start" again asks for the same; otherwise the controls are left as the user set them.
+        Returns the sections, the question order, the number of questions and "include questions without a
+        reference".
+        """
+        user = _user(state)
+        switched = isinstance(clicked, str) and bool(clicked) and user.session is not None \
+            and not names_interview(clicked, user.session)
+        settings = self.settings_of(user.session) if switched else None
+        if settings is None:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return list(settings.sections), settings.mode, settings.count, settings.include_unanswered
+
     def on_load(self, stored_profile: Any, state: Any, stored_lang: Any = None) -> tuple:
         """Page load: reuse the profile id kept in this browser (or make one and keep it).
 
@@ -1418,18 +1440,20 @@ def build_app(engine: Engine) -> gr.Blocks:
             None, [answer, shown], None, js=SAVE_DRAFT_JS, api_name=False).then(
             None, None, None, js=SHOW_CHAT_JS, api_name=False)
         # submit / skip / next send the question shown (``token``; optional for API callers); skip / next
-        # also send the text in the box, which is saved as a note rather than wiped
-        page_state_first(submit_btn.click).then(g(app.submit), [answer, clicked, state], interview_out,
-                                                api_name="submit_answer")
-        page_state_first(answer.submit).then(g(app.submit), [answer, clicked, state], interview_out,
-                                             api_name=False)  # Shift+Enter
-        page_state_first(hint_btn.click).then(g(app.hint), [clicked, state], interview_out, api_name="hint")
-        page_state_first(skip_btn.click).then(g(app.skip), [clicked, answer, state], interview_out, api_name="skip")
-        page_state_first(ref_btn.click).then(g(app.reference), [clicked, state], interview_out,
-                                             api_name="show_reference")
-        page_state_first(next_btn.click).then(g(app.next), [clicked, answer, state], interview_out,
-                                              api_name="next_question")
-        page_state_first(end_btn.click).then(g(app.end), [state], interview_out, api_name="end_interview")
+        # also send the text in the box, which is saved as a note rather than wiped. Each action may switch the
+        # page to an interview started in another tab: its settings are then shown (InterviewApp.settings_after)
+        settings_out = [sections, mode, count, include_unanswered]
+        for trigger, action, inputs, api in (
+                (submit_btn.click, app.submit, [answer, clicked, state], "submit_answer"),
+                (answer.submit, app.submit, [answer, clicked, state], False),  # Shift+Enter
+                (hint_btn.click, app.hint, [clicked, state], "hint"),
+                (skip_btn.click, app.skip, [clicked, answer, state], "skip"),
+                (ref_btn.click, app.reference, [clicked, state], "show_reference"),
+                (next_btn.click, app.next, [clicked, answer, state], "next_question"),
+                (end_btn.click, app.end, [state], "end_interview")):
+            page_state_first(trigger).then(g(action), inputs, interview_out, api_name=api).then(
+                app.settings_after, [clicked, state], settings_out, api_name=False, queue=False,
+                show_progress="hidden")
         # the chat's own trash button must not wipe the running interview off the page: redraw it
         chat.clear(g(app.redraw), [state], interview_out, api_name=False)
 

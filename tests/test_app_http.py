@@ -670,6 +670,30 @@ def test_a_reload_shows_the_settings_the_running_interview_was_started_with(engi
     assert restored.session is first.session and out[1:LOADED] == (gr.skip(),) * (LOADED - 1)
 
 
+def test_a_tab_switched_to_another_tabs_interview_shows_its_settings(engine: Engine, tmp_path: Path) -> None:
+    """Tab B starts a new interview; tab A's next action switches A to it. A's settings controls showed A's old
+    settings, so "start" there asked for another kind of interview than the one shown: they show B's now, as on
+    a reload. An action that switched nothing leaves them as the user set them (never overwritten)."""
+    a = app.InterviewApp(engine_on(engine, tmp_path))
+    tab_a, out = _page(a, None)
+    profile = out[0]
+    token = a.start(["深度学习基础"], "order", 3, False, "", "", tab_a)[TOKEN]
+    assert a.settings_after(token, tab_a) == (gr.skip(),) * 4  # A's own interview: left alone
+    tab_b, _ = _page(a, profile)
+    a.start(["机器学习基础"], "weakest", 2, True, "", "", tab_b)
+    a.hint(token, tab_a)  # switched to B's interview
+    assert tab_a.session is tab_b.session
+    assert a.settings_after(token, tab_a) == (["机器学习基础"], "weakest", 2, True)
+    again = a.hint(app.view_token(tab_a.session), tab_a)[TOKEN]  # now on the interview it shows
+    assert a.settings_after(again, tab_a) == (gr.skip(),) * 4
+    assert a.settings_after("", tab_a) == (gr.skip(),) * 4  # an API caller: no controls
+
+    qid = next(q.id for q in engine.collection if engine.collection.is_answered(q.id))
+    a.practise(qid, "", "", tab_b)  # one question practised in B: its settings were not used, A's stay
+    a.submit("答案", again, tab_a)
+    assert tab_a.session is tab_b.session and a.settings_after(again, tab_a) == (gr.skip(),) * 4
+
+
 def test_corrupt_progress_database_is_moved_aside_and_answers_are_saved(engine: Engine, tmp_path: Path) -> None:
     """A damaged progress file is kept aside, a new one started, the user told, and answers saved."""
     data = tmp_path / "data"

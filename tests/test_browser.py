@@ -580,10 +580,11 @@ def test_a_tab_left_behind_catches_up_and_shift_enter_submits(browser, server: s
 def test_a_new_interview_started_in_another_tab_is_never_replaced_by_the_old_one(browser, server: str) -> None:  # type: ignore[no-untyped-def]
     """Tab B starts a new interview while tab A still shows the old one. A click in A must not act on the old
     interview (which would also make a reload of B bring the old one back): A switches to B's interview, says
-    so, and keeps its typed text in the box."""
+    so, and keeps its typed text in the box; its settings controls show B's interview's settings."""
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
     try:
         a, b, errors = _two_tabs_on_one_interview(context, server)  # a 3-question interview
+        b.locator("#include-unanswered input").check()
         _start(b, count=2)  # B starts another one
         text = "训练集上好、测试集上差就是过拟合"
         a.fill("#answer textarea", text)
@@ -591,6 +592,8 @@ def test_a_new_interview_started_in_another_tab_is_never_replaced_by_the_old_one
         _wait_text(a, "#status", "开始了新的面试")
         assert "题目 1/2" in a.inner_text("#chat") and "/100" not in a.inner_text("#chat")
         assert a.input_value("#answer textarea") == text  # not submitted, not lost
+        a.wait_for_function("() => document.querySelector('#count input').value === '2'", timeout=TIMEOUT)
+        assert _settings(a) == _settings(b) and _settings(a)[2:] == ("2", True), _settings(a)
         status = _reload_restored(b)
         assert "题目 1/2" in b.inner_text("#chat") and "题目 1/3" not in b.inner_text("#chat"), status
         assert not errors, errors
