@@ -198,6 +198,19 @@ class Collection:
             stack.extend(reversed(q.children))
         return out
 
+    def asked_parts(self, question_id: str) -> list[Question]:
+        """The sub-questions asked with a question that has no text of its own: its direct children.
+
+        ``7. 集成学习相关问题`` alone does not say what is asked; its part ``7.1 Boosting 和 Bagging
+        的区别`` does, and ``3. 逻辑回归`` is asked through 损失函数, 为什么用 log 损失… . A question
+        with text of its own is asked by its title: its sub-headings are parts of the answer
+        (信息增益, 增益率 under 如何评估特征的重要性) and showing them would give the answer away.
+        """
+        q = self.questions[question_id]
+        if q.has_own_text:
+            return []
+        return [self.questions[c] for c in q.children]
+
     def ancestors(self, question_id: str) -> list[Question]:
         """Parent questions from the nearest up to the top-level question."""
         out: list[Question] = []

@@ -502,6 +502,16 @@ class TermModel:
         tokens.update(self.tokenizer.tokens(" ".join(self.glossary.translations(text))))
         return tokens
 
+    def asked_tokens(self, question_id: str) -> set[str]:
+        """Tokens of everything the question shows when asked: its path and the sub-questions it is
+        asked through (:meth:`Collection.asked_parts`). Saying only these back is a restatement."""
+        tokens = self.title_tokens(question_id)
+        text = " ".join(p.title for p in self.collection.asked_parts(question_id))
+        if text:
+            tokens.update(self.tokenizer.tokens(text))
+            tokens.update(self.tokenizer.tokens(" ".join(self.glossary.translations(text))))
+        return tokens
+
     def terms_for(self, question_id: str, text: str | None = None) -> list[KeyTerm]:
         """Top key terms of a question's reference answer, heaviest first."""
         reference = self.collection.answer_plain(question_id) if text is None else text

@@ -30,7 +30,7 @@ import math
 import re
 import time
 from dataclasses import dataclass
-from typing import AbstractSet, Any, Iterable, Sequence
+from typing import AbstractSet, Any, Callable, Iterable, Sequence
 
 from . import nonanswer
 from .excerpt import clip, is_one_formula
@@ -66,6 +66,7 @@ _TEXT: dict[str, tuple[str, str]] = {
                            "kept as a note, not scored.)"),
     "no_ref_question": ("（这道题没有参考答案：你的回答会保存为笔记，不打分。）",
                         "(No reference answer: your answer is kept as a note, not scored.)"),
+    "asked_parts": ("本题包括：", "This question covers: "),
     "your_answer": ("你的回答", "Your answer"),
     "empty_answer": ("（空）", "(empty)"),
     "better_match": ("你的回答更像是在回答另一道题：", "Your answer looks like an answer to another question: "),
@@ -530,12 +531,26 @@ def question_markdown(collection: Any, question_id: str, prompt: str | None = No
     head = f"**{tag}" + (f" {escape_inline(progress_label)}**" if progress_label else "**")
     lines = [head, "", f"### {title}"]
     if q is not None:
+        parts = "" if prompt and _FOLLOWUP_EXPAND.fullmatch(prompt) else asked_parts_line(
+            collection, question_id, lang, escape=escape_inline)
+        if parts:
+            lines += ["", parts]
         lines += ["", f"<sub>{escape_inline(q.section)}</sub>"]
         if hasattr(collection, "is_answered") and not collection.is_answered(question_id):
             lines += ["", f"_{t('no_ref_question', lang)}_"]
         elif hasattr(collection, "has_prose_reference") and not collection.has_prose_reference(question_id):
             lines += ["", f"_{t('code_only_question', lang)}_"]
     return "\n".join(lines)
+
+
+def asked_parts_line(collection: Any, question_id: str, lang: str = "zh",
+                     escape: Callable[[str], str] = lambda s: s) -> str:
+    """``本题包括：损失函数；为什么用log损失…`` for a question asked through its sub-questions
+    (:meth:`Collection.asked_parts`), else ``""``; ``escape`` is applied to each title (Markdown)."""
+    if not hasattr(collection, "asked_parts") or question_id not in getattr(collection, "questions", {}):
+        return ""
+    titles = [escape(p.title) for p in collection.asked_parts(question_id)]
+    return t("asked_parts", lang) + ("; " if _lang(lang) == "en" else "；").join(titles) if titles else ""
 
 
 def answer_markdown(answer: str, lang: str = "zh") -> str:

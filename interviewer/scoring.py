@@ -222,6 +222,7 @@ class _Reference:
     points: list[KeyPoint]
     vocabulary: frozenset[str]
     title_tokens: frozenset[str]
+    asked_tokens: frozenset[str]  # title_tokens and the sub-questions shown with it: a restatement says only these
     units: np.ndarray  # indices into the unit table (family body passages)
 
 
@@ -428,6 +429,7 @@ class Scorer:
                     points=self.terms.points_for(qid, terms),
                     vocabulary=frozenset(vocabulary),
                     title_tokens=frozenset(self.terms.title_tokens(qid)),
+                    asked_tokens=frozenset(self.terms.asked_tokens(qid)),
                     units=np.asarray(units, dtype=np.int64),
                 )
                 if n % 20 == 0:
@@ -565,7 +567,7 @@ class Scorer:
         ref = self._refs.get(question_id)
         non_answer = detect_non_answer(
             cleaned.text, question.title, self.terms.tokenizer, self.terms.vocabulary,
-            ref.title_tokens if ref is not None else self.terms.title_tokens(question_id),
+            ref.asked_tokens if ref is not None else self.terms.asked_tokens(question_id),
         )
         if ref is None or not ref.units.size:
             return self._no_reference(question, cleaned, non_answer, notices)
@@ -611,7 +613,7 @@ class Scorer:
         text = clean_answer(answer, self.max_chars).text
         if ref is None or not ref.units.size:
             return None
-        if detect_non_answer(text, question.title, self.terms.tokenizer, self.terms.vocabulary, ref.title_tokens):
+        if detect_non_answer(text, question.title, self.terms.tokenizer, self.terms.vocabulary, ref.asked_tokens):
             return None
         return self._signals(ref, text)[0]
 

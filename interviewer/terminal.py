@@ -28,7 +28,7 @@ from corpus.model import fold_text
 from .columns import display_width, pad, wrap
 from .engine import LazyScorer
 from .progress import NEEDS_WORK_BELOW, NOTHING_NEEDS_WORK, ProgressStoreError
-from .render import SHOWN_COMPONENTS, component_label
+from .render import SHOWN_COMPONENTS, asked_parts_line, component_label
 from .render import t as render_text
 from .session import (
     FollowUp,
@@ -451,7 +451,11 @@ def _interview(session: InterviewSession, prompt: Callable[[str], str], out: Tex
         label = (f"追问 / follow-up {session.position + 1}/{len(session.queue)}" if offered is not None
                  else session.progress_label)
         _say(out, f"\n[{label}] {q.section}")
-        _say(out, f"Q: {offered.prompt if offered is not None else turn.prompt}", "   ")
+        asked = offered.prompt if offered is not None else turn.prompt
+        _say(out, f"Q: {asked}", "   ")
+        parts = "" if offered is not None and offered.focus else asked_parts_line(session.collection, qid)
+        if parts:
+            _say(out, parts, "   ")
         if not session.collection.is_answered(qid):
             _say(out, "（这道题还没有参考答案，回答将保存为笔记 / no reference answer: your answer becomes a note）")
 

@@ -332,6 +332,23 @@ def test_question_markdown_marks_unanswered(bundled_collection) -> None:  # type
     assert "Follow-up" in md and "kept as a note" in md
 
 
+def test_a_question_without_text_of_its_own_is_asked_with_its_sub_questions(bundled_collection) -> None:  # type: ignore[no-untyped-def]
+    """"集成学习相关问题" alone does not say what is asked: its part "Boosting 和 Bagging 的区别" does."""
+    group = bundled_collection.find_by_heading("7. 集成学习相关问题")
+    part = bundled_collection.find_by_heading("7.1 Boosting 和 Bagging 的区别")
+    assert [p.id for p in bundled_collection.asked_parts(group.id)] == [part.id]
+    md = render.question_markdown(bundled_collection, group.id, prompt=group.asked_title, lang="zh")
+    assert "本题包括：" + render.escape_inline(part.title) in md
+    assert "This question covers: " in render.question_markdown(bundled_collection, group.id, lang="en")
+    # a key-term follow-up asks about that term, not the parts
+    expand = "追问 / Follow-up：你能具体讲讲「Boosting」吗？/ Can you expand on “Boosting”?"
+    assert "本题包括" not in render.question_markdown(bundled_collection, group.id, expand, "followup")
+    # a question with text of its own is asked by its title: its sub-headings are parts of the answer
+    own = bundled_collection.find_by_heading("8.3 如何评估特征的重要性")
+    assert own.children and bundled_collection.asked_parts(own.id) == []
+    assert "本题包括" not in render.question_markdown(bundled_collection, own.id)
+
+
 def test_hint_and_note(bundled_collection) -> None:  # type: ignore[no-untyped-def]
     assert "**正则化**" in render.hint_markdown(["正则化", "<i>x</i>"]) and "<i>" not in render.hint_markdown(["<i>x</i>"])
     assert "No hint" in render.hint_markdown([], "en")

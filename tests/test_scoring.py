@@ -259,6 +259,20 @@ def test_every_non_answer_scores_at_most_10_with_its_kind(
     assert r.band == NON_ANSWER_BAND and r.message and r.components == {}
 
 
+def test_saying_back_the_sub_questions_a_question_is_asked_through_is_a_restatement(
+    scorer: Scorer, scoring_collection: Collection
+) -> None:
+    """"Normalization 的相关问题" is asked with its parts (9.1 BN 和 IN 的对比, 9.2 WN 相比 BN 有什么优点);
+    naming them back answers nothing (it scored 13.5 when only the title counted)."""
+    q = qid(scoring_collection, "9. Normalization 的相关问题")
+    said_back = "就是 Batch normalization 和 Instance normalization 的对比，还有 Weight Normalization 相比 " \
+                "Batch Normalization 有什么优点。"
+    r = scorer.score(q, said_back)
+    assert r.kind == "non_answer" and r.non_answer == "restatement" and r.score is not None and r.score <= 10
+    answer = "BN 在 batch 上统计均值方差，适合判别任务；IN 对每个样本每个通道单独归一化，常用于风格迁移。"
+    assert scorer.score(q, answer).kind == "scored"
+
+
 # ---------------------------------------------------------------- languages
 
 

@@ -94,6 +94,8 @@ def test_a_full_interview_at_the_prompt(engine: Engine) -> None:
     code, text = run(engine, script, section=["机器学习基础"])
     assert code == 0
     assert f"Q: {l012.title}" in text
+    parts = [p.title for p in c.asked_parts(l012.id)]  # asked through its parts: 原理和公式, 作用, 各自的问题
+    assert "作用" in parts and flat("本题包括：" + "；".join(parts)) in flat(text)
     hint_line = next(line for line in text.splitlines() if line.startswith("提示 / hint: "))
     assert len(hint_line.split(": ", 1)[1].split("、")) == 3
     assert "L1范数" in text and "L2范数" in text  # the reference answer was printed
