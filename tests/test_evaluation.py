@@ -74,3 +74,29 @@ def test_eval_scoring_json_is_the_last_line_of_stdout(bundled_index, session_dat
     assert metrics["scores"][3] == 0
     assert "1 row(s) ask a question without a reference that can be scored" in out.stderr
     assert "they count as 0: line(s) 4." in out.stderr
+
+
+SHIPPED_SCORING_SETS = ("scoring_dev.tsv", "scoring.tsv", "scoring_blind.tsv", "scoring_blind2.tsv")
+
+
+@pytest.mark.parametrize("name", SHIPPED_SCORING_SETS)
+def test_every_shipped_scoring_set_reads_against_the_bundled_collection(bundled_collection: Collection,
+                                                                        name: str) -> None:
+    """Each labelled set resolves every row to a question and holds the issue's minimum: 100 answers, 15
+    questions, every grade 0–4."""
+    cases = read_scoring_file(Path(__file__).parent.parent / "eval" / name, bundled_collection)
+    assert len(cases) >= 100 and len({c.question_id for c in cases}) >= 15
+    assert {c.grade for c in cases} == {0, 1, 2, 3, 4}
+
+
+def test_the_second_blind_sets_kinds_line_up_with_its_answers() -> None:
+    """``scoring_blind2_kinds.txt`` gives the kind (1 complete … 7 non-answer) of each row, as its writers
+    recorded it: one per row, seven kinds per question."""
+    folder = Path(__file__).parent.parent / "eval"
+    rows = (folder / "scoring_blind2.tsv").read_text(encoding="utf-8").splitlines()
+    kinds = (folder / "scoring_blind2_kinds.txt").read_text(encoding="utf-8").split()
+    assert len(kinds) == len(rows) and set(kinds) == set("1234567")
+    per_question: dict[str, list[str]] = {}
+    for row, kind in zip(rows, kinds):
+        per_question.setdefault(row.split("\t")[0], []).append(kind)
+    assert all(sorted(k) == list("1234567") for k in per_question.values())
