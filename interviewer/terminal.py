@@ -451,8 +451,7 @@ def _interview(session: InterviewSession, prompt: Callable[[str], str], out: Tex
         label = (f"追问 / follow-up {session.position + 1}/{len(session.queue)}" if offered is not None
                  else session.progress_label)
         _say(out, f"\n[{label}] {q.section}")
-        asked = offered.prompt if offered is not None else turn.prompt
-        _say(out, f"Q: {asked}", "   ")
+        _say(out, f"Q: {offered.prompt if offered is not None else turn.prompt}", "   ")
         parts = "" if offered is not None and offered.focus else asked_parts_line(session.collection, qid)
         if parts:
             _say(out, parts, "   ")
