@@ -40,7 +40,7 @@ class Tokenizer:
         self.ids = {p: i for i, p in enumerate(pieces) if p}
         self.scores = scores; self.bos, self.eos, self.pad, self.unk = bos, eos, pad, unk
         self.unk_score = float(min(scores)) - 10.0; self.norm = norm
-        self.max_len = max(len(p) for p in pieces)
+        self.max_bytes = max(len(p.encode()) for p in pieces)
     def content(self, text: str) -> list[int]:
         cps = []
         for ch in text:
@@ -82,7 +82,6 @@ def load():
     for _ in range(n_norm):
         cp = nm.take("<I"); no = nm.take("<B"); norm[cp] = [nm.take("<I") for _ in range(no)] if no else []
     tok = Tokenizer(pieces, scores, bos, eos, pad, unk, norm)
-    tok.max_bytes = int(max(offs[i + 1] - offs[i] for i in range(n_pieces)))
     ndir = r.take("<i"); tensors = {}
     for _ in range(ndir):
         nl = r.take("<H"); name = buf[r.p:r.p + nl].decode()[:23]; r.p += nl

@@ -565,10 +565,7 @@ class Scorer:
         cleaned = clean_answer(answer, self.max_chars)
         notices = list(cleaned.notices)
         ref = self._refs.get(question_id)
-        non_answer = detect_non_answer(
-            cleaned.text, question.title, self.terms.tokenizer, self.terms.vocabulary,
-            ref.asked_tokens if ref is not None else self.terms.asked_tokens(question_id),
-        )
+        non_answer = self._detect_non_answer(question, cleaned.text, ref)
         if ref is None or not ref.units.size:
             return self._no_reference(question, cleaned, non_answer, notices)
         focused = self._focused(ref, focus) if focus else ref
@@ -613,9 +610,14 @@ class Scorer:
         text = clean_answer(answer, self.max_chars).text
         if ref is None or not ref.units.size:
             return None
-        if detect_non_answer(text, question.title, self.terms.tokenizer, self.terms.vocabulary, ref.asked_tokens):
+        if self._detect_non_answer(question, text, ref):
             return None
         return self._signals(ref, text)[0]
+
+    def _detect_non_answer(self, question: Question, text: str, ref: _Reference | None) -> NonAnswer | None:
+        """Why ``text`` is not an answer to ``question`` (restatements judged against all the question shows)."""
+        asked = ref.asked_tokens if ref is not None else self.terms.asked_tokens(question.id)
+        return detect_non_answer(text, question.title, self.terms.tokenizer, self.terms.vocabulary, asked)
 
     def _signals(self, ref: _Reference, text: str) -> tuple[Signals, object, tuple[np.ndarray, np.ndarray | None]]:
         w = self.weights
