@@ -320,7 +320,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return 0
     engine = _engine(args, with_scorer=True)
     cases = read_scoring_file(args.file, engine.collection)
-    results = [engine.scorer.score(c.question_id, c.answer) for c in cases]
+    # an answer of the file must not be graded by itself: the file's rows leave the graded examples
+    scorer = engine.scorer.without_exemplars([(c.question_id, c.answer) for c in cases])
+    print(f"graded example answers used: {scorer.exemplar_count} (of {engine.scorer.exemplar_count}; this file's own "
+          f"rows left out)", file=sys.stderr)
+    results = [scorer.score(c.question_id, c.answer) for c in cases]
     scores = [float(r.score or 0.0) for r in results]
     unscorable = [c.line for c, r in zip(cases, results) if r.score is None]
     if unscorable:  # the format has a number for every row; say which ones are not a real score

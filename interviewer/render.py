@@ -171,7 +171,8 @@ _TEXT: dict[str, tuple[str, str]] = {
 # "key-term coverage" is the literal share the covered / missed lists beside it describe; the scorer's
 # combined coverage (square-rooted, and semantic for the English part of an answer) read as a contradiction
 # of those lists ("89 %" beside 10 of 22 terms), so it is stored but not shown
-SHOWN_COMPONENTS: tuple[str, ...] = ("semantic", "keyword_coverage", "on_topic", "explained")
+# "examples" is the grade of the nearest hand-graded example answers (interviewer.exemplars), when there are any
+SHOWN_COMPONENTS: tuple[str, ...] = ("semantic", "keyword_coverage", "on_topic", "explained", "examples")
 
 _COMPONENT_NAMES: dict[str, tuple[str, str]] = {
     "semantic": ("语义相似度", "semantic similarity"),
@@ -190,6 +191,7 @@ _COMPONENT_NAMES: dict[str, tuple[str, str]] = {
     "on_topic": ("切题程度", "on-topic"),
     "precision": ("精确度", "precision"),
     "language_share": ("中文占比", "share in Chinese"),
+    "examples": ("相近示例的评分", "graded examples like it"),
 }
 
 # The scorer's bands (interviewer.scoring.BANDS, NON_ANSWER_BAND) are Chinese names; shown in the UI's language.
@@ -205,7 +207,8 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-
 # Where the parts of the scorer's message (interviewer.scoring.Scorer._message) begin.
 _MESSAGE_PARTS = re.compile(
     r"(?:^|(?<= ))(?=这个回答更像是在回答另一道题「|得分 \d+（|回答只列出了术语|答到的要点 \(covered\): "
-    r"|遗漏的要点 \(missed\): |语义相似度 \(semantic similarity\) |回答主要是英文|回答中英文较多|可以补充 \(add\): )")
+    r"|遗漏的要点 \(missed\): |语义相似度 \(semantic similarity\) |与本题 \d+ 个已评分的示例回答相比|回答主要是英文|回答中英文较多"
+    r"|可以补充 \(add\): )")
 _OFF_TOPIC = re.compile(r"这个回答更像是在回答另一道题「(?P<other>.*)」，而不是「(?P<this>.*)」 / This answer fits "
                         r"another question better \(off-topic\)\.")
 _SCORE_PART = re.compile(r"得分 (?P<score>\d+)（(?P<band>[^（）]*)）。")

@@ -39,6 +39,12 @@ grade-4 answers ≥ 76.5 on dev, :data:`TARGET_LOW` / :data:`TARGET_HIGH`); refi
     python -m interviewer.scoring eval eval/scoring.tsv         # metrics only
     python -m interviewer.scoring drift eval/scoring_dev.tsv    # how far held-out grade means move
 
+Graded examples: for the bundled collection, the hand-graded answers in ``eval/`` judge an answer too
+(:mod:`interviewer.exemplars`): the score is ``(1 − s) · combination + s · 100 · (g / 4) ** p``, where ``g`` is the
+grade of the nearest examples of the same interview question (softmax over USE cosines, temperature
+``exemplar_temperature``), ``s = exemplar_share`` (0.5) and ``p = exemplar_power`` (1.5). These three were chosen
+by leaving each labelled file out in turn (its rows judged by the other files' examples), not fitted per file.
+
 Rules before and after the formula: non-answers (:mod:`interviewer.nonanswer`)
 score 0 with a message and no made-up semantic score; an answer that clearly
 fits another question (USE and the index's e5 agree, and it names more of that
@@ -77,6 +83,7 @@ from index.search import PassageHit, SearchIndex
 from index.tokenize import ENGLISH_STOPWORDS
 
 from . import nonanswer
+from .exemplars import Exemplar, ExemplarBank, ExemplarEstimate, blend, read_exemplars
 from .excerpt import balanced_prefix, is_one_formula, reads_alone
 from .keyterms import KeyPoint, KeyTerm, PreparedAnswer, TermModel, covered_points, match_terms
 from .nonanswer import MAX_ANSWER_CHARS, CleanedAnswer, NonAnswer, clean_answer, detect_non_answer
@@ -130,6 +137,11 @@ class ScoringWeights:
     # it never passes, however many key terms it names
     list_explained_max: float = 0.25
     list_cap: float = 40.0
+    # graded example answers (interviewer.exemplars): their share of the score, the softmax temperature over
+    # cosines that picks the nearest, and the power that keeps answers like low-graded examples low
+    exemplar_share: float = 0.5
+    exemplar_temperature: float = 30.0
+    exemplar_power: float = 1.5
     # the calibration targets the weights were fitted with (mean score of grade-0 / grade-4 answers)
     targets: dict[str, float] = field(default_factory=dict)
     model: str = ""
@@ -206,6 +218,7 @@ class Signals:
     beyond_chance: float = 1.0  # 1 unless much of the lexical coverage is what any question would get, 0-1
     own_lexical: float = float("nan")  # exact key-term coverage of this question (the chance baseline's way)
     other_lexical: float = float("nan")  # … of ``other_question``
+    exemplar: ExemplarEstimate | None = None  # what the nearest graded example answers say (None: no examples)
 
     def vector(self) -> np.ndarray:
         return np.array([getattr(self, f) for f in FEATURES], dtype=np.float64)
@@ -328,10 +341,13 @@ class Scorer:
         weights: ScoringWeights | None = None,
         use_index_model: bool = True,
         max_chars: int = MAX_ANSWER_CHARS,
+        exemplars: Sequence[Exemplar] | None = None,
     ) -> None:
         """``semantic_embedder`` defaults to the multilingual USE (``load_embedder("use")``);
         ``use_index_model`` adds the index's own model as a second opinion for off-topic
-        answers (one more encode of the answer)."""
+        answers (one more encode of the answer); ``exemplars`` are graded example answers
+        (default: the shipped labelled files that fit the collection, :func:`read_exemplars`;
+        ``[]`` for none)."""
         self.index = index
         self.collection = collection or index.collection
         self.semantic = semantic_embedder if semantic_embedder is not None else load_embedder("use")
@@ -361,6 +377,8 @@ class Scorer:
         self._chance_terms: list[tuple[str, tuple[str, ...]]] = []
         self._chance_rows: dict[str, int] = {}
         self._matrix2: np.ndarray | None = None
+        self._exemplars = list(exemplars) if exemplars is not None else None
+        self._bank: ExemplarBank | None = None
 
     # ------------------------------------------------------------ prepare
     @property
@@ -442,9 +460,60 @@ class Scorer:
             if self.secondary is not None:
                 self._matrix2 = self._encode_units(self.secondary, texts, "query",
                                                    lambda d, t: report("embedding", 0.8 + 0.2 * d / max(1, t)))
+            report("examples", 0.95)
+            self._bank = self._build_bank()
             self._prepared = True
             report("ready", 1.0)
             return self
+
+    def _build_bank(self) -> ExemplarBank | None:
+        """The graded examples that can judge an answer: to a question with a reference, not non-answers
+        (those never reach the blend), embedded like answers are (cleaned, semantic model, cached). An example
+        judges answers to its own question only (a whole answer must not judge an answer to one part), except that
+        a question asked through its one part is that part: "7. 集成学习相关问题" and "7.1 Boosting 和 Bagging 的区别"
+        share their examples (:meth:`_example_key`)."""
+        exemplars = read_exemplars(self.collection) if self._exemplars is None else self._exemplars
+        kept: list[Exemplar] = []
+        texts: list[str] = []
+        for e in exemplars:
+            ref = self._refs.get(e.question_id)
+            text = clean_answer(e.answer, self.max_chars).text
+            if ref is None or not ref.units.size:
+                continue
+            if self._detect_non_answer(self.collection.questions[e.question_id], text, ref) is not None:
+                continue
+            kept.append(replace(e, question_id=self._example_key(e.question_id)))
+            texts.append(text)
+        if not kept:
+            return None
+        matrix, _ = self.cache.encode(self.semantic, texts, role="query")
+        return ExemplarBank(kept, np.asarray(matrix, dtype=np.float32))
+
+    @property
+    def exemplar_count(self) -> int:
+        """Graded examples in use (0 before ``prepare`` or without any)."""
+        return len(self._bank) if self._bank is not None else 0
+
+    def without_exemplars(self, answers: Sequence[tuple[str, str]]) -> "Scorer":
+        """A scorer sharing this one's prepared state, without the examples equal to ``(question_id, answer)``:
+        evaluating a labelled file must not grade its answers by themselves."""
+        if not self._prepared:
+            self.prepare()
+        clone = copy.copy(self)
+        clone._bank = (self._bank.without([(self._example_key(q), a) for q, a in answers])
+                       if self._bank is not None else None)
+        return clone
+
+    def _example_key(self, question_id: str) -> str:
+        """The question whose graded examples judge answers to ``question_id``: itself, or, for a question with
+        no text of its own and one sub-question (asked through it), that sub-question."""
+        key = question_id
+        while key in self.collection.questions:
+            parts = self.collection.asked_parts(key)
+            if len(parts) != 1:
+                break
+            key = parts[0].id
+        return key
 
     def _interview_units(self) -> dict[str, str]:
         """Each question id → the interview question (unit) it belongs to.
@@ -576,7 +645,7 @@ class Scorer:
         if focus:
             notices.append(f"追问只按与「{focus}」相关的要点评分 / this follow-up is scored on the points "
                            f"about “{focus}”.")
-        signals, match, vectors = self._signals(ref, cleaned.text)
+        signals, match, vectors = self._signals(ref, cleaned.text, examples=focus is None)
         return replace(self._result(question, ref, signals, match, vectors, notices), focus=focus)
 
     def _focused(self, ref: _Reference, focus: str, min_terms: int = 3) -> _Reference:
@@ -619,7 +688,10 @@ class Scorer:
         asked = ref.asked_tokens if ref is not None else self.terms.asked_tokens(question.id)
         return detect_non_answer(text, question.title, self.terms.tokenizer, self.terms.vocabulary, asked)
 
-    def _signals(self, ref: _Reference, text: str) -> tuple[Signals, object, tuple[np.ndarray, np.ndarray | None]]:
+    def _signals(self, ref: _Reference, text: str,
+                 examples: bool = True) -> tuple[Signals, object, tuple[np.ndarray, np.ndarray | None]]:
+        """The signals of ``text``; ``examples=False`` for a follow-up on one key term (the graded examples
+        answer the whole question)."""
         w = self.weights
         vector = self.semantic.encode_queries([text])[0]
         sims = self._matrix @ vector
@@ -656,6 +728,8 @@ class Scorer:
             other_lexical=self._lexical_on(per_question, other_q),
             explained=1.0 - bare_list_share(text, self.terms.tokenizer),
             chance_coverage=chance, beyond_chance=beyond,
+            exemplar=(self._bank.estimate(self._example_key(ref.question_id), vector, w.exemplar_temperature)
+                      if examples and self._bank is not None else None),
         )
         return signals, match, (vector, vector2)
 
@@ -734,9 +808,10 @@ class Scorer:
         return self._unit_of.get(signals.other_question, signals.other_question)
 
     def ruled_score(self, signals: Signals) -> tuple[float, str | None]:
-        """The score shown (the combination, capped by the off-topic and bare-list rules, to 0.1) and the
-        question the answer fits better, if that rule applies."""
-        score = self.combine(signals)
+        """The score shown (the combination blended with the graded examples' estimate, capped by the off-topic
+        and bare-list rules, to 0.1) and the question the answer fits better, if that rule applies."""
+        w = self.weights
+        score = blend(self.combine(signals), signals.exemplar, w.exemplar_share, w.exemplar_power)
         better = self.off_topic(signals)
         if better is not None:
             score = min(score, self.weights.offtopic_cap)
@@ -777,6 +852,8 @@ class Scorer:
             "precision": round(signals.precision, 4),
             "language_share": round(signals.language_share, 4),
         }
+        if signals.exemplar is not None:
+            components["examples"] = round(signals.exemplar.grade / 4.0, 4)
         result = ScoreResult(
             score=score, band=band_for(score), components=components, covered=covered, missed=missed,
             kind=kind, message="", question_id=question.id, better_match=better,
@@ -863,6 +940,12 @@ class Scorer:
             f"{signals.keyword_coverage:.0%}，切题程度 (on-topic) {signals.on_topic:.0%}。"
         )
         parts.append(why)
+        if signals.exemplar is not None:
+            e = signals.exemplar
+            parts.append(f"与本题 {e.count} 个已评分的示例回答相比，最接近的一个得 {e.nearest_grade}/4，"
+                         f"相近示例的加权分 {e.grade:.1f}/4 / Compared with {e.count} graded example answers to this "
+                         f"question: the nearest was graded {e.nearest_grade}/4, the near ones {e.grade:.1f}/4 "
+                         f"on average.")
         if signals.language_share < 0.5:
             parts.append("回答中英文较多，关键词也按中英术语对照和语义匹配计算 / Much of the answer is in English: "
                          "terms are also matched across languages and by meaning.")
@@ -987,6 +1070,7 @@ def evaluate_file(scorer: Scorer, path: Path) -> tuple[dict[str, object], list[f
     from .evaluation import evaluate_scoring, read_scoring_file
 
     cases = read_scoring_file(path, scorer.collection)
+    scorer = scorer.without_exemplars([(c.question_id, c.answer) for c in cases])
     results = [scorer.score(c.question_id, c.answer) for c in cases]
     scores = [r.score if r.score is not None else 0.0 for r in results]
     result = evaluate_scoring(cases, scores)
@@ -1031,6 +1115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     scorer.prepare()
     print(f"prepared in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    # the file's own answers are not graded by themselves (the graded examples leave them out)
+    scorer = scorer.without_exemplars([(c.question_id, c.answer) for c in cases])
     if args.command in ("fit", "drift"):
         rows = [LabelledSignals(c.question_id, c.grade, scorer.signals(c.question_id, c.answer)) for c in cases]
         if args.command == "drift":

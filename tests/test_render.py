@@ -658,3 +658,17 @@ def test_a_typed_pass_is_told_it_counts_as_zero_not_skipped() -> None:
     zh, en = render.feedback_markdown(result, None, "zh"), render.feedback_markdown(result, None, "en")
     assert "记为 0 分" in zh and "“跳过”按钮" in zh and "你跳过了这道题" not in zh
     assert "counts as 0" in en and "Skip button" in en and "You skipped" not in en
+
+
+def test_the_graded_examples_sentence_is_shown_in_one_language() -> None:
+    """The scorer's sentence about graded example answers (interviewer.exemplars) follows the signals part;
+    without a split before it, the English UI lost "Semantic similarity …" into one unsplittable part."""
+    examples = ("与本题 9 个已评分的示例回答相比，最接近的一个得 0/4，相近示例的加权分 0.6/4 / Compared with 9 graded "
+                "example answers to this question: the nearest was graded 0/4, the near ones 0.6/4 on average.")
+    message = SCORER_MESSAGE.replace("回答主要是英文", examples + " 回答主要是英文")
+    en = render.scorer_message(message, "en")
+    assert "Semantic similarity 81%, key-term coverage 50%, on-topic 90%." in en
+    assert "Compared with 9 graded example answers to this question: the nearest was graded 0/4" in en
+    assert "示例" not in en
+    zh = render.scorer_message(message, "zh")
+    assert "与本题 9 个已评分的示例回答相比，最接近的一个得 0/4，相近示例的加权分 0.6/4。" in zh and "Compared" not in zh

@@ -180,6 +180,9 @@ def test_followup_on_one_key_term_is_scored_on_that_point(scorer: Scorer, scorin
     be scored as a weak answer to the whole question."""
     q = qid(scoring_collection, L012)
     answer = "L1 正则化会让很多权重变成 0，得到稀疏解，所以可以用来做特征选择。"
+    # graded examples answer the whole question, so a follow-up is not judged by them (tests/test_exemplars.py):
+    # compared here on the same footing, the combination alone
+    scorer = scorer.with_weights(dataclasses.replace(scorer.weights, exemplar_share=0.0))
     whole = scorer.score(q, answer)
     focused = scorer.score(q, answer, focus="稀疏")
     assert focused.score > whole.score + 5, (focused.score, whole.score)
