@@ -13,8 +13,8 @@ correct example is about as near that example as a wrong one (``tests/test_exemp
 by resemblance to graded answers, not by checking facts.
 
 Only files whose every question resolves in the collection are used, so a collection of the user's own gets no
-examples (and the scorer's other inputs alone); answers the scorer treats as non-answers are left out (they
-never reach the blend). When a labelled file is evaluated, its own rows are left out of the examples
+examples (and the scorer's other inputs alone). The non-answers among them (graded 0) are kept: a non-answer the
+rules miss ("RNN 这块我还没学到呢") is nearest to them, not to the short real answers. When a labelled file is evaluated, its own rows are left out of the examples
 (:meth:`ExemplarBank.without`): an answer must not be graded by itself.
 
     >>> bank = ExemplarBank([Exemplar("q1", 4, "L1 产生稀疏解", "dev"), Exemplar("q1", 0, "L1 让权重变小", "dev")],

@@ -103,10 +103,25 @@ _DONT_KNOW = [
     "不太确定", "没把握", "答不了", "不会答", "回答不了",
     "can't answer", "cannot answer", "can not answer", "unable to answer",
 ]
+# the same said with an adverb, in the shapes people type: 不太懂, 不怎么熟, 没怎么看过, 没太了解过, 没有学过 …
+_DONT_KNOW += sorted({
+    f"{neg}{adverb}{verb}{done}"
+    for neg, verbs, dones in (("不", ("清楚", "了解", "懂", "会", "熟", "熟悉", "记得", "确定", "理解", "明白"), ("",)),
+                              ("没", ("看", "学", "了解", "接触", "研究", "复习", "听说", "用", "见", "做", "遇到"),
+                               ("过", "")))
+    for adverb in ("", "太", "怎么", "是很", "大", "有", "有怎么")
+    for verb in verbs
+    for done in dones
+    if len(f"{neg}{adverb}{verb}{done}") >= 3  # 没学 / 不会 alone are listed above; 没用 and 没做 are claims
+} - set(_DONT_KNOW)) + ["没印象", "没什么印象", "忘光了", "忘得差不多了", "搞不清楚", "搞不懂", "想不起来了", "说不好",
+                         "脑子一片空白", "脑子空白", "脑子突然空白", "写不出来", "没学到", "没复习到", "放一放",
+                         "don't remember", "do not remember", "haven't come across", "never came across",
+                         "pass on this", "move on", "haven't learned", "not learned"]
 # "too hard" is a non-answer only when it is all there is: "GAN 挺难训练" is an answer
 _TOO_HARD = {"太难了", "太难", "好难", "挺难", "很难", "好难啊", "很难答", "难", "toohard", "sohard", "hard"}
 # words about the interview itself, not knowledge ("面试官能换一题吗")
-_META = frozenset("面试 面试官 换 能换 换个 换一个 一题 题 下 再 一下 可以 能 吗 interviewer another next one please".split())
+_META = frozenset("面试 面试官 换 能换 换个 换一个 一题 题 下 再 一下 可以 能 吗 interviewer another next one please "
+                  "跳过 先 下一题 换题 skip pass move on 这块 这部分 块 部分 东西 这个词 词 诶 哈哈 抱歉".split())
 _SKIP = {
     "pass", "skip", "next", "跳过", "跳", "过", "下一题", "下一个", "换一题", "换一个", "略", "无", "没有", "n/a", "na",
     "none", "nothing", "null", "nil", "skip this", "pass this", "next question", "跳过这题", "跳过此题", "算了",
@@ -311,11 +326,12 @@ _PERSONAL = ("我", "你", "真的", "真", "完全", "实在", "抱歉", "对�
              "own", "了", "啦", "哈", "呢", "啊", "唉", "哎")
 
 
-def _dont_know(low: str, tokenizer: Tokenizer, residue_limit: int = 6) -> bool:
-    """"I don't know" (and hedges) with nothing else: at most a few characters and no real word left.
+def _dont_know(low: str, tokenizer: Tokenizer, title: str = "", title_words: frozenset[str] = frozenset(),
+               residue_limit: int = 30) -> bool:
+    """"I don't know" (and hedges) with nothing else: no real word left but the question's own.
 
     "我不太确定，但是降低方差" is an answer (方差 is knowledge); "这个我真的不知道，面试官能换一题吗"
-    is not (only words about the interview are left).
+    is not (only words about the interview are left), nor is "伪标签？没听过这个词" (only the question's words).
     """
     if _compact(_strip_phrases(_strip_phrases(low, _FILLER_PHRASES), _PERSONAL)) in _TOO_HARD:
         return True
@@ -326,6 +342,7 @@ def _dont_know(low: str, tokenizer: Tokenizer, residue_limit: int = 6) -> bool:
     if len(_compact(rest)) > residue_limit:
         return False
     content = [t for t in tokenizer.tokens(rest) if t not in STOPWORDS and t not in _VAGUE and t not in _META
+               and t not in _TOO_HARD and t not in title_words and t not in title
                and (len(t) >= 2 if _CJK.search(t) else len(t) >= 3)]
     return not content
 
@@ -352,7 +369,8 @@ def detect_non_answer(
     if compact in _SKIP or low.strip(" .。!！?？~～") in _SKIP:
         return _make("skip")
     tokenizer = tokenizer or Tokenizer()
-    if _dont_know(low, tokenizer):
+    title_words = frozenset(title_tokens) | (frozenset(tokenizer.tokens(title)) if title else frozenset())
+    if _dont_know(low, tokenizer, normalise(title) if title else "", title_words):
         return _make("dont_know")
     if not _has_content_chars(_strip_phrases(low, _FILLER_PHRASES)) and not _is_repetitive(compact):
         return _make("filler")  # "thanks", "hmm": filler words, not random typing
@@ -363,11 +381,18 @@ def detect_non_answer(
     tokens = [t for t in tokenizer.tokens(stripped) if t not in STOPWORDS and not t.isdigit()]
     if not tokens:
         return _make("filler")
-    new = [t for t in tokens if t not in title_set and not any(t in s or s in t for s in title_set if len(s) > 1)]
+    title_text = normalise(title) if title else ""
+    new = [t for t in tokens if t not in title_set and not any(t in s or s in t for s in title_set if len(s) > 1)
+           and t not in title_text]  # 用 of 使用: the title's words as written, stop words included
+    # a question that itself negates ("为什么用 F1 而不是算术平均") is said back with any negation ("而不用")
+    title_negates = bool(title and _NEGATION.search(normalise(title)))
+    if title_negates:
+        new = [t for t in new if not _NEGATION.fullmatch(t)]
     specific = [t for t in new if t not in _VAGUE]
     # "残差就是 F(x)=H(x)-x" says something new, and so does a contrast: "RNN 有循环，FNN 没有" uses only words
     # the title's glossary names (RNN → 循环神经网络) but claims what one has and the other lacks
-    if not specific and not _FORMULA.search(text) and not (_NEGATION.search(low) and len(set(tokens)) >= 2):
+    contrast = not title_negates and _NEGATION.search(low) and len(set(tokens)) >= 2
+    if not specific and not _FORMULA.search(text) and not contrast:
         on_title = len(tokens) - len(new)
         if on_title > 0 and on_title >= len(new):
             return _make("restatement")

@@ -467,8 +467,8 @@ class Scorer:
             return self
 
     def _build_bank(self) -> ExemplarBank | None:
-        """The graded examples that can judge an answer: to a question with a reference, not non-answers
-        (those never reach the blend), embedded like answers are (cleaned, semantic model, cached). An example
+        """The graded examples that can judge an answer: to a question with a reference (non-answers included:
+        one the rules miss must find them, not short real answers, nearest), embedded like answers are (cleaned, semantic model, cached). An example
         judges answers to its own question only (a whole answer must not judge an answer to one part), except that
         a question asked through its one part is that part: "7. 集成学习相关问题" and "7.1 Boosting 和 Bagging 的区别"
         share their examples (:meth:`_example_key`)."""
@@ -479,8 +479,6 @@ class Scorer:
             ref = self._refs.get(e.question_id)
             text = clean_answer(e.answer, self.max_chars).text
             if ref is None or not ref.units.size:
-                continue
-            if self._detect_non_answer(self.collection.questions[e.question_id], text, ref) is not None:
                 continue
             kept.append(replace(e, question_id=self._example_key(e.question_id)))
             texts.append(text)

@@ -76,7 +76,8 @@ def test_eval_scoring_json_is_the_last_line_of_stdout(bundled_index, session_dat
     assert "they count as 0: line(s) 4." in out.stderr
 
 
-SHIPPED_SCORING_SETS = ("scoring_dev.tsv", "scoring.tsv", "scoring_blind.tsv", "scoring_blind2.tsv")
+SHIPPED_SCORING_SETS = ("scoring_dev.tsv", "scoring.tsv", "scoring_blind.tsv", "scoring_blind2.tsv",
+                        "scoring_blind3.tsv")
 
 
 @pytest.mark.parametrize("name", SHIPPED_SCORING_SETS)
@@ -89,12 +90,13 @@ def test_every_shipped_scoring_set_reads_against_the_bundled_collection(bundled_
     assert {c.grade for c in cases} == {0, 1, 2, 3, 4}
 
 
-def test_the_second_blind_sets_kinds_line_up_with_its_answers() -> None:
-    """``scoring_blind2_kinds.txt`` gives the kind (1 complete … 7 non-answer) of each row, as its writers
-    recorded it: one per row, seven kinds per question."""
+@pytest.mark.parametrize("name", ("scoring_blind2", "scoring_blind3"))
+def test_the_blind_sets_kinds_line_up_with_their_answers(name: str) -> None:
+    """``scoring_blind2_kinds.txt`` (and blind 3's) gives the kind (1 complete … 7 non-answer) of each row, as its
+    writers recorded it: one per row, seven kinds per question."""
     folder = Path(__file__).parent.parent / "eval"
-    rows = (folder / "scoring_blind2.tsv").read_text(encoding="utf-8").splitlines()
-    kinds = (folder / "scoring_blind2_kinds.txt").read_text(encoding="utf-8").split()
+    rows = (folder / f"{name}.tsv").read_text(encoding="utf-8").splitlines()
+    kinds = (folder / f"{name}_kinds.txt").read_text(encoding="utf-8").split()
     assert len(kinds) == len(rows) and set(kinds) == set("1234567")
     per_question: dict[str, list[str]] = {}
     for row, kind in zip(rows, kinds):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -212,3 +213,57 @@ def test_a_non_answer_is_told_the_same_thing_everywhere(answer: str, kind: str) 
         web = tuple(render.result_message({"kind": "non_answer", "non_answer": kind, "focus": focus}, lang)
                     for lang in ("zh", "en"))
         assert nonanswer.bilingual(kind, focus) == " / ".join(web)
+
+
+@pytest.mark.parametrize(
+    ("answer", "title"),
+    [
+        # "don't know" with an adverb or a "haven't …", the shapes the third blind set's writers used
+        ("不太清楚，没怎么看过", "13. 为什么使用F1 score而不是算术平均？"),
+        ("这个没怎么了解过，跳过吧", "11. 特征融合 concat 和 add 的区别"),
+        ("没太学过这块，不怎么熟", "16. 空洞卷积及其优点"),
+        # saying the question's own words while not knowing is still not knowing
+        ("空洞卷积？没听说过这个东西诶", "16. 空洞卷积及其优点"),
+        ("MobileNet 为什么快……我脑子一片空白，下一题吧", "1. 为什么 MobileNet 会这么快？"),
+        ("sorry, I don't remember this one, can we move on?", "9. 残差指的是什么？"),
+    ],
+)
+def test_more_ways_of_not_knowing_are_non_answers(answer: str, title: str) -> None:
+    assert kind_of(answer, title) == "dont_know"
+
+
+def test_a_question_that_negates_is_restated_with_another_negation() -> None:
+    """"为什么用 F1 而不用算术平均" says the question back ("而不是" → "而不用"); it used to read as a contrast."""
+    title = "13. 为什么使用F1 score而不是算术平均？"
+    assert kind_of("为什么用F1 score而不用算术平均呢，嗯，这个问题就是说", title) == "restatement"
+    assert kind_of("因为算术平均会被大的那个值主导，F1 是调和平均", title) is None
+    # and a contrast under a question without a negation stays an answer (test above)
+
+
+@pytest.mark.parametrize(
+    ("answer", "title"),
+    [
+        ("没怎么用过空洞卷积，但它在卷积核元素间插零，扩大感受野", "16. 空洞卷积及其优点"),
+        ("不太清楚细节，大概是深度可分离卷积把计算量降下来了", "1. 为什么 MobileNet 会这么快？"),
+        ("I don't remember exactly, but the residual is F(x) = H(x) - x", "9. 残差指的是什么？"),
+    ],
+)
+def test_a_hedged_answer_with_content_is_still_an_answer(answer: str, title: str) -> None:
+    assert kind_of(answer, title) is None
+
+
+def test_no_hedged_real_answer_of_the_blind_non_answer_set_is_flagged() -> None:
+    """``eval/nonanswers_blind.tsv`` was written by a helper who never saw these rules: 60 non-answers (NA) and 30
+    short or hedged real attempts (REAL). A rule that flags a real attempt loses the user's answer to a non-answer
+    message, the worse mistake, so none may be; how many non-answers are caught is reported in the README."""
+    from corpus.parser import load_collection
+
+    collection = load_collection()
+    lines = (Path(__file__).parent.parent / "eval" / "nonanswers_blind.tsv").read_text(encoding="utf-8").splitlines()
+    rows = [line.split("\t") for line in lines if line.strip()]
+    assert len(rows) == 90 and {label for _, label, _ in rows} == {"NA", "REAL"}
+    real = [(heading, answer) for heading, label, answer in rows if label == "REAL"]
+    titles = {heading: collection.find_by_heading(heading) for heading, _ in real}
+    assert all(q is not None for q in titles.values())
+    flagged = [answer for heading, answer in real if kind_of(answer, titles[heading].title) is not None]
+    assert flagged == []
