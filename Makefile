@@ -40,6 +40,7 @@ eval: setup
 	$(PY) -m interviewer eval scoring eval/scoring.tsv
 	$(PY) -m interviewer eval scoring eval/scoring_blind2.tsv
 	$(PY) -m interviewer eval scoring eval/scoring_blind3.tsv
+	$(PY) -m interviewer eval scoring eval/scoring_blind4.tsv
 
 bench: setup
 	$(PY) -m interviewer bench

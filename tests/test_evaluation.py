@@ -77,7 +77,7 @@ def test_eval_scoring_json_is_the_last_line_of_stdout(bundled_index, session_dat
 
 
 SHIPPED_SCORING_SETS = ("scoring_dev.tsv", "scoring.tsv", "scoring_blind.tsv", "scoring_blind2.tsv",
-                        "scoring_blind3.tsv")
+                        "scoring_blind3.tsv", "scoring_blind4.tsv")
 
 
 @pytest.mark.parametrize("name", SHIPPED_SCORING_SETS)
@@ -90,7 +90,7 @@ def test_every_shipped_scoring_set_reads_against_the_bundled_collection(bundled_
     assert {c.grade for c in cases} == {0, 1, 2, 3, 4}
 
 
-@pytest.mark.parametrize("name", ("scoring_blind2", "scoring_blind3"))
+@pytest.mark.parametrize("name", ("scoring_blind2", "scoring_blind3", "scoring_blind4"))
 def test_the_blind_sets_kinds_line_up_with_their_answers(name: str) -> None:
     """``scoring_blind2_kinds.txt`` (and blind 3's) gives the kind (1 complete … 7 non-answer) of each row, as its
     writers recorded it: one per row, seven kinds per question."""
