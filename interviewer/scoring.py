@@ -41,9 +41,9 @@ grade-4 answers ≥ 76.5 on dev, :data:`TARGET_LOW` / :data:`TARGET_HIGH`); refi
 
 Graded examples: for the bundled collection, the hand-graded answers in ``eval/`` judge an answer too
 (:mod:`interviewer.exemplars`): the score is ``(1 − s) · combination + s · 100 · (g / 4) ** p``, where ``g`` is the
-grade of the nearest examples of the same interview question (softmax over USE cosines, temperature
-``exemplar_temperature``), ``s = exemplar_share`` (0.5) and ``p = exemplar_power`` (1.5). These three were chosen
-by leaving each labelled file out in turn (its rows judged by the other files' examples), not fitted per file.
+grade of the nearest examples of the same question (softmax over USE cosines, temperature
+``exemplar_temperature``), ``s = exemplar_share`` (0.5) and ``p = exemplar_power`` (1.5). These three were picked
+from a small grid on the four labelled files, each file's rows judged by the other files' examples.
 
 Rules before and after the formula: non-answers (:mod:`interviewer.nonanswer`)
 score 0 with a message and no made-up semantic score; an answer that clearly
@@ -468,8 +468,8 @@ class Scorer:
 
     def _build_bank(self) -> ExemplarBank | None:
         """The graded examples that can judge an answer: to a question with a reference (non-answers included:
-        one the rules miss must find them, not short real answers, nearest), embedded like answers are (cleaned, semantic model, cached). An example
-        judges answers to its own question only (a whole answer must not judge an answer to one part), except that
+        one the rules miss must find them, not short real answers, nearest), embedded like answers are (cleaned,
+        semantic model, cached). An example judges answers to its own question only (a whole answer must not judge an answer to one part), except that
         a question asked through its one part is that part: "7. 集成学习相关问题" and "7.1 Boosting 和 Bagging 的区别"
         share their examples (:meth:`_example_key`)."""
         exemplars = read_exemplars(self.collection) if self._exemplars is None else self._exemplars
