@@ -369,23 +369,23 @@ def detect_non_answer(
     if compact in _SKIP or low.strip(" .。!！?？~～") in _SKIP:
         return _make("skip")
     tokenizer = tokenizer or Tokenizer()
-    title_words = frozenset(title_tokens) | (frozenset(tokenizer.tokens(title)) if title else frozenset())
-    if _dont_know(low, tokenizer, normalise(title) if title else "", title_words):
+    # the question's words: tokens given (sub-questions shown with it), its title's tokens and the title as written
+    title_set = frozenset(title_tokens) | (frozenset(tokenizer.tokens(title)) if title else frozenset())
+    title_text = normalise(title) if title else ""
+    if _dont_know(low, tokenizer, title_text, title_set):
         return _make("dont_know")
-    if not _has_content_chars(_strip_phrases(low, _FILLER_PHRASES)) and not _is_repetitive(compact):
+    stripped = _strip_phrases(low, _FILLER_PHRASES)
+    if not _has_content_chars(stripped) and not _is_repetitive(compact):
         return _make("filler")  # "thanks", "hmm": filler words, not random typing
     if is_gibberish(text, known_words):
         return _make("gibberish")
-    title_set = set(title_tokens) | set(tokenizer.tokens(title)) if title else set(title_tokens)
-    stripped = _strip_phrases(low, _FILLER_PHRASES)
     tokens = [t for t in tokenizer.tokens(stripped) if t not in STOPWORDS and not t.isdigit()]
     if not tokens:
         return _make("filler")
-    title_text = normalise(title) if title else ""
     new = [t for t in tokens if t not in title_set and not any(t in s or s in t for s in title_set if len(s) > 1)
            and t not in title_text]  # 用 of 使用: the title's words as written, stop words included
     # a question that itself negates ("为什么用 F1 而不是算术平均") is said back with any negation ("而不用")
-    title_negates = bool(title and _NEGATION.search(normalise(title)))
+    title_negates = bool(_NEGATION.search(title_text))
     if title_negates:
         new = [t for t in new if not _NEGATION.fullmatch(t)]
     specific = [t for t in new if t not in _VAGUE]

@@ -477,11 +477,10 @@ class Scorer:
         texts: list[str] = []
         for e in exemplars:
             ref = self._refs.get(e.question_id)
-            text = clean_answer(e.answer, self.max_chars).text
             if ref is None or not ref.units.size:
                 continue
             kept.append(replace(e, question_id=self._example_key(e.question_id)))
-            texts.append(text)
+            texts.append(clean_answer(e.answer, self.max_chars).text)
         if not kept:
             return None
         matrix, _ = self.cache.encode(self.semantic, texts, role="query")
