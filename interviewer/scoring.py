@@ -42,10 +42,15 @@ grade-4 answers ≥ 76.5 on dev, :data:`TARGET_LOW` / :data:`TARGET_HIGH`); refi
 Graded examples: for the bundled collection, the hand-graded answers in ``eval/`` judge an answer too
 (:mod:`interviewer.exemplars`): the score is ``(1 − s) · combination + s · 100 · (g / 4) ** p``, where ``g`` is the
 grade of the nearest examples of the same question (softmax over USE cosines, temperature
-``exemplar_temperature``), ``s = exemplar_share`` (0.5) and ``p = exemplar_power`` (1.5). These three were picked
-from a small grid on the first four labelled files, each file's rows judged by the other files' examples, and
-kept when blind sets 3 and 4 joined the examples (on all six files the best of 12 settings raised the mean
-leave-one-file-out Spearman by only 0.015).
+``exemplar_temperature``, 30) and ``p = exemplar_power`` (1.5). The share ``s`` grows with the cosine of the
+nearest example (:func:`~interviewer.exemplars.trusted_share`): ``exemplar_share`` (0.8) times
+``sigmoid(exemplar_slope · (cosine − exemplar_midpoint))`` (10, 0.6), so an answer unlike every example is judged
+mostly by the combination. Cosines to an example in the other language get ``exemplar_cross_language`` (0.1)
+added per unit of language difference (:meth:`~interviewer.exemplars.ExemplarBank.estimate`), so an English answer
+is not judged by the English examples alone. Temperature and power were picked from a small grid on the first
+four labelled files; the share, midpoint and slope from 18 settings on all six, each file's rows judged by the
+other files' examples; the cross-language allowance from 0 / 0.05 / 0.1 / 0.15 on 40 labelled answers and their
+English translations (README, scoring section).
 
 Rules before and after the formula: non-answers (:mod:`interviewer.nonanswer`)
 score 0 with a message and no made-up semantic score; an answer that clearly
@@ -85,7 +90,7 @@ from index.search import PassageHit, SearchIndex
 from index.tokenize import ENGLISH_STOPWORDS
 
 from . import nonanswer
-from .exemplars import Exemplar, ExemplarBank, ExemplarEstimate, blend, read_exemplars
+from .exemplars import Exemplar, ExemplarBank, ExemplarEstimate, blend, read_exemplars, trusted_share
 from .excerpt import balanced_prefix, is_one_formula, reads_alone
 from .keyterms import KeyPoint, KeyTerm, PreparedAnswer, TermModel, covered_points, match_terms
 from .nonanswer import MAX_ANSWER_CHARS, CleanedAnswer, NonAnswer, clean_answer, detect_non_answer
@@ -139,11 +144,17 @@ class ScoringWeights:
     # it never passes, however many key terms it names
     list_explained_max: float = 0.25
     list_cap: float = 40.0
-    # graded example answers (interviewer.exemplars): their share of the score, the softmax temperature over
-    # cosines that picks the nearest, and the power that keeps answers like low-graded examples low
-    exemplar_share: float = 0.5
+    # graded example answers (interviewer.exemplars): their largest share of the score, the softmax temperature
+    # over cosines that picks the nearest, and the power that keeps answers like low-graded examples low; the
+    # share is trusted_share(): full near a close example, half at cosine `midpoint`, less below (slope 0: fixed)
+    exemplar_share: float = 0.8
     exemplar_temperature: float = 30.0
     exemplar_power: float = 1.5
+    exemplar_midpoint: float = 0.6
+    exemplar_slope: float = 10.0
+    # added to an example's cosine per unit of language difference (ExemplarBank.estimate): the same content in
+    # English sits about 0.16 lower to Chinese examples
+    exemplar_cross_language: float = 0.1
     # the calibration targets the weights were fitted with (mean score of grade-0 / grade-4 answers)
     targets: dict[str, float] = field(default_factory=dict)
     model: str = ""
@@ -486,7 +497,7 @@ class Scorer:
         if not kept:
             return None
         matrix, _ = self.cache.encode(self.semantic, texts, role="query")
-        return ExemplarBank(kept, np.asarray(matrix, dtype=np.float32))
+        return ExemplarBank(kept, np.asarray(matrix, dtype=np.float32), [language_share(t) for t in texts])
 
     @property
     def exemplar_count(self) -> int:
@@ -727,7 +738,8 @@ class Scorer:
             other_lexical=self._lexical_on(per_question, other_q),
             explained=1.0 - bare_list_share(text, self.terms.tokenizer),
             chance_coverage=chance, beyond_chance=beyond,
-            exemplar=(self._bank.estimate(self._example_key(ref.question_id), vector, w.exemplar_temperature)
+            exemplar=(self._bank.estimate(self._example_key(ref.question_id), vector, w.exemplar_temperature,
+                                          language=share, cross_language=w.exemplar_cross_language)
                       if examples and self._bank is not None else None),
         )
         return signals, match, (vector, vector2)
@@ -810,13 +822,18 @@ class Scorer:
         """The score shown (the combination blended with the graded examples' estimate, capped by the off-topic
         and bare-list rules, to 0.1) and the question the answer fits better, if that rule applies."""
         w = self.weights
-        score = blend(self.combine(signals), signals.exemplar, w.exemplar_share, w.exemplar_power)
+        score = blend(self.combine(signals), signals.exemplar, self.example_share(signals), w.exemplar_power)
         better = self.off_topic(signals)
         if better is not None:
             score = min(score, self.weights.offtopic_cap)
         elif self.is_bare_list(signals):
             score = min(score, self.weights.list_cap)
         return round(max(0.0, min(100.0, score)), 1), better
+
+    def example_share(self, signals: Signals) -> float:
+        """The graded examples' share of this answer's score (0 without examples; more when one is close)."""
+        w = self.weights
+        return trusted_share(signals.exemplar, w.exemplar_share, w.exemplar_midpoint, w.exemplar_slope)
 
     def is_bare_list(self, signals: Signals) -> bool:
         """The answer is a list of terms with (almost) no explanation."""
@@ -941,10 +958,11 @@ class Scorer:
         parts.append(why)
         if signals.exemplar is not None:
             e = signals.exemplar
+            share = self.example_share(signals)
             parts.append(f"与本题 {e.count} 个已评分的示例回答相比，最接近的一个得 {e.nearest_grade}/4，"
-                         f"相近示例的加权分 {e.grade:.1f}/4 / Compared with {e.count} graded example answers to this "
-                         f"question: the nearest was graded {e.nearest_grade}/4, the near ones {e.grade:.1f}/4 "
-                         f"on average.")
+                         f"相近示例的加权分 {e.grade:.1f}/4，占本次得分的 {share:.0%} / Compared with {e.count} "
+                         f"graded example answers to this question: the nearest was graded {e.nearest_grade}/4, "
+                         f"the near ones {e.grade:.1f}/4 on average; they count for {share:.0%} of this score.")
         if signals.language_share < 0.5:
             parts.append("回答中英文较多，关键词也按中英术语对照和语义匹配计算 / Much of the answer is in English: "
                          "terms are also matched across languages and by meaning.")

@@ -9,7 +9,8 @@ import pytest
 
 from corpus.model import Collection
 from corpus.parser import parse_markdown
-from interviewer.exemplars import EXEMPLAR_FILES, Exemplar, ExemplarBank, ExemplarEstimate, blend, read_exemplars
+from interviewer.exemplars import (EXEMPLAR_FILES, Exemplar, ExemplarBank, ExemplarEstimate, blend, read_exemplars,
+                                  trusted_share)
 from interviewer.scoring import Scorer, evaluate_file
 
 ENSEMBLE = "Boosting 和 Bagging 的区别"
@@ -43,11 +44,54 @@ def test_the_estimate_follows_the_nearest_examples_of_the_same_question() -> Non
     assert [e.answer for e in smaller.exemplars] == ["b", "c"] and len(bank) == 3
 
 
+def test_an_example_in_another_language_is_not_outranked_by_its_lower_cosine() -> None:
+    """The multilingual model puts a translation about 0.16 lower than the original: without the allowance an
+    English answer is judged by the English examples alone."""
+    bank = ExemplarBank([Exemplar("q1", 4, "L1 产生稀疏解", "f"), Exemplar("q1", 1, "L1 is a norm", "f")],
+                        np.array([[1.0, 0.0], [0.0, 1.0]]), languages=[1.0, 0.0])
+    english = np.array([0.77, 0.80]) / np.linalg.norm([0.77, 0.80])  # nearer the English example by 0.03
+    plain = bank.estimate("q1", english, temperature=30.0, language=0.0)
+    allowed = bank.estimate("q1", english, temperature=30.0, language=0.0, cross_language=0.1)
+    assert plain is not None and allowed is not None
+    assert plain.nearest_grade == 1 and plain.grade < 2.5
+    assert allowed.nearest_grade == 4 and allowed.grade > 3.5
+    assert allowed.nearest_similarity == pytest.approx(float(english[0]) + 0.1, abs=1e-5)
+    # a Chinese answer gets no allowance towards the Chinese example, and the bank keeps languages when cut
+    assert bank.estimate("q1", english, 30.0, language=1.0, cross_language=0.1).nearest_grade == 1
+    assert bank.without([("q1", "L1 is a norm")]).languages.tolist() == [1.0]
+
+
 def test_blend_keeps_the_combination_without_examples_and_pulls_towards_their_grade() -> None:
     assert blend(55.0, None, 0.5, 1.5) == 55.0
     assert blend(55.0, ExemplarEstimate(4.0, 5, 4, 0.9), 0.5, 1.5) == pytest.approx(77.5)
     assert blend(55.0, ExemplarEstimate(1.0, 5, 1, 0.9), 0.5, 1.5) == pytest.approx(27.5 + 6.25)
     assert blend(55.0, ExemplarEstimate(4.0, 5, 4, 0.9), 0.0, 1.5) == 55.0
+
+
+def test_the_examples_count_more_the_closer_the_nearest_one_is() -> None:
+    shares = [trusted_share(ExemplarEstimate(2.0, 9, 2, cosine), 0.8, 0.6, 10.0) for cosine in (0.3, 0.6, 0.75, 0.95)]
+    assert shares == sorted(shares) and shares[0] < 0.05 and shares[1] == pytest.approx(0.4) and shares[-1] > 0.75
+    assert all(share < 0.8 for share in shares)  # never more than the largest share
+    assert trusted_share(ExemplarEstimate(2.0, 9, 2, 0.3), 0.8, 0.6, 0.0) == 0.8  # slope 0: a fixed share
+    assert trusted_share(None, 0.8, 0.6, 10.0) == 0.0
+    assert trusted_share(ExemplarEstimate(float("nan"), 0, 0, float("nan")), 0.8, 0.6, 10.0) == 0.0
+
+
+# my own answer in an image no example uses (a committee, a relay team)
+UNLIKE_ANY = ("Think of bagging as a committee voting independently, and boosting as a relay team where each runner "
+              "fixes the last one's stumble.")
+
+
+def test_an_answer_unlike_every_example_is_judged_mostly_by_the_reference(bundled_scorer: Scorer,
+                                                                          bundled_collection: Collection) -> None:
+    q = bundled_collection.find_by_heading(ENSEMBLE)
+    assert q is not None
+    near, unlike = bundled_scorer.signals(q.id, NEAR_WRONG), bundled_scorer.signals(q.id, UNLIKE_ANY)
+    assert near is not None and unlike is not None and near.exemplar is not None and unlike.exemplar is not None
+    assert near.exemplar.nearest_similarity > 0.9 > 0.6 > unlike.exemplar.nearest_similarity
+    assert bundled_scorer.example_share(near) > 0.7 and bundled_scorer.example_share(unlike) < 0.25
+    share = round(100 * bundled_scorer.example_share(near))
+    assert f"占本次得分的 {share}%" in bundled_scorer.score(q.id, NEAR_WRONG).message
 
 
 def test_the_shipped_labelled_files_are_the_examples_of_the_bundled_collection_only(

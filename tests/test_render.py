@@ -663,12 +663,15 @@ def test_a_typed_pass_is_told_it_counts_as_zero_not_skipped() -> None:
 def test_the_graded_examples_sentence_is_shown_in_one_language() -> None:
     """The scorer's sentence about graded example answers (interviewer.exemplars) follows the signals part;
     without a split before it, the English UI lost "Semantic similarity …" into one unsplittable part."""
-    examples = ("与本题 9 个已评分的示例回答相比，最接近的一个得 0/4，相近示例的加权分 0.6/4 / Compared with 9 graded "
-                "example answers to this question: the nearest was graded 0/4, the near ones 0.6/4 on average.")
+    examples = ("与本题 9 个已评分的示例回答相比，最接近的一个得 0/4，相近示例的加权分 0.6/4，占本次得分的 62% / Compared "
+                "with 9 graded example answers to this question: the nearest was graded 0/4, the near ones 0.6/4 on "
+                "average; they count for 62% of this score.")
     message = SCORER_MESSAGE.replace("回答主要是英文", examples + " 回答主要是英文")
     en = render.scorer_message(message, "en")
     assert "Semantic similarity 81%, key-term coverage 50%, on-topic 90%." in en
     assert "Compared with 9 graded example answers to this question: the nearest was graded 0/4" in en
     assert "示例" not in en
     zh = render.scorer_message(message, "zh")
-    assert "与本题 9 个已评分的示例回答相比，最接近的一个得 0/4，相近示例的加权分 0.6/4。" in zh and "Compared" not in zh
+    assert "they count for 62% of this score." in en
+    assert "与本题 9 个已评分的示例回答相比，最接近的一个得 0/4，相近示例的加权分 0.6/4，占本次得分的 62%。" in zh
+    assert "Compared" not in zh
