@@ -41,6 +41,8 @@ eval: setup
 	$(PY) -m interviewer eval scoring eval/scoring_blind2.tsv
 	$(PY) -m interviewer eval scoring eval/scoring_blind3.tsv
 	$(PY) -m interviewer eval scoring eval/scoring_blind4.tsv
+	$(PY) -m interviewer eval scoring eval/scoring_blind5.tsv
+	$(PY) -m interviewer eval languages eval/translations.tsv
 
 bench: setup
 	$(PY) -m interviewer bench

@@ -136,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="evaluate retrieval or scoring on a labelled TSV file")
     ev = p.add_subparsers(dest="what", metavar="WHAT")
-    for what, fmt in (("retrieval", "query<TAB>expected"), ("scoring", "question<TAB>grade<TAB>answer")):
+    for what, fmt in (("retrieval", "query<TAB>expected"), ("scoring", "question<TAB>grade<TAB>answer"),
+                      ("languages", "question<TAB>grade<TAB>answer<TAB>translation (is the score blind to language?)")):
         q = ev.add_parser(what, help=f"lines of {fmt}")
         _add_common(q)
         q.add_argument("file", type=Path)
@@ -297,7 +298,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluation import evaluate_retrieval, evaluate_scoring, read_retrieval_file, read_scoring_file
 
     if args.what is None:
-        raise UserError("Say what to evaluate: `eval retrieval FILE.tsv` or `eval scoring FILE.tsv`.")
+        raise UserError("Say what to evaluate: `eval retrieval FILE.tsv`, `eval scoring FILE.tsv` or "
+                        "`eval languages FILE.tsv`.")
     if args.file.is_dir():
         raise UserError(f"{args.file} 是一个文件夹，不是文件 / is a folder, not a file: give a .tsv file.")
     if not args.file.is_file():
@@ -318,6 +320,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(result.as_json()))
         return 0
+    if args.what == "languages":
+        return _eval_languages(args)
     engine = _engine(args, with_scorer=True)
     cases = read_scoring_file(args.file, engine.collection)
     # an answer of the file must not be graded by itself: the file's rows leave the graded examples
@@ -344,6 +348,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
               "question with different grades)")
     if args.json:
         print(json.dumps(result.as_json(), ensure_ascii=False))
+    return 0
+
+
+def _eval_languages(args: argparse.Namespace) -> int:
+    """Score each answer and its translation; a fair scorer gives both the same score."""
+    from .evaluation import evaluate_translations, read_translation_file
+
+    engine = _engine(args, with_scorer=True)
+    cases = read_translation_file(args.file, engine.collection)
+    # neither answer may be judged by the original itself, if it is one of the graded examples
+    scorer = engine.scorer.without_exemplars([(c.question_id, a) for c in cases for a in (c.answer, c.translation)])
+    original = [float(scorer.score(c.question_id, c.answer).score or 0.0) for c in cases]
+    translated = [float(scorer.score(c.question_id, c.translation).score or 0.0) for c in cases]
+    result = evaluate_translations(original, translated)
+    if args.verbose:
+        for c, o, t in zip(cases, original, translated):
+            print(f"{o:6.1f} → {t:6.1f}  {c.question[:20]}  {c.answer[:40]!r}")
+    print(f"languages on {args.file} ({result.n} pairs): translation minus original {result.mean_gap:+.1f} on "
+          f"average, {result.mean_abs_gap:.1f} apart on average, at most {result.max_abs_gap:.1f}; "
+          f"{result.over_15} pair(s) more than 15 apart")
+    if args.json:
+        print(json.dumps(result.as_json()))
     return 0
 
 

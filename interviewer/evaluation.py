@@ -6,7 +6,10 @@ File formats (fixed; other tooling relies on them):
   expected question's heading, resolving to the first question in document
   order whose heading contains it;
 * scoring — ``question<TAB>grade<TAB>answer`` per line, ``question`` resolving
-  the same way, ``grade`` an integer 0–4, ``answer`` possibly empty.
+  the same way, ``grade`` an integer 0–4, ``answer`` possibly empty;
+* languages — ``question<TAB>grade<TAB>answer<TAB>translation`` per line: one
+  answer and the same answer in another language, which a fair scorer scores
+  alike (the grade is the original's, for reading the file; it is not used).
 
 A ranked result counts as a hit when it is the expected question, one of its
 ancestors that is a question (sections are not), or one of its descendants.
@@ -108,6 +111,79 @@ def read_scoring_file(path: Path, collection: Collection) -> list[ScoringCase]:
     if not cases:
         raise EvalFileError(f"{path}: no rows found.")
     return cases
+
+
+@dataclass
+class TranslationCase:
+    """An answer and its translation (same content, another language) to one question."""
+
+    line: int
+    question: str
+    grade: int
+    answer: str
+    translation: str
+    question_id: str
+
+
+def read_translation_file(path: Path, collection: Collection) -> list[TranslationCase]:
+    cases: list[TranslationCase] = []
+    errors: list[str] = []
+    for n, line in _read_lines(path):
+        parts = line.split("\t")
+        if len(parts) != 4 or not parts[0].strip() or not parts[2].strip() or not parts[3].strip():
+            errors.append(f"{path}:{n}: expected 'question<TAB>grade<TAB>answer<TAB>translation' (both answers "
+                          f"non-empty), got {line[:60]!r}")
+            continue
+        try:
+            grade = int(parts[1].strip())
+            if not 0 <= grade <= 4:
+                raise ValueError
+        except ValueError:
+            errors.append(f"{path}:{n}: grade must be an integer 0-4, got {parts[1]!r}")
+            continue
+        try:
+            cases.append(TranslationCase(n, parts[0].strip(), grade, parts[2], parts[3],
+                                         _resolve(collection, path, n, parts[0].strip())))
+        except EvalFileError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise EvalFileError("\n".join(errors))
+    if not cases:
+        raise EvalFileError(f"{path}: no rows found.")
+    return cases
+
+
+@dataclass
+class TranslationResult:
+    """How far translations score from their originals: ``gaps`` are translation minus original."""
+
+    n: int
+    mean_gap: float
+    mean_abs_gap: float
+    max_abs_gap: float
+    over_15: int  # pairs more than 15 points apart
+    gaps: list[float]
+
+    def as_json(self) -> dict[str, object]:
+        return {"n": self.n, "mean_gap": round(self.mean_gap, 2), "mean_abs_gap": round(self.mean_abs_gap, 2),
+                "max_abs_gap": round(self.max_abs_gap, 2), "over_15": self.over_15, "gaps": self.gaps}
+
+
+def evaluate_translations(original: Sequence[float], translated: Sequence[float]) -> TranslationResult:
+    """Score gaps between each answer and its translation (0 everywhere for a scorer blind to language).
+
+    >>> r = evaluate_translations([80.0, 40.0], [70.0, 60.0])
+    >>> r.mean_gap, r.mean_abs_gap, r.max_abs_gap, r.over_15
+    (5.0, 15.0, 20.0, 1)
+    """
+    if len(original) != len(translated) or not original:
+        raise ValueError("one translated score per original score, at least one")
+    gaps = [float(t) - float(o) for o, t in zip(original, translated)]
+    return TranslationResult(
+        n=len(gaps), mean_gap=sum(gaps) / len(gaps), mean_abs_gap=sum(abs(g) for g in gaps) / len(gaps),
+        max_abs_gap=max(abs(g) for g in gaps), over_15=sum(abs(g) > 15 for g in gaps),
+        gaps=[round(g, 2) for g in gaps],
+    )
 
 
 # ---------------------------------------------------------------- retrieval
