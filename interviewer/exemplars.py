@@ -151,7 +151,7 @@ def trusted_share(estimate: ExemplarEstimate | None, share: float, midpoint: flo
         return 0.0
     if slope <= 0:
         return share
-    return share / (1.0 + math.exp(-slope * (estimate.nearest_similarity - midpoint)))
+    return share / (1.0 + math.exp(max(-50.0, min(50.0, -slope * (estimate.nearest_similarity - midpoint)))))
 
 
 def blend(combined: float, estimate: ExemplarEstimate | None, share: float, power: float) -> float:
