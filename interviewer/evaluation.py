@@ -84,15 +84,19 @@ def read_retrieval_file(path: Path, collection: Collection) -> list[RetrievalCas
     return cases
 
 
-def read_scoring_file(path: Path, collection: Collection) -> list[ScoringCase]:
-    cases: list[ScoringCase] = []
+def _graded_rows(path: Path, collection: Collection, fmt: str, fields: int,
+                 required: tuple[int, ...]) -> list[tuple[int, list[str], int, str]]:
+    """``(line, fields, grade, question id)`` of each row of a graded file (column 1 a question, column 2 a grade
+    0–4), or one EvalFileError naming every bad line. A row one field short has an empty last field whose
+    trailing tab was stripped; ``required`` fields must not be blank."""
+    rows: list[tuple[int, list[str], int, str]] = []
     errors: list[str] = []
     for n, line in _read_lines(path):
         parts = line.split("\t")
-        if len(parts) == 2:
-            parts.append("")  # empty answer with the trailing tab stripped
-        if len(parts) != 3 or not parts[0].strip():
-            errors.append(f"{path}:{n}: expected 'question<TAB>grade<TAB>answer', got {line[:60]!r}")
+        if len(parts) == fields - 1:
+            parts.append("")
+        if len(parts) != fields or any(not parts[k].strip() for k in required):
+            errors.append(f"{path}:{n}: expected '{fmt}', got {line[:60]!r}")
             continue
         try:
             grade = int(parts[1].strip())
@@ -102,15 +106,19 @@ def read_scoring_file(path: Path, collection: Collection) -> list[ScoringCase]:
             errors.append(f"{path}:{n}: grade must be an integer 0-4, got {parts[1]!r}")
             continue
         try:
-            cases.append(ScoringCase(n, parts[0].strip(), grade, parts[2],
-                                     _resolve(collection, path, n, parts[0].strip())))
+            rows.append((n, parts, grade, _resolve(collection, path, n, parts[0].strip())))
         except EvalFileError as exc:
             errors.append(str(exc))
     if errors:
         raise EvalFileError("\n".join(errors))
-    if not cases:
+    if not rows:
         raise EvalFileError(f"{path}: no rows found.")
-    return cases
+    return rows
+
+
+def read_scoring_file(path: Path, collection: Collection) -> list[ScoringCase]:
+    return [ScoringCase(n, parts[0].strip(), grade, parts[2], question_id) for n, parts, grade, question_id
+            in _graded_rows(path, collection, "question<TAB>grade<TAB>answer", 3, required=(0,))]
 
 
 @dataclass
@@ -126,31 +134,10 @@ class TranslationCase:
 
 
 def read_translation_file(path: Path, collection: Collection) -> list[TranslationCase]:
-    cases: list[TranslationCase] = []
-    errors: list[str] = []
-    for n, line in _read_lines(path):
-        parts = line.split("\t")
-        if len(parts) != 4 or not parts[0].strip() or not parts[2].strip() or not parts[3].strip():
-            errors.append(f"{path}:{n}: expected 'question<TAB>grade<TAB>answer<TAB>translation' (both answers "
-                          f"non-empty), got {line[:60]!r}")
-            continue
-        try:
-            grade = int(parts[1].strip())
-            if not 0 <= grade <= 4:
-                raise ValueError
-        except ValueError:
-            errors.append(f"{path}:{n}: grade must be an integer 0-4, got {parts[1]!r}")
-            continue
-        try:
-            cases.append(TranslationCase(n, parts[0].strip(), grade, parts[2], parts[3],
-                                         _resolve(collection, path, n, parts[0].strip())))
-        except EvalFileError as exc:
-            errors.append(str(exc))
-    if errors:
-        raise EvalFileError("\n".join(errors))
-    if not cases:
-        raise EvalFileError(f"{path}: no rows found.")
-    return cases
+    return [TranslationCase(n, parts[0].strip(), grade, parts[2], parts[3], question_id)
+            for n, parts, grade, question_id in _graded_rows(
+                path, collection, "question<TAB>grade<TAB>answer<TAB>translation, both answers non-empty", 4,
+                required=(0, 2, 3))]
 
 
 @dataclass
