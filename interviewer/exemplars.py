@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -43,6 +44,14 @@ EVAL_FOLDER = Path(__file__).resolve().parent.parent / "eval"
 EXEMPLAR_FILES = tuple(EVAL_FOLDER / name for name in
                        ("scoring_dev.tsv", "scoring.tsv", "scoring_blind.tsv", "scoring_blind2.tsv",
                         "scoring_blind3.tsv", "scoring_blind4.tsv"))
+
+
+# the examples' vectors, shipped so a first start (or a Space without persistent storage) need not embed them:
+# a versioned file of (content hash of the cleaned text, vector) for one model; rewrite it with
+# `python -m interviewer.exemplars` after changing EXEMPLAR_FILES or the model (a stale file only costs time:
+# what it lacks is embedded as before)
+SHIPPED_VECTORS = Path(__file__).resolve().parent / "data" / "exemplar_vectors.npz"
+VECTORS_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,31 @@ class ExemplarBank:
         return ExemplarBank([self.exemplars[i] for i in keep], self.vectors[keep], self.languages[keep])
 
 
+def load_shipped_vectors(model_id: str, dim: int, path: Path = SHIPPED_VECTORS) -> dict[str, np.ndarray]:
+    """Content hash → vector from the shipped file; empty when it is missing, unreadable, of another format
+    version, or made with another model (then every example is embedded as usual)."""
+    if not Path(path).is_file():
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            version, model = int(data["format_version"]), str(data["model"])
+            keys, vectors = [str(k) for k in data["keys"]], np.asarray(data["vectors"], dtype=np.float32)
+    except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+        log.warning("shipped example vectors in %s cannot be read (%s); embedding the examples instead", path, exc)
+        return {}
+    if version != VECTORS_FORMAT or model != model_id or vectors.shape != (len(keys), dim):
+        log.info("shipped example vectors in %s are for %s (format %s), not %s; not used", path, model, version,
+                 model_id)
+        return {}
+    return dict(zip(keys, vectors))
+
+
+def save_shipped_vectors(path: Path, model_id: str, keys: Sequence[str], vectors: np.ndarray) -> None:
+    """Write the versioned vectors file that :func:`load_shipped_vectors` reads."""
+    np.savez_compressed(path, format_version=np.int64(VECTORS_FORMAT), model=np.str_(model_id),
+                        keys=np.asarray(list(keys), dtype=np.str_), vectors=np.asarray(vectors, dtype=np.float32))
+
+
 def trusted_share(estimate: ExemplarEstimate | None, share: float, midpoint: float, slope: float) -> float:
     """How much of the score the examples get: ``share · sigmoid(slope · (nearest cosine − midpoint))``.
 
@@ -168,3 +202,30 @@ def blend(combined: float, estimate: ExemplarEstimate | None, share: float, powe
     if estimate is None or share <= 0 or math.isnan(estimate.grade):
         return combined
     return (1.0 - share) * combined + share * 100.0 * (max(0.0, min(4.0, estimate.grade)) / 4.0) ** power
+
+
+def main() -> int:
+    """Rewrite :data:`SHIPPED_VECTORS` from the default scorer's examples (``python -m interviewer.exemplars``)."""
+    from pathlib import Path as _Path
+
+    from corpus.parser import load_collection
+    from index.cache import content_hash
+
+    from .nonanswer import clean_answer
+    from .scoring import _open_default
+
+    logging.basicConfig(level=logging.INFO)
+    scorer = _open_default(_Path("/tmp/scoring-idx"), load_collection()).prepare()
+    bank = scorer._bank
+    if bank is None:
+        print("no graded examples to embed")
+        return 1
+    keys = [content_hash(clean_answer(e.answer, scorer.max_chars).text) for e in bank.exemplars]
+    unique = dict(zip(keys, bank.vectors))
+    save_shipped_vectors(SHIPPED_VECTORS, scorer.semantic.id, list(unique), np.stack(list(unique.values())))
+    print(f"wrote {len(unique)} vectors ({scorer.semantic.id}) to {SHIPPED_VECTORS}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -84,13 +84,14 @@ from typing import Callable, Sequence
 import numpy as np
 
 from corpus.model import Collection, Question
-from index.cache import EmbeddingCache
+from index.cache import EmbeddingCache, content_hash
 from index.embedders import Embedder, load_embedder
 from index.search import PassageHit, SearchIndex
 from index.tokenize import ENGLISH_STOPWORDS
 
 from . import nonanswer
-from .exemplars import Exemplar, ExemplarBank, ExemplarEstimate, blend, read_exemplars, trusted_share
+from .exemplars import (Exemplar, ExemplarBank, ExemplarEstimate, blend, load_shipped_vectors, read_exemplars,
+                        trusted_share)
 from .excerpt import balanced_prefix, is_one_formula, reads_alone
 from .keyterms import KeyPoint, KeyTerm, PreparedAnswer, TermModel, covered_points, match_terms
 from .nonanswer import MAX_ANSWER_CHARS, CleanedAnswer, NonAnswer, clean_answer, detect_non_answer
@@ -496,8 +497,17 @@ class Scorer:
             texts.append(clean_answer(e.answer, self.max_chars).text)
         if not kept:
             return None
-        matrix, _ = self.cache.encode(self.semantic, texts, role="query")
-        return ExemplarBank(kept, np.asarray(matrix, dtype=np.float32), [language_share(t) for t in texts])
+        shipped = load_shipped_vectors(self.semantic.id, self.semantic.dim)
+        hashes = [content_hash(t) for t in texts]
+        matrix = np.zeros((len(texts), self.semantic.dim), dtype=np.float32)
+        missing = [i for i, h in enumerate(hashes) if h not in shipped]
+        for i, h in enumerate(hashes):
+            if h in shipped:
+                matrix[i] = shipped[h]
+        if missing:  # not shipped (a changed labelled file, another model): embedded and cached as usual
+            encoded, _ = self.cache.encode(self.semantic, [texts[i] for i in missing], role="query")
+            matrix[missing] = np.asarray(encoded, dtype=np.float32)
+        return ExemplarBank(kept, matrix, [language_share(t) for t in texts])
 
     @property
     def exemplar_count(self) -> int:

@@ -173,3 +173,69 @@ def test_a_collection_of_ones_own_is_scored_without_examples(tmp_path: Path, e5_
     assert q is not None
     result = scorer.score(q.id, "NMS 先按分数排序，保留最高分的框，再去掉和它 IoU 超过阈值的框，重复直到没有框。")
     assert result.kind == "scored" and result.score is not None and "examples" not in result.components
+
+
+class _CountingEmbedder:
+    """The real embedder, counting the texts it is asked to encode."""
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self._inner = inner
+        self.encoded: list[str] = []
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._inner, name)
+
+    def encode_queries(self, texts):  # type: ignore[no-untyped-def]
+        self.encoded.extend(texts)
+        return self._inner.encode_queries(texts)
+
+    def encode_passages(self, texts):  # type: ignore[no-untyped-def]
+        self.encoded.extend(texts)
+        return self._inner.encode_passages(texts)
+
+
+def test_the_shipped_example_vectors_cover_every_example_and_are_the_models(bundled_scorer: Scorer) -> None:
+    """If this fails after a labelled file changed, rewrite the file: ``python -m interviewer.exemplars``."""
+    from index.cache import content_hash
+    from interviewer.exemplars import load_shipped_vectors
+    from interviewer.nonanswer import clean_answer
+
+    semantic = bundled_scorer.semantic
+    shipped = load_shipped_vectors(semantic.id, semantic.dim)
+    texts = [clean_answer(e.answer, bundled_scorer.max_chars).text for e in bundled_scorer._bank.exemplars]  # type: ignore[union-attr]
+    assert len(texts) >= 900 and all(content_hash(t) in shipped for t in texts)
+    sample = texts[::200]
+    fresh = semantic.encode_queries(sample)
+    for text, vector in zip(sample, fresh):
+        assert np.allclose(shipped[content_hash(text)], vector, atol=1e-5)
+
+
+def test_a_first_start_embeds_only_the_examples_that_were_not_shipped(bundled_index, shared_cache) -> None:  # type: ignore[no-untyped-def]
+    from index.embedders import load_embedder
+
+    collection = bundled_index.collection
+    q = collection.find_by_heading(ENSEMBLE)
+    assert q is not None
+    new = Exemplar(q.id, 3, "Bagging 并行、有放回采样，降方差；Boosting 串行、重视错分样本，降偏差。（只为本测试写的）", "mine")
+    counting = _CountingEmbedder(load_embedder("use"))
+    scorer = Scorer(bundled_index, cache=shared_cache, semantic_embedder=counting,
+                    exemplars=read_exemplars(collection) + [new]).prepare()
+    assert scorer.exemplar_count >= 900
+    # the reference passages come from the session's cache, the examples from the shipped file: one text is new
+    assert counting.encoded == [new.answer]
+
+
+def test_shipped_vectors_for_another_model_format_or_size_are_not_used(tmp_path: Path) -> None:
+    from interviewer.exemplars import load_shipped_vectors, save_shipped_vectors
+
+    path = tmp_path / "v.npz"
+    assert load_shipped_vectors("m", 2, path) == {}  # missing
+    save_shipped_vectors(path, "m", ["a", "b"], np.array([[1.0, 0.0], [0.0, 1.0]]))
+    loaded = load_shipped_vectors("m", 2, path)
+    assert set(loaded) == {"a", "b"} and loaded["b"].tolist() == [0.0, 1.0]
+    assert load_shipped_vectors("other model", 2, path) == {} and load_shipped_vectors("m", 3, path) == {}
+    np.savez(path, format_version=np.int64(99), model=np.str_("m"), keys=np.asarray(["a"]),
+             vectors=np.zeros((1, 2), dtype=np.float32))
+    assert load_shipped_vectors("m", 2, path) == {}
+    path.write_bytes(b"not a numpy file")
+    assert load_shipped_vectors("m", 2, path) == {}
