@@ -210,7 +210,9 @@ def test_the_shipped_example_vectors_cover_every_example_and_are_the_models(bund
         assert np.allclose(shipped[content_hash(text)], vector, atol=1e-5)
 
 
-def test_a_first_start_embeds_only_the_examples_that_were_not_shipped(bundled_index, shared_cache) -> None:  # type: ignore[no-untyped-def]
+def test_a_first_start_embeds_only_the_examples_that_were_not_shipped(bundled_index, shared_cache,  # type: ignore[no-untyped-def]
+                                                                      bundled_scorer: Scorer) -> None:
+    """(``bundled_scorer`` has put the reference passages in the session's cache, as a second start finds them.)"""
     from index.embedders import load_embedder
 
     collection = bundled_index.collection
