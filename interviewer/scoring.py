@@ -60,7 +60,8 @@ question's key terms than of its own) is capped low and names that question in
 ``kind="no_reference"`` and ``score=None``.
 
 Cost: :meth:`Scorer.prepare` embeds every reference passage once (cached by
-content hash through :class:`~index.cache.EmbeddingCache`) and warms jieba;
+content hash through :class:`~index.cache.EmbeddingCache`; the graded examples' vectors ship precomputed,
+:data:`~interviewer.exemplars.SHIPPED_VECTORS`) and warms jieba;
 :meth:`Scorer.score` then encodes only the answer (one call per model) and
 does the rest with vectorised numpy. After ``prepare`` a scorer is read-only,
 so one instance can serve all users of the web app from many threads.
