@@ -206,8 +206,6 @@ def blend(combined: float, estimate: ExemplarEstimate | None, share: float, powe
 
 def main() -> int:
     """Rewrite :data:`SHIPPED_VECTORS` from the default scorer's examples (``python -m interviewer.exemplars``)."""
-    from pathlib import Path as _Path
-
     from corpus.parser import load_collection
     from index.cache import content_hash
 
@@ -215,7 +213,7 @@ def main() -> int:
     from .scoring import _open_default
 
     logging.basicConfig(level=logging.INFO)
-    scorer = _open_default(_Path("/tmp/scoring-idx"), load_collection()).prepare()
+    scorer = _open_default(Path("/tmp/scoring-idx"), load_collection()).prepare()
     bank = scorer._bank
     if bank is None:
         print("no graded examples to embed")

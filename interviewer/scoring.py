@@ -501,10 +501,12 @@ class Scorer:
         shipped = load_shipped_vectors(self.semantic.id, self.semantic.dim)
         hashes = [content_hash(t) for t in texts]
         matrix = np.zeros((len(texts), self.semantic.dim), dtype=np.float32)
-        missing = [i for i, h in enumerate(hashes) if h not in shipped]
+        missing: list[int] = []
         for i, h in enumerate(hashes):
             if h in shipped:
                 matrix[i] = shipped[h]
+            else:
+                missing.append(i)
         if missing:  # not shipped (a changed labelled file, another model): embedded and cached as usual
             encoded, _ = self.cache.encode(self.semantic, [texts[i] for i in missing], role="query")
             matrix[missing] = np.asarray(encoded, dtype=np.float32)
